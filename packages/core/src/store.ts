@@ -1,0 +1,126 @@
+/**
+ * The store contract: the only thing metric classes know about where numbers live.
+ *
+ * A metric asks its store for the {@link Cells} of one series (a fixed number of float64
+ * slots laid out as {@link seriesSize} says) and from then on reads and writes slots by
+ * index; it never learns whether they are in a plain array (MemoryStore) or in an image of a
+ * file shared with other processes (FileStore). Scraping asks the store to {@link Store.collect}
+ * every family it can see, merged across processes where the store spans several.
+ *
+ * Every store MUST:
+ * - return the same Cells object for the same (metric name, label values) until `remove` or
+ *   `reset` drops that series, and new zeroed cells after that;
+ * - make a write through Cells visible to `get` at once and to `collect` in the same process
+ *   at once (a FileStore may publish to other processes at the end of the event-loop turn);
+ * - never throw from `add`/`set`/`get` (they sit on users' hot paths);
+ * - return from `collect` every declared metric, including those with no series yet;
+ * - report values in `collect` with the same layout the metric wrote them in.
+ * The conformance suite in `packages/core/test/store-conformance.ts` checks these rules and
+ * runs against every store.
+ */
+import { sketchSize } from './sketch.js';
+import type { MetricDescriptor } from './types.js';
+
+/**
+ * The slots of one series. Indices are those of {@link seriesSize} for the series' metric.
+ * Implementations must be cheap: these calls are the hot path of every `inc` and `observe`.
+ */
+export interface Cells {
+  /** Adds `delta` to slot `index`. */
+  add(index: number, delta: number): void;
+  /** Sets slot `index` to `value`. */
+  set(index: number, value: number): void;
+  /** Reads slot `index`. */
+  get(index: number): number;
+}
+
+/** One series as collected for rendering, already merged across processes. */
+export interface CollectedSeries {
+  /** Values of the declared label names, in declaration order. */
+  readonly labelValues: readonly string[];
+  /**
+   * Labels the store adds after the declared ones (the `pid` of `all`/`liveall` gauges in
+   * multi-process mode). Absent when there are none.
+   */
+  readonly extraLabels?: Readonly<Record<string, string>>;
+  /** The series' slots, `seriesSize(descriptor)` long. */
+  readonly cells: ArrayLike<number>;
+}
+
+/** One metric family as collected for rendering. */
+export interface CollectedFamily {
+  readonly descriptor: MetricDescriptor;
+  readonly series: readonly CollectedSeries[];
+}
+
+/** Where metric values live. See the module comment for the rules every store follows. */
+export interface Store {
+  /** `memory` or `file`; informational. */
+  readonly kind: string;
+  /**
+   * Makes a metric known to the store (idempotent for an equal descriptor). A FileStore records
+   * the descriptor so other processes can render the metric without declaring it.
+   */
+  declare(descriptor: MetricDescriptor): void;
+  /** Returns the cells of one series, creating zeroed cells on first use. */
+  series(descriptor: MetricDescriptor, labelValues: readonly string[]): Cells;
+  /** Drops one series of this process (no-op when absent). */
+  remove(descriptor: MetricDescriptor, labelValues: readonly string[]): void;
+  /** Drops every series of one metric in this process. */
+  reset(descriptor: MetricDescriptor): void;
+  /** Forgets a metric entirely in this process (registry removal). */
+  forget(descriptor: MetricDescriptor): void;
+  /**
+   * Every family visible through the store, merged across processes. `filter` limits the
+   * result to names it accepts (used by a single metric's `get()`).
+   */
+  collect(filter?: (name: string) => boolean): CollectedFamily[];
+  /** Publishes pending writes now (no-op for memory). */
+  flush(): void;
+  /** Flushes and releases resources; later writes are dropped and reported, never thrown. */
+  close(): void;
+}
+
+/** Number of float64 slots one series of `descriptor` occupies. */
+export function seriesSize(descriptor: MetricDescriptor): number {
+  switch (descriptor.type) {
+    case 'counter':
+      return 1;
+    case 'gauge':
+      return 2;
+    case 'histogram':
+      return descriptor.buckets.length + 3;
+    case 'summary':
+      if (descriptor.summary === undefined) {
+        throw new TypeError(`summary descriptor "${descriptor.name}" has no summary settings`);
+      }
+      return SUMMARY_SKETCH + sketchSize(descriptor.summary);
+  }
+}
+
+/** Slot indices of a counter series: `[value]`. */
+export const COUNTER_VALUE = 0;
+
+/** Slot indices of a gauge series: `[value, timestampMs]` (timestamp kept for `mostrecent`). */
+export const GAUGE_VALUE = 0;
+/** Milliseconds since the epoch of the last `set`, used by the `mostrecent` modes. */
+export const GAUGE_TIMESTAMP = 1;
+
+/**
+ * Histogram series: `[bucket_0 … bucket_{n-1}, bucket_+Inf, sum, count]`, buckets NOT
+ * cumulative (so merging processes is slot-wise addition); rendering makes them cumulative.
+ */
+export function histogramSumIndex(bucketCount: number): number {
+  return bucketCount + 1;
+}
+/** Index of a histogram series' count slot; see {@link histogramSumIndex}. */
+export function histogramCountIndex(bucketCount: number): number {
+  return bucketCount + 2;
+}
+
+/** Summary series: `[sum, count, …sketch windows]`; the sketch layout is owned by sketch.ts. */
+export const SUMMARY_SUM = 0;
+/** Index of a summary series' count slot. */
+export const SUMMARY_COUNT = 1;
+/** Index of the first slot of a summary's sketch windows. */
+export const SUMMARY_SKETCH = 2;

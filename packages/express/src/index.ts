@@ -1,0 +1,2 @@
+/** Placeholder until the adapters land. */
+export const PACKAGE_NAME = '@promfork/express';
