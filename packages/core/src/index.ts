@@ -12,6 +12,12 @@ export {
   PromforkError,
   StoreError,
 } from './errors.js';
+export {
+  FileStore,
+  type FileStoreOptions,
+  type PrepareDirectoryOptions,
+  prepareDirectory,
+} from './file-store/index.js';
 export type { Cells, CollectedFamily, CollectedSeries, Store } from './store.js';
 export {
   type Exemplar,

@@ -10,8 +10,8 @@
 import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
 import {
   type Cells,
-  type CollectedFamily,
   COUNTER_VALUE,
+  type CollectedFamily,
   GAUGE_VALUE,
   type Store,
   seriesSize,
@@ -259,7 +259,7 @@ export class FileStore implements Store {
   collect(filter?: (name: string) => boolean): CollectedFamily[] {
     const started = performance.now();
     const accept = filter ?? (() => true);
-    const sources: Source[] = [this.ownSource()];
+    const sources: Source[] = [];
     const liveness = new LivenessChecker();
     let names: string[] = [];
     try {
@@ -300,18 +300,20 @@ export class FileStore implements Store {
       });
     }
     this.reader.retain(new Set(names));
+    // Own values last to be taken (they include this scrape's read errors), first to merge.
+    sources.unshift(this.ownSource());
     const families = mergeSources(sources, accept, Date.now(), (conflict) =>
       this.reportConflict(conflict),
     );
     // The store's own families go last, after the user's.
-    const own = families.filter((f) => !isSelfMetric(f.descriptor.name));
-    for (const f of families) if (isSelfMetric(f.descriptor.name)) own.push(f);
+    const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
+    for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
     const seconds = (performance.now() - started) / 1000;
-    if (accept(FILES_METRIC.name)) own.push(gaugeFamily(FILES_METRIC, sources.length));
+    if (accept(FILES_METRIC.name)) ordered.push(gaugeFamily(FILES_METRIC, sources.length));
     if (accept(SCRAPE_DURATION_METRIC.name)) {
-      own.push(gaugeFamily(SCRAPE_DURATION_METRIC, seconds));
+      ordered.push(gaugeFamily(SCRAPE_DURATION_METRIC, seconds));
     }
-    return own;
+    return ordered;
   }
 
   flush(): void {

@@ -87,7 +87,8 @@ export interface FileHeader extends FileIdentity {
 
 /** Rounds `n` up to a multiple of 8. */
 export function align8(n: number): number {
-  return (n + 7) & ~7;
+  // Arithmetic, not `& ~7`: bitwise operators would wrap above 2 GiB.
+  return Math.ceil(n / 8) * 8;
 }
 
 const PROCESS_FILE_RE = /^promfork-([1-9][0-9]*)-([0-9]+|t[0-9a-f]{8})(?:-([1-9][0-9]*))?\.db$/;
@@ -100,7 +101,8 @@ const ARCHIVE_FILE_RE = /^promfork-archive\.db$/;
  * trust the header.
  */
 export function processFileName(identity: FileIdentity, instance: number): string {
-  const start = identity.startTime > 0 ? String(identity.startTime) : `t${identity.token.slice(0, 8)}`;
+  const start =
+    identity.startTime > 0 ? String(identity.startTime) : `t${identity.token.slice(0, 8)}`;
   const suffix = instance > 1 ? `-${instance}` : '';
   return `promfork-${identity.pid}-${start}${suffix}.db`;
 }
@@ -170,7 +172,8 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
       `file has format version ${version}; this promfork reads up to version ${FORMAT_VERSION}`,
     );
   }
-  if (version < 1) return new FormatProblem('corrupt', `file has invalid format version ${version}`);
+  if (version < 1)
+    return new FormatProblem('corrupt', `file has invalid format version ${version}`);
   const headerSize = view.getUint32(H_HEADER_SIZE, true);
   const used = view.getUint32(H_USED, true);
   if (headerSize < HEADER_SIZE || headerSize % 8 !== 0) {
@@ -249,7 +252,10 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
   if (!GAUGE_MODES.includes(r.mode as GaugeMode)) return undefined;
   if (!isStringArray(r.labelNames)) return undefined;
   const buckets = r.buckets;
-  if (!Array.isArray(buckets) || !buckets.every((b) => typeof b === 'number' && Number.isFinite(b))) {
+  if (
+    !Array.isArray(buckets) ||
+    !buckets.every((b) => typeof b === 'number' && Number.isFinite(b))
+  ) {
     return undefined;
   }
   const type = r.type as MetricType;

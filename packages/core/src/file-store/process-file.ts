@@ -29,7 +29,6 @@ import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
 import { O_NOFOLLOW } from './directory.js';
 import {
-  align8,
   DESCRIPTOR_HEAD,
   descriptorEntrySize,
   descriptorJson,
@@ -128,11 +127,7 @@ export class ProcessFile {
    * the same process in the same directory gets the next instance number). Throws StoreError on
    * failure: this runs at store construction, not on a hot path.
    */
-  static create(
-    dir: string,
-    identity: FileIdentity,
-    events: WriteEvents,
-  ): ProcessFile {
+  static create(dir: string, identity: FileIdentity, events: WriteEvents): ProcessFile {
     const bytes = new Uint8Array(new ArrayBuffer(INITIAL_CAPACITY));
     writeHeader(bytes, identity, 0, Date.now());
     const temp = join(dir, `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`);
@@ -193,7 +188,11 @@ export class ProcessFile {
    * Appends a series entry with `slotCount` zeroed slots for the descriptor entry at
    * `descriptorOffset`; returns the float64 index of its first slot.
    */
-  appendSeries(descriptorOffset: number, labelValues: readonly string[], slotCount: number): number {
+  appendSeries(
+    descriptorOffset: number,
+    labelValues: readonly string[],
+    slotCount: number,
+  ): number {
     const key = Buffer.from(seriesKeyJson(labelValues), 'utf8');
     const offset = this.reserve(seriesEntrySize(key.length, slotCount), KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);
@@ -205,7 +204,8 @@ export class ProcessFile {
 
   /** Marks the entry at byte `offset` removed; readers skip it from the next flush on. */
   markRemoved(offset: number): void {
-    this.bytes[offset + ENTRY_FLAGS_OFFSET] = (this.bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) | ENTRY_FLAG_REMOVED;
+    this.bytes[offset + ENTRY_FLAGS_OFFSET] =
+      (this.bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) | ENTRY_FLAG_REMOVED;
     this.touch(offset / 8);
   }
 
@@ -320,7 +320,7 @@ export class ProcessFile {
   private grow(needed: number): void {
     let capacity = this.bytes.byteLength;
     while (capacity < needed) capacity *= 2;
-    capacity = Math.min(capacity, align8(MAX_FILE_SIZE));
+    capacity = Math.min(capacity, MAX_FILE_SIZE);
     const bytes = new Uint8Array(new ArrayBuffer(capacity));
     bytes.set(this.bytes);
     this.bytes = bytes;

@@ -106,7 +106,8 @@ export class StoreFileReader {
       fd = openSync(join(dir, name), constants.O_RDONLY | O_NOFOLLOW);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return new FormatProblem('vanished', 'file vanished before it was read');
+      if (code === 'ENOENT')
+        return new FormatProblem('vanished', 'file vanished before it was read');
       if (code === 'ELOOP') return new FormatProblem('corrupt', 'file is a symbolic link; refused');
       return new FormatProblem('corrupt', `file cannot be opened (${code ?? String(error)})`);
     }
