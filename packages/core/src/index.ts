@@ -13,6 +13,16 @@ export {
   StoreError,
 } from './errors.js';
 export {
+  type ExpositionFormat,
+  formatOpenMetrics,
+  formatText,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  OPENMETRICS_FORMAT,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_FORMAT,
+} from './exposition/index.js';
+export {
   FileStore,
   type FileStoreOptions,
   type PrepareDirectoryOptions,
