@@ -22,6 +22,12 @@ export {
   PROMETHEUS_CONTENT_TYPE,
   PROMETHEUS_FORMAT,
 } from './exposition/index.js';
+export {
+  FileStore,
+  type FileStoreOptions,
+  type PrepareDirectoryOptions,
+  prepareDirectory,
+} from './file-store/index.js';
 export type { Cells, CollectedFamily, CollectedSeries, Store } from './store.js';
 export {
   type Exemplar,
