@@ -22,6 +22,22 @@ export {
   StoreError,
 } from './errors.js';
 export { EXEMPLAR_MAX_CHARS } from './exemplar.js';
+export {
+  type ExpositionFormat,
+  formatOpenMetrics,
+  formatText,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  OPENMETRICS_FORMAT,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_FORMAT,
+} from './exposition/index.js';
+export {
+  FileStore,
+  type FileStoreOptions,
+  type PrepareDirectoryOptions,
+  prepareDirectory,
+} from './file-store/index.js';
 export { AGGREGATOR_MODES, Gauge, GaugeChild, type GaugeConfiguration } from './gauge.js';
 export {
   Histogram,
