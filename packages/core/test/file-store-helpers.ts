@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CollectedFamily } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
+import type { ApiCommand } from './fixtures/api-worker.js';
 import type { WorkerCommand } from './fixtures/file-store-worker.js';
-import type { MetricsCommand } from './fixtures/metrics-worker.js';
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
 export function tempDir(prefix = 'promfork-fs-'): { dir: string; cleanup: () => void } {
@@ -51,11 +51,11 @@ export function singleValue(
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A command for either fixture, without the id the helper assigns. */
-type Command = DistributiveOmit<WorkerCommand | MetricsCommand, 'id'>;
+type Command = DistributiveOmit<WorkerCommand | ApiCommand, 'id'>;
 
 /**
  * A forked worker: `file-store-worker` (store API, directory in argv) by default, or
- * `metrics-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR).
+ * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR).
  */
 export class Worker {
   readonly child: ChildProcess;
@@ -64,7 +64,7 @@ export class Worker {
   private nextId = 1;
   private readonly waiting = new Map<number, (reply: { text?: string }) => void>();
 
-  constructor(dir: string, fixture: 'file-store-worker' | 'metrics-worker' = 'file-store-worker') {
+  constructor(dir: string, fixture: 'file-store-worker' | 'api-worker' = 'file-store-worker') {
     const script = fileURLToPath(new URL(`./fixtures/${fixture}.js`, import.meta.url));
     this.child = fork(script, [dir], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -34,8 +34,8 @@ describe('register.metrics() over a FileStore directory shared by forked workers
 
   before(async () => {
     ({ dir, cleanup } = tempDir());
-    workers = Array.from({ length: 4 }, () => new Worker(dir, 'metrics-worker'));
-    scraper = new Worker(dir, 'metrics-worker');
+    workers = Array.from({ length: 4 }, () => new Worker(dir, 'api-worker'));
+    scraper = new Worker(dir, 'api-worker');
     await Promise.all([...workers, scraper].map((w) => w.ready));
   });
   after(async () => {
