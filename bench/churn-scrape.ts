@@ -16,7 +16,7 @@ import { result, type Scenario, type ScenarioContext } from './lib/types.js';
 
 const SETS = 100;
 const BASELINE = 10;
-const PARALLEL = 4;
+const PARALLEL = 2;
 const LIFETIME_TIMEOUT_MS = 60_000;
 
 async function runLifetimes(dir: string, from: number, to: number): Promise<void> {
@@ -35,7 +35,7 @@ async function runLifetimes(dir: string, from: number, to: number): Promise<void
 }
 
 async function run(context: ScenarioContext) {
-  const total = context.quick ? 300 : 1000;
+  const total = context.quick ? 100 : 1000;
   const rounds = context.quick ? 5 : 9;
   const dir = makeTempDir('churn');
   const store = new FileStore({ dir });

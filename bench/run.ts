@@ -14,9 +14,9 @@ import { scenario as counterIncLabels3 } from './counter-inc-labels3.js';
 import { scenario as gaugeSetLabels3 } from './gauge-set-labels3.js';
 import { scenario as histogramObserveLabels3 } from './histogram-observe-labels3.js';
 import { table, writeDoc, writeResults } from './lib/report.js';
+import type { BenchResult, Scenario } from './lib/types.js';
 import { scenario as scrape8x1000 } from './scrape-8x1000.js';
 import { scenario as scrape8x10000 } from './scrape-8x10000.js';
-import type { BenchResult, Scenario } from './lib/types.js';
 
 const SCENARIOS: readonly Scenario[] = [
   counterIncLabels3,
@@ -42,7 +42,10 @@ function parseArgs(argv: readonly string[]): Args {
   for (const arg of argv) {
     if (arg === '--quick') quick = true;
     else if (arg.startsWith('--only=')) only = arg.slice('--only='.length);
-    else throw new Error(`bench: unknown argument ${JSON.stringify(arg)}: expected --quick or --only=<text>`);
+    else
+      throw new Error(
+        `bench: unknown argument ${JSON.stringify(arg)}: expected --quick or --only=<text>`,
+      );
   }
   return { quick, only };
 }

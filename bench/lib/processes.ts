@@ -11,7 +11,11 @@ export function workerScript(name: string): string {
 }
 
 /** Forks `script` with `args` and resolves once it sends `{ ready: true }`. */
-export function forkReady(script: string, args: readonly string[], timeoutMs: number): Promise<ChildProcess> {
+export function forkReady(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const timer = setTimeout(() => {
@@ -37,7 +41,11 @@ export function forkReady(script: string, args: readonly string[], timeoutMs: nu
 }
 
 /** Runs `script` to completion (a short-lived worker); rejects on a non-zero exit or timeout. */
-export function runToExit(script: string, args: readonly string[], timeoutMs: number): Promise<void> {
+export function runToExit(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const timer = setTimeout(() => {

@@ -24,7 +24,8 @@ const ratioAtMost = (limit: number): Goal => ({
 const oursAtMost = (limit: number, unit: string): Goal => ({
   text: `ours < ${limit} ${unit}`,
   check: (r) => (r.ours === null ? undefined : r.ours < limit),
-  miss: (r) => `${fmt(r.ours)} ${unit} is ${fmt((r.ours ?? 0) / limit)}× the goal of ${limit} ${unit}`,
+  miss: (r) =>
+    `${fmt(r.ours)} ${unit} is ${fmt((r.ours ?? 0) / limit)}× the goal of ${limit} ${unit}`,
 });
 
 /** Goals by result id (issue 5; `report` ids have none). */
@@ -55,12 +56,21 @@ export function table(results: readonly BenchResult[]): string {
       const goal = GOALS[r.id];
       const met = goal?.check(r);
       const goalText =
-        goal === undefined ? 'report' : `${goal.text} ${met === undefined ? '?' : met ? 'met' : 'MISSED'}`;
+        goal === undefined
+          ? 'report'
+          : `${goal.text} ${met === undefined ? '?' : met ? 'met' : 'MISSED'}`;
       return [r.id, r.unit, fmt(r.ours), fmt(r.peer), fmt(r.ratio), goalText, r.peerName];
     }),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  return rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Writes `results.json` (an array of `{id, unit, ours, peer, peerName, ratio}`). */
@@ -123,12 +133,18 @@ export function writeDoc(path: string, report: RunReport): void {
     const goal = GOALS[r.id];
     const met = goal?.check(r);
     const goalText =
-      goal === undefined ? 'report' : `${goal.text}: ${met === undefined ? 'not measured' : met ? 'met' : '**missed**'}`;
+      goal === undefined
+        ? 'report'
+        : `${goal.text}: ${met === undefined ? 'not measured' : met ? 'met' : '**missed**'}`;
     lines.push(
       `| \`${r.id}\` | ${r.unit} | ${fmt(r.ours)} | ${fmt(r.peer)} | ${fmt(r.ratio)} | ${goalText} | ${r.peerName || '—'} |`,
     );
   }
-  lines.push('', '`<id>.memory` rows are the same scenario on the MemoryStore (the plain ids use the FileStore).', '');
+  lines.push(
+    '',
+    '`<id>.memory` rows are the same scenario on the MemoryStore (the plain ids use the FileStore).',
+    '',
+  );
   lines.push('## Scenarios', '');
   for (const [name, method] of report.methods) lines.push(`- \`${name}\`: ${method}`);
   const failed = [...report.failures];
@@ -152,6 +168,10 @@ export function writeDoc(path: string, report: RunReport): void {
       lines.push(`- \`${r.id}\` missed: ${goal.miss(r)}.${limit === undefined ? '' : ` ${limit}`}`);
     }
   }
-  lines.push('', 'Reproduce: `npm ci && npm run bench` (or `npm run bench -- --quick`, about 3 minutes).', '');
+  lines.push(
+    '',
+    'Reproduce: `npm ci && npm run bench` (or `npm run bench -- --quick`, about 3 minutes).',
+    '',
+  );
   writeFileSync(path, lines.join('\n'));
 }

@@ -95,7 +95,9 @@ async function measureOurs(
         sets,
       );
       if ((await scrapedFamilies(registry)) !== expected) {
-        throw new Error(`${id}: the merged FileStore scrape differs from the MemoryStore reference`);
+        throw new Error(
+          `${id}: the merged FileStore scrape differs from the MemoryStore reference`,
+        );
       }
       context.note(
         id,

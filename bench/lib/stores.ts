@@ -31,7 +31,11 @@ export function makeTempDir(prefix: string): string {
 /** Opens a MemoryStore and, if possible, a FileStore in a fresh temporary directory. */
 export function openStores(prefix: string): OpenStores {
   const memoryStore = new MemoryStore();
-  const memory: OpenStore = { kind: 'memory', store: memoryStore, close: () => memoryStore.close() };
+  const memory: OpenStore = {
+    kind: 'memory',
+    store: memoryStore,
+    close: () => memoryStore.close(),
+  };
   const dir = makeTempDir(prefix);
   try {
     const fileStore = new FileStore({ dir });
