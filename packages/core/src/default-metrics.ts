@@ -33,10 +33,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import {
-  constants as perfConstants,
   type IntervalHistogram,
   monitorEventLoopDelay,
   PerformanceObserver,
+  constants as perfConstants,
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { assertBuckets } from './buckets.js';
@@ -192,7 +192,11 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
     invalidOption(WHERE, 'eventLoopMonitoringPrecision', precision, 'an integer >= 1 (ms)');
   }
   const refreshSeconds = options.refreshIntervalSeconds ?? 10;
-  if (typeof refreshSeconds !== 'number' || !Number.isFinite(refreshSeconds) || refreshSeconds < 0) {
+  if (
+    typeof refreshSeconds !== 'number' ||
+    !Number.isFinite(refreshSeconds) ||
+    refreshSeconds < 0
+  ) {
     invalidOption(WHERE, 'refreshIntervalSeconds', refreshSeconds, 'a finite number >= 0');
   }
   const gcBuckets = assertBuckets(
@@ -276,7 +280,11 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
       setIfKnown(virtual, labels, status.get('VmSize'));
       setIfKnown(heap, labels, status.get('VmData'));
     } else {
-      setIfKnown(resident, labels, safeCall(() => process.memoryUsage.rss()));
+      setIfKnown(
+        resident,
+        labels,
+        safeCall(() => process.memoryUsage.rss()),
+      );
     }
   };
   const resident = perProcess(
@@ -325,12 +333,22 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
     delay.reset();
   };
   // The lag gauge's collect measures one turn of the loop now; the scrape awaits it.
-  const lag = perProcess('nodejs_eventloop_lag_seconds', 'Lag of event loop in seconds.', async () => {
-    sampleDelay();
-    lag.set(labels, await measureLag());
-  });
-  const lagMin = perProcess('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.');
-  const lagMax = perProcess('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.');
+  const lag = perProcess(
+    'nodejs_eventloop_lag_seconds',
+    'Lag of event loop in seconds.',
+    async () => {
+      sampleDelay();
+      lag.set(labels, await measureLag());
+    },
+  );
+  const lagMin = perProcess(
+    'nodejs_eventloop_lag_min_seconds',
+    'The minimum recorded event loop delay.',
+  );
+  const lagMax = perProcess(
+    'nodejs_eventloop_lag_max_seconds',
+    'The maximum recorded event loop delay.',
+  );
   const lagMean = perProcess(
     'nodejs_eventloop_lag_mean_seconds',
     'The mean of the recorded event loop delays.',
@@ -425,8 +443,14 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
     'Process heap size from Node.js in bytes.',
     sampleHeap,
   );
-  const heapUsed = perProcess('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.');
-  const external = perProcess('nodejs_external_memory_bytes', 'Node.js external memory size in bytes.');
+  const heapUsed = perProcess(
+    'nodejs_heap_size_used_bytes',
+    'Process heap size used from Node.js in bytes.',
+  );
+  const external = perProcess(
+    'nodejs_external_memory_bytes',
+    'Node.js external memory size in bytes.',
+  );
   samplers.push(sampleHeap);
 
   const sampleSpaces = () => {
@@ -541,8 +565,13 @@ function checkLabels(labels: unknown): Readonly<Record<string, string | number>>
   return labels as Readonly<Record<string, string | number>>;
 }
 
-function setIfKnown(gauge: Gauge | undefined, labels: LabelValues, value: number | undefined): void {
-  if (gauge !== undefined && value !== undefined && Number.isFinite(value)) gauge.set(labels, value);
+function setIfKnown(
+  gauge: Gauge | undefined,
+  labels: LabelValues,
+  value: number | undefined,
+): void {
+  if (gauge !== undefined && value !== undefined && Number.isFinite(value))
+    gauge.set(labels, value);
 }
 
 /** Runs `read`, turning an exception (a platform without the API, procfs gone) into undefined. */

@@ -159,7 +159,11 @@ export class Tracer {
     const key = counter as unknown as TracedCounter<string>;
     const hook = this.hooks.get(key);
     if (hook !== undefined) hook.jobs++;
-    else this.hooks.set(key, { jobs: 1, remove: counter.addCollectHook(() => this.flushCounter(key)) });
+    else
+      this.hooks.set(key, {
+        jobs: 1,
+        remove: counter.addCollectHook(() => this.flushCounter(key)),
+      });
     if (this.timer === undefined) {
       this.timer = setInterval(() => this.tick(), this.intervalSeconds * 1000);
       this.timer.unref();
@@ -171,7 +175,11 @@ export class Tracer {
    * Runs `fn` as a tracked job: its time is added while it runs and the job ends when `fn`
    * returns, throws, or (for a promise) settles. Returns what `fn` returns.
    */
-  trace<T extends string, R>(counter: Counter<T>, labels: LabelValues<T> | undefined, fn: () => R): R {
+  trace<T extends string, R>(
+    counter: Counter<T>,
+    labels: LabelValues<T> | undefined,
+    fn: () => R,
+  ): R {
     if (typeof fn !== 'function') {
       throw new InvalidOptionError(
         'PROMFORK_INVALID_OPTION',

@@ -8,10 +8,10 @@ import {
   type DefaultMetrics,
 } from '../src/default-metrics.js';
 import { AlreadyRegisteredError, InvalidOptionError, PromforkError } from '../src/errors.js';
-import { Gauge } from '../src/gauge.js';
+import type { Gauge } from '../src/gauge.js';
 import { Registry } from '../src/registry.js';
-import { checkWithPromtool } from './helpers/promtool.js';
 import { type ParsedFamily, parseExposition } from './helpers/parse-exposition.js';
+import { checkWithPromtool } from './helpers/promtool.js';
 
 const started: DefaultMetrics[] = [];
 after(() => {
