@@ -116,15 +116,30 @@ describe('FileStore', () => {
     const path = join(dir, store.fileName);
     const initial = statSync(path).size;
     const d = counterOf('many_total', ['i']);
-    for (let i = 0; i < 500; i++) store.series(d, [`value-${i}`]).add(0, i);
+    for (let i = 0; i < 2000; i++) store.series(d, [`value-${i}`]).add(0, i);
     store.flush();
     const size = statSync(path).size;
     assert.ok(size > initial);
     assert.equal(Math.log2(size / initial) % 1, 0, `size ${size} is not ${initial} doubled`);
     const reader = new FileStore({ dir });
     const got = flatten(reader.collect());
-    assert.equal(Object.keys(got).length, 500);
-    assert.deepEqual(got['many_total{i=value-499}'], [499]);
+    assert.equal(Object.keys(got).length, 2000);
+    assert.ok(size > 64 * 1024);
+    assert.deepEqual(got['many_total{i=value-1999}'], [1999]);
+    // Updates far apart in a large file (written as separate runs) all arrive.
+    store.series(d, ['value-0']).add(0, 1000);
+    store.series(d, ['value-1000']).add(0, 1000);
+    store.series(d, ['value-1999']).add(0, 1000);
+    store.flush();
+    const again = flatten(reader.collect());
+    assert.deepEqual(
+      [
+        again['many_total{i=value-0}'],
+        again['many_total{i=value-1000}'],
+        again['many_total{i=value-1999}'],
+      ],
+      [[1000], [2000], [2999]],
+    );
     reader.close();
     store.close();
   });
