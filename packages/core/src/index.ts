@@ -12,6 +12,16 @@ export {
   PromforkError,
   StoreError,
 } from './errors.js';
+export {
+  type ExpositionFormat,
+  formatOpenMetrics,
+  formatText,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  OPENMETRICS_FORMAT,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_FORMAT,
+} from './exposition/index.js';
 export type { Cells, CollectedFamily, CollectedSeries, Store } from './store.js';
 export {
   type Exemplar,
