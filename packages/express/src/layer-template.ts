@@ -9,6 +9,7 @@
  * wrote, an unusual pattern) is labelled with the RegExp's own text: still one value per
  * layer, so cardinality stays bounded. Results are cached on the layer (or route) object.
  */
+import { patternTemplate } from '@promfork/core';
 
 /** The parts of an Express 4 / Express 5 router layer this module reads. */
 export interface LayerLike {
@@ -31,11 +32,8 @@ const kTemplate = Symbol.for('promfork.express.template');
 type Cached = { [kTemplate]?: string | null };
 
 /** Template of a route or mount path value as the user wrote it: string, RegExp, or array. */
-export function patternTemplate(pattern: unknown): string {
-  if (typeof pattern === 'string') return pattern;
-  if (pattern instanceof RegExp) return String(pattern);
-  if (Array.isArray(pattern)) return pattern.map(patternTemplate).join('|');
-  return String(pattern);
+function templateOf(pattern: unknown): string {
+  return patternTemplate(pattern) ?? String(pattern);
 }
 
 /**
@@ -45,7 +43,7 @@ export function patternTemplate(pattern: unknown): string {
 export function routeTemplate(route: { readonly path?: unknown }): string {
   const cached = (route as Cached)[kTemplate];
   if (typeof cached === 'string') return cached;
-  const template = patternTemplate(route.path);
+  const template = templateOf(route.path);
   (route as Cached)[kTemplate] = template;
   return template;
 }
@@ -60,7 +58,7 @@ export function mountTemplate(layer: LayerLike): string | undefined {
   if (cached !== undefined) return cached === null ? undefined : cached;
   let template: string | undefined;
   if ('rawPath' in layer) {
-    template = trimMount(patternTemplate(layer.rawPath));
+    template = trimMount(templateOf(layer.rawPath));
   } else if (layer.regexp instanceof RegExp) {
     template = readExpress4Mount(layer.regexp, layer.keys ?? []);
   }

@@ -83,3 +83,15 @@ export function joinRoute(prefix: string, path: string): string {
   if (!prefixSlash && !pathSlash) return `${prefix}/${path}`;
   return prefix + path;
 }
+
+/**
+ * The route label of a route pattern as a router stores it: a string as is, a RegExp as its
+ * source text (`/^\/files\/.*$/`), an array as its entries joined by `|` (one route, one
+ * label); undefined for anything else (no route matched).
+ */
+export function patternTemplate(pattern: unknown): string | undefined {
+  if (typeof pattern === 'string') return pattern;
+  if (pattern instanceof RegExp) return String(pattern);
+  if (Array.isArray(pattern)) return pattern.map((p) => patternTemplate(p) ?? '').join('|');
+  return undefined;
+}
