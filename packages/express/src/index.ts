@@ -50,7 +50,8 @@ function firstLayer(req: Request): object | undefined {
     router?: { stack?: object[] };
     _router?: { stack?: object[] };
   };
-  return (app.router ?? app._router)?.stack?.[0];
+  // Express 4's `app.router` is a getter that throws; read `_router` first.
+  return (app._router ?? app.router)?.stack?.[0];
 }
 
 /**

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
 import { InvalidOptionError, Registry } from '@promfork/core';
 import express5, { type NextFunction, type Request, type Response } from 'express';
 import express4 from 'express4';
@@ -20,7 +19,7 @@ function count(text: string, method: string, route: string, status: string): num
   return line === undefined ? undefined : Number(line.slice(head.length));
 }
 
-async function scrape(app: object): Promise<string> {
+async function scrape(app: Parameters<typeof request>[0]): Promise<string> {
   const res = await request(app).get('/metrics').expect(200);
   return res.text;
 }
@@ -120,6 +119,7 @@ for (const [name, express] of [
       const registry = new Registry();
       const errors: Error[] = [];
       const app = express();
+      app.set('env', 'test'); // keep finalhandler from logging the expected 400
       app.use(metricsMiddleware({ registry, onError: (e) => errors.push(e) }));
       app.get('/users/:id', (_req, res) => {
         res.send('user');
@@ -197,15 +197,10 @@ for (const [name, express] of [
       const zipped = await request(app)
         .get('/metrics')
         .set({ ...auth, 'accept-encoding': 'gzip' })
-        .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
         .expect(200);
+      // The client inflates the body itself; the header says it came compressed.
       assert.equal(zipped.headers['content-encoding'], 'gzip');
-      assert.match(gunzipSync(zipped.body as Buffer).toString(), /# TYPE http_requests_total counter/);
+      assert.match(zipped.text, /# TYPE http_requests_total counter/);
       const head = await request(app).head('/metrics').set(auth).expect(200);
       assert.equal(head.text, undefined);
       await request(app).post('/metrics').set(auth).expect(405).expect('allow', 'GET, HEAD');

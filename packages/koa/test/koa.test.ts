@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { gunzipSync } from 'node:zlib';
 import Router from '@koa/router';
 import { InvalidOptionError, Registry } from '@promfork/core';
 import Koa3 from 'koa';
@@ -54,8 +53,8 @@ function buildApp(Koa: KoaClass, options: KoaMetricsOptions) {
   return app;
 }
 
-function listen(app: { callback(): Parameters<typeof import('node:http').createServer>[0] }) {
-  return request(app.callback());
+function listen(app: Koa3) {
+  return request(app.callback() as RequestListener);
 }
 
 for (const [name, Koa] of [
@@ -75,10 +74,7 @@ for (const [name, Koa] of [
       const text = (await app.get('/metrics').expect(200)).text;
       assert.equal(count(text, 'GET', '/users/:userId/posts/:postId', '200'), 2);
       assert.equal(count(text, 'GET', '/users/:userId', '200'), 1);
-      assert.ok(
-        count(text, 'GET', '/users', '200') === 1 || count(text, 'GET', '/users/', '200') === 1,
-        text,
-      );
+      assert.equal(count(text, 'GET', '/users', '200'), 1);
       assert.equal(count(text, 'GET', '/items/:id', '201'), 1);
       assert.equal(count(text, 'GET', '/users/:userId/fail', '500'), 1);
       assert.doesNotMatch(text, /route="\/users\/[0-9]/);
@@ -162,15 +158,10 @@ for (const [name, Koa] of [
       const zipped = await app
         .get('/metrics')
         .set({ ...auth, 'accept-encoding': 'gzip' })
-        .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
         .expect(200);
+      // The client inflates the body itself; the header says it came compressed.
       assert.equal(zipped.headers['content-encoding'], 'gzip');
-      assert.match(gunzipSync(zipped.body as Buffer).toString(), /# TYPE http_requests_total counter/);
+      assert.match(zipped.text, /# TYPE http_requests_total counter/);
       const head = await app.head('/metrics').set(auth).expect(200);
       assert.equal(head.text, undefined);
       await app.post('/metrics').set(auth).expect(405).expect('allow', 'GET, HEAD');

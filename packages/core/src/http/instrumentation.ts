@@ -173,7 +173,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       ? registry.getOrCreate(Gauge, {
           name: HTTP_REQUESTS_IN_FLIGHT,
           help: 'HTTP requests started and not yet finished',
-          multiprocessMode: 'livesum',
+          multiprocessMode: 'livesum' as const,
         })
       : undefined;
     this.#requestSize = resolved.requestSize
