@@ -2,6 +2,15 @@
  * Public API of @promfork/core. Exports by name only (no `export *`), so the surface is
  * visible here and nothing internal leaks by accident.
  */
+
+export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets } from './buckets.js';
+export {
+  Counter,
+  CounterChild,
+  type CounterConfiguration,
+  type IncreaseDataWithExemplar,
+} from './counter.js';
+export { getDefaultStore, setDefaultStore } from './default-store.js';
 export {
   AlreadyRegisteredError,
   ERROR_CODES,
@@ -12,6 +21,7 @@ export {
   PromforkError,
   StoreError,
 } from './errors.js';
+export { EXEMPLAR_MAX_CHARS } from './exemplar.js';
 export {
   type ExpositionFormat,
   formatOpenMetrics,
@@ -22,6 +32,19 @@ export {
   PROMETHEUS_CONTENT_TYPE,
   PROMETHEUS_FORMAT,
 } from './exposition/index.js';
+export {
+  FileStore,
+  type FileStoreOptions,
+  type PrepareDirectoryOptions,
+  prepareDirectory,
+} from './file-store/index.js';
+export { AGGREGATOR_MODES, Gauge, GaugeChild, type GaugeConfiguration } from './gauge.js';
+export {
+  Histogram,
+  HistogramChild,
+  type HistogramConfiguration,
+  type ObserveDataWithExemplar,
+} from './histogram.js';
 export {
   createMetricsRoute,
   elapsedSeconds,
@@ -58,7 +81,45 @@ export {
   statusLabel,
   UNMATCHED_ROUTE,
 } from './http/route.js';
-export type { Cells, CollectedFamily, CollectedSeries, Store } from './store.js';
+export { MemoryStore } from './memory-store.js';
+export {
+  AGGREGATORS,
+  type Aggregator,
+  type ChildBase,
+  Metric,
+  type MetricOptions,
+  type ValueData,
+} from './metric.js';
+export {
+  type AnyMetric,
+  Registry,
+  type RegistryContentType,
+  type RegistryOptions,
+  register,
+  type ScrapeResult,
+} from './registry.js';
+export { familyToMetricObject, type SnapshotOptions } from './snapshot.js';
+export {
+  type Cells,
+  COUNTER_VALUE,
+  type CollectedFamily,
+  type CollectedSeries,
+  GAUGE_TIMESTAMP,
+  GAUGE_VALUE,
+  histogramCountIndex,
+  histogramSumIndex,
+  type Store,
+  SUMMARY_COUNT,
+  SUMMARY_SKETCH,
+  SUMMARY_SUM,
+  seriesSize,
+} from './store.js';
+export {
+  DEFAULT_PERCENTILES,
+  Summary,
+  SummaryChild,
+  type SummaryConfiguration,
+} from './summary.js';
 export {
   type Exemplar,
   GAUGE_MODES,
@@ -71,3 +132,4 @@ export {
   type MetricValue,
   type SummarySettings,
 } from './types.js';
+export { validateLabelName, validateMetricName } from './validation.js';

@@ -10,7 +10,7 @@ import {
   HttpInstrumentation,
   type HttpMetricsOptions,
   type MetricsResponse,
-  MetricsRoute,
+  type MetricsRoute,
   type MetricsRouteOptions,
 } from '@promfork/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';

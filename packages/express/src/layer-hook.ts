@@ -15,12 +15,7 @@
  * app-level error handler keep the full template.
  */
 import { joinRoute } from '@promfork/core';
-import {
-  type LayerLike,
-  mountTemplate,
-  paramTemplate,
-  routeTemplate,
-} from './layer-template.js';
+import { type LayerLike, mountTemplate, paramTemplate, routeTemplate } from './layer-template.js';
 
 /** Per-request routing state, stored on `req` under {@link kRouting}. */
 export interface RoutingState {

@@ -149,7 +149,11 @@ for (const [name, factory] of [
       await app.ready();
       assert.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
       const auth = { authorization: 'Bearer ok' };
-      const guest = await app.inject({ method: 'GET', url: '/metrics', headers: { ...auth, 'x-role': 'guest' } });
+      const guest = await app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { ...auth, 'x-role': 'guest' },
+      });
       assert.equal(guest.statusCode, 403);
       const text = await app.inject({ method: 'GET', url: '/metrics?x=1', headers: auth });
       assert.equal(text.statusCode, 200);

@@ -24,12 +24,7 @@ import {
   resolveHttpMetricsOptions,
   resolveMetricsRouteOptions,
 } from './options.js';
-import {
-  ABORTED_STATUS,
-  normalizeMethod,
-  statusLabel,
-  UNMATCHED_ROUTE,
-} from './route.js';
+import { ABORTED_STATUS, normalizeMethod, statusLabel, UNMATCHED_ROUTE } from './route.js';
 
 /** Name of the request counter. */
 export const HTTP_REQUESTS_TOTAL = 'http_requests_total';
@@ -334,7 +329,10 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         const v = fn(req, res);
         if (typeof v === 'string') value = v;
         else if (typeof v === 'number' && Number.isFinite(v)) value = String(v);
-        else throw new TypeError(`extraLabels.${name} returned ${typeof v}, expected a string or finite number`);
+        else
+          throw new TypeError(
+            `extraLabels.${name} returned ${typeof v}, expected a string or finite number`,
+          );
       } catch (error) {
         this.onError(asError(error, `extraLabels.${name} threw`));
       }

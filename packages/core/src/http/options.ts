@@ -230,7 +230,10 @@ export function resolveHttpMetricsOptions<Req, Res>(
 
   let metricsPath: string | false = HTTP_METRICS_DEFAULTS.metricsPath;
   if (o.metricsPath !== undefined) {
-    if (o.metricsPath !== false && (typeof o.metricsPath !== 'string' || o.metricsPath[0] !== '/')) {
+    if (
+      o.metricsPath !== false &&
+      (typeof o.metricsPath !== 'string' || o.metricsPath[0] !== '/')
+    ) {
       invalidOption(where, 'metricsPath', o.metricsPath, 'a path starting with "/" or false');
     }
     metricsPath = o.metricsPath;
