@@ -78,6 +78,14 @@ export const ERROR_CODES = {
     'the multi-process directory is missing, not a directory, a symlink or not writable',
   PROMFORK_STORE_CLOSED: 'the store was closed and can no longer record values',
   PROMFORK_STORE_MISMATCH: 'metrics of one registry were given different stores',
+  PROMFORK_INVALID_EXEMPLAR:
+    'exemplar labels are not valid label names/values or exceed 128 characters together',
+  PROMFORK_WRITE_FAILED:
+    'writing a metrics file failed (disk full, I/O error); values stay in memory and writing is retried',
+  PROMFORK_FILE_UNREADABLE:
+    'a file in the multi-process directory is empty, truncated, damaged, of a newer format or vanished; it is skipped',
+  PROMFORK_METRIC_CONFLICT:
+    'processes declared one metric name with a different type, labels, buckets or mode; the differing series are skipped',
 } as const;
 
 /** A stable promfork error code. */

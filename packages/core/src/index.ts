@@ -2,6 +2,22 @@
  * Public API of @promfork/core. Exports by name only (no `export *`), so the surface is
  * visible here and nothing internal leaks by accident.
  */
+
+export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets } from './buckets.js';
+export {
+  Counter,
+  CounterChild,
+  type CounterConfiguration,
+  type IncreaseDataWithExemplar,
+} from './counter.js';
+export {
+  collectDefaultMetrics,
+  DEFAULT_GC_DURATION_BUCKETS,
+  DEFAULT_METRIC_NAMES,
+  type DefaultMetrics,
+  type DefaultMetricsOptions,
+} from './default-metrics.js';
+export { getDefaultStore, setDefaultStore } from './default-store.js';
 export {
   AlreadyRegisteredError,
   ERROR_CODES,
@@ -12,7 +28,113 @@ export {
   PromforkError,
   StoreError,
 } from './errors.js';
-export type { Cells, CollectedFamily, CollectedSeries, Store } from './store.js';
+export { EXEMPLAR_MAX_CHARS } from './exemplar.js';
+export {
+  type ExpositionFormat,
+  formatOpenMetrics,
+  formatText,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  OPENMETRICS_FORMAT,
+  PROMETHEUS_CONTENT_TYPE,
+  PROMETHEUS_FORMAT,
+} from './exposition/index.js';
+export {
+  FileStore,
+  type FileStoreOptions,
+  type PrepareDirectoryOptions,
+  prepareDirectory,
+} from './file-store/index.js';
+export { AGGREGATOR_MODES, Gauge, GaugeChild, type GaugeConfiguration } from './gauge.js';
+export {
+  Histogram,
+  HistogramChild,
+  type HistogramConfiguration,
+  type ObserveDataWithExemplar,
+} from './histogram.js';
+export {
+  createMetricsRoute,
+  elapsedSeconds,
+  HTTP_REQUEST_DURATION_SECONDS,
+  HTTP_REQUEST_SIZE_BYTES,
+  HTTP_REQUESTS_IN_FLIGHT,
+  HTTP_REQUESTS_TOTAL,
+  HTTP_RESPONSE_SIZE_BYTES,
+  HttpInstrumentation,
+  type HttpSample,
+  INSTRUMENTATION_ERRORS_TOTAL,
+} from './http/instrumentation.js';
+export {
+  acceptsGzip,
+  type MetricsRequest,
+  type MetricsResponse,
+  MetricsRoute,
+  type MetricsRouteSettings,
+  type Scrape,
+} from './http/metrics-route.js';
+export {
+  HTTP_METRICS_DEFAULTS,
+  type HttpMetricsOptions,
+  type MetricsRouteOptions,
+  type ResolvedHttpMetricsOptions,
+} from './http/options.js';
+export {
+  ABORTED_STATUS,
+  INVALID_STATUS,
+  joinRoute,
+  normalizeMethod,
+  OTHER_METHOD,
+  patternTemplate,
+  statusLabel,
+  UNMATCHED_ROUTE,
+} from './http/route.js';
+export { MemoryStore } from './memory-store.js';
+export {
+  AGGREGATORS,
+  type Aggregator,
+  type ChildBase,
+  Metric,
+  type MetricOptions,
+  type ValueData,
+} from './metric.js';
+export {
+  type AnyMetric,
+  Registry,
+  type RegistryContentType,
+  type RegistryOptions,
+  register,
+  type ScrapeResult,
+} from './registry.js';
+export { familyToMetricObject, type SnapshotOptions } from './snapshot.js';
+export {
+  type Cells,
+  COUNTER_VALUE,
+  type CollectedFamily,
+  type CollectedSeries,
+  GAUGE_TIMESTAMP,
+  GAUGE_VALUE,
+  histogramCountIndex,
+  histogramSumIndex,
+  type Store,
+  SUMMARY_COUNT,
+  SUMMARY_SKETCH,
+  SUMMARY_SUM,
+  seriesSize,
+} from './store.js';
+export {
+  DEFAULT_PERCENTILES,
+  Summary,
+  SummaryChild,
+  type SummaryConfiguration,
+} from './summary.js';
+export {
+  getDefaultTracer,
+  Tracer,
+  type TracerOptions,
+  type TrackedJob,
+  trace,
+  trackDuration,
+} from './tracer.js';
 export {
   type Exemplar,
   GAUGE_MODES,
@@ -25,3 +147,4 @@ export {
   type MetricValue,
   type SummarySettings,
 } from './types.js';
+export { validateLabelName, validateMetricName } from './validation.js';

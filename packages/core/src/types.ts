@@ -97,4 +97,9 @@ export interface MetricObject {
   readonly values: readonly MetricValue[];
   /** prom-client's aggregator name for the family, kept for `getMetricsAsJSON()` compatibility. */
   readonly aggregator: string;
+  /**
+   * Unit of the family (`seconds`, `bytes`), rendered as OpenMetrics `# UNIT` when the family
+   * name ends with `_<unit>` (the spec requires that suffix). Absent for most metrics.
+   */
+  readonly unit?: string;
 }

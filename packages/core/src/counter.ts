@@ -1,0 +1,99 @@
+/**
+ * Counter: a value that only goes up (prom-client compatible). Slot layout `[value]`.
+ */
+import { makeExemplar } from './exemplar.js';
+import type { LabelsInput } from './labels.js';
+import {
+  type ChildBase,
+  COMMON_OPTION_KEYS,
+  Metric,
+  type MetricOptions,
+  type ValueData,
+} from './metric.js';
+import { type Cells, COUNTER_VALUE } from './store.js';
+import type { Exemplar, LabelValues } from './types.js';
+import { assertIncrement } from './validation.js';
+
+/** Options of {@link Counter}: the common metric options (see MetricOptions). */
+export interface CounterConfiguration<T extends string> extends MetricOptions<T, Counter<T>> {}
+
+/** prom-client 15's `{ labels, value, exemplarLabels }` form of `inc`. */
+export interface IncreaseDataWithExemplar<T extends string> extends ValueData<T> {}
+
+/** The child of one label set: `inc` writes straight into the series' cell. */
+export class CounterChild implements ChildBase {
+  readonly cells: Cells;
+  readonly labelValues: readonly string[];
+  exemplars?: (Exemplar | undefined)[];
+  private readonly metric: string;
+
+  /** @internal created by Counter */
+  constructor(cells: Cells, labelValues: readonly string[], metric: string, exemplars: boolean) {
+    this.cells = cells;
+    this.labelValues = labelValues;
+    this.metric = metric;
+    if (exemplars) this.exemplars = [];
+  }
+
+  /** Adds `value` (default 1). Throws for a negative, NaN or infinite value. */
+  inc(value?: number): void {
+    if (value === undefined) {
+      this.cells.add(COUNTER_VALUE, 1);
+      return;
+    }
+    // NaN fails `>= 0`; the slow assert only runs to throw the right error.
+    if (typeof value !== 'number' || !(value >= 0 && value !== Number.POSITIVE_INFINITY)) {
+      assertIncrement(value, this.metric);
+    }
+    this.cells.add(COUNTER_VALUE, value);
+  }
+}
+
+/**
+ * A monotonically increasing counter. `T` is the union of its label names, inferred from
+ * `labelNames`, so label objects are checked at compile time.
+ */
+export class Counter<T extends string = string> extends Metric<T, CounterChild> {
+  constructor(configuration: CounterConfiguration<T>) {
+    super(configuration as MetricOptions<T, unknown>, COMMON_OPTION_KEYS, () => ({
+      type: 'counter',
+    }));
+  }
+
+  /** Adds `value` (default 1) to the unlabelled series. */
+  inc(value?: number): void;
+  /** Adds `value` (default 1) to the series of `labels` (exactly the declared labels). */
+  inc(labels: LabelValues<T>, value?: number): void;
+  /** prom-client 15's form, with an exemplar when `enableExemplars` is on. */
+  inc(data: IncreaseDataWithExemplar<T>): void;
+  inc(labelsOrValue?: LabelValues<T> | IncreaseDataWithExemplar<T> | number, value?: number): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      const labels = labelsOrValue as LabelsInput;
+      const hit = this.cachedChild(labels);
+      if (hit !== undefined) {
+        hit.inc(value);
+        return;
+      }
+      const data = value === undefined ? this.asValueData(labels) : undefined;
+      if (data === undefined) this.child(labels).inc(value);
+      else this.incData(data);
+      return;
+    }
+    this.unlabelledChild().inc(labelsOrValue);
+  }
+
+  protected createChild(cells: Cells, labelValues: readonly string[]): CounterChild {
+    return new CounterChild(cells, labelValues, this.name, this.enableExemplars);
+  }
+
+  private incData(data: IncreaseDataWithExemplar<T>): void {
+    const child = this.childForData(data);
+    const value = data.value ?? 1;
+    const exemplar =
+      data.exemplarLabels === undefined
+        ? undefined
+        : makeExemplar(this.exemplarLabels(data), value, this.name);
+    child.inc(value);
+    if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
+  }
+}

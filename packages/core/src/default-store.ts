@@ -1,0 +1,45 @@
+/**
+ * The store metrics use when their options name none. Chosen once, lazily, on first use:
+ * a FileStore in `PROMETHEUS_MULTIPROC_DIR` when that variable is set and non-empty (the name
+ * client_python uses), otherwise a MemoryStore. `setDefaultStore` makes the choice in code.
+ *
+ * This module's one variable is the only process-wide store state in promfork.
+ */
+import { describeValue, InvalidOptionError } from './errors.js';
+import { FileStore } from './file-store/index.js';
+import { MemoryStore } from './memory-store.js';
+import type { Store } from './store.js';
+
+let defaultStore: Store | undefined;
+
+/** The default store, creating it on first call (see the module comment for the choice). */
+export function getDefaultStore(): Store {
+  if (defaultStore === undefined) {
+    const dir = process.env.PROMETHEUS_MULTIPROC_DIR;
+    defaultStore = dir !== undefined && dir !== '' ? new FileStore({ dir }) : new MemoryStore();
+  }
+  return defaultStore;
+}
+
+/**
+ * Replaces the default store. Call it before creating metrics: a metric keeps the store it was
+ * created with, so metrics created earlier stay on the previous store.
+ */
+export function setDefaultStore(store: Store): void {
+  if (!isStore(store)) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `setDefaultStore: invalid store ${describeValue(store)}: expected an object implementing Store`,
+    );
+  }
+  defaultStore = store;
+}
+
+/** True when `value` has the methods of the Store contract. */
+export function isStore(value: unknown): value is Store {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return ['declare', 'series', 'remove', 'reset', 'forget', 'collect', 'flush', 'close'].every(
+    (method) => typeof candidate[method] === 'function',
+  );
+}

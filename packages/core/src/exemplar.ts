@@ -1,0 +1,54 @@
+/**
+ * Exemplars (OpenMetrics): a sample of the trace that caused an increment or an observation.
+ * They are kept in the process that recorded them, by the metric, and never written to a store:
+ * they are per-event examples, not aggregatable numbers.
+ */
+import { describeValue, LabelSetError } from './errors.js';
+import type { Exemplar } from './types.js';
+import { labelValueString } from './validation.js';
+
+/** OpenMetrics caps the label names and values of one exemplar at 128 UTF-8 characters together. */
+export const EXEMPLAR_MAX_CHARS = 128;
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/**
+ * Validates exemplar labels and returns an exemplar stamped with the current time.
+ * Throws PROMFORK_INVALID_EXEMPLAR for a bad name, a bad value or a set over 128 characters.
+ */
+export function makeExemplar(labels: unknown, value: number, metric: string): Exemplar {
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+    throw new LabelSetError(
+      'PROMFORK_INVALID_EXEMPLAR',
+      `Invalid exemplarLabels ${describeValue(labels)} for metric "${metric}": expected an object of label values`,
+    );
+  }
+  const out: Record<string, string> = {};
+  let chars = 0;
+  for (const [name, raw] of Object.entries(labels)) {
+    if (!LABEL_NAME.test(name)) {
+      throw new LabelSetError(
+        'PROMFORK_INVALID_EXEMPLAR',
+        `Invalid exemplar label name ${describeValue(name)} for metric "${metric}": expected [a-zA-Z_][a-zA-Z0-9_]*`,
+      );
+    }
+    let text: string;
+    try {
+      text = labelValueString(raw, name, metric);
+    } catch {
+      throw new LabelSetError(
+        'PROMFORK_INVALID_EXEMPLAR',
+        `Invalid value ${describeValue(raw)} for exemplar label "${name}" of metric "${metric}": expected a string or a finite number`,
+      );
+    }
+    out[name] = text;
+    chars += [...name].length + [...text].length;
+  }
+  if (chars > EXEMPLAR_MAX_CHARS) {
+    throw new LabelSetError(
+      'PROMFORK_INVALID_EXEMPLAR',
+      `Exemplar labels of metric "${metric}" have ${chars} characters: expected at most ${EXEMPLAR_MAX_CHARS} (names and values together)`,
+    );
+  }
+  return { labels: out, value, timestamp: Date.now() / 1000 };
+}

@@ -1,0 +1,51 @@
+/**
+ * The Prometheus text format 0.0.4 (the format every Prometheus server and promtool reads).
+ *
+ * Per family: `# HELP name text` (left out when the help is empty), `# TYPE name type`, then one line per sample:
+ * `name{labels} value [timestampMs]`. Sample names and label order are taken from the input
+ * as given (prom-client's `get()` shape): histogram samples carry `metricName` `x_bucket` /
+ * `x_sum` / `x_count` with an `le` label, summaries `quantile` samples plus `x_sum` / `x_count`,
+ * counters use the family name as given (with or without `_total`). Exemplars are not part of
+ * this format and are left out.
+ *
+ * Known limit of the format: Prometheus' parser skips blanks between the metric name and the
+ * HELP text, so leading spaces or tabs of a help text do not survive 0.0.4 (OpenMetrics keeps
+ * them), and there is no escape that could protect them.
+ */
+import type { LabelValue, MetricObject } from '../types.js';
+import { escapeHelpText } from './escape.js';
+import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
+import { formatNumericLabel, formatTimestampMs, formatValue } from './number.js';
+
+/** Content type of the Prometheus text format 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** `le` and `quantile` given as numbers are rendered like values (`+Inf`, not `Infinity`). */
+const numberLabel: NumberLabelFormatter = (name, value) =>
+  name === 'le' || name === 'quantile' ? formatNumericLabel(value) : plainNumberLabel(name, value);
+
+/**
+ * Renders metric families in the Prometheus text format 0.0.4. Each line ends with a line
+ * feed; no families give the empty string. Samples are written in input order, so each series'
+ * samples must be grouped (as prom-client's `get()` groups them).
+ */
+export function formatText(metrics: readonly MetricObject[]): string {
+  let out = '';
+  for (const family of metrics) {
+    // An empty HELP line says nothing (and promtool flags it); leave it out.
+    if (family.help !== '') out += `# HELP ${family.name} ${escapeHelpText(family.help)}\n`;
+    out += `# TYPE ${family.name} ${family.type}\n`;
+    for (const sample of family.values) {
+      out += `${sample.metricName ?? family.name}${renderLabels(sample.labels)} ${formatValue(sample.value)}`;
+      if (sample.timestamp !== undefined && Number.isFinite(sample.timestamp)) {
+        out += ` ${formatTimestampMs(sample.timestamp)}`;
+      }
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+function renderLabels(labels: Readonly<Record<string, LabelValue>>): string {
+  return renderLabelSet(labels, numberLabel);
+}

@@ -1,0 +1,181 @@
+/**
+ * The shared directory: creating it safely, refusing symlinks, listing promfork's files, and
+ * emptying it before a fresh start (prepareDirectory).
+ *
+ * Safety rules: the directory is created with mode 0700 (metrics can reveal traffic patterns
+ * and must not be writable by other users); a directory that is a symlink is refused (a
+ * symlink planted in /tmp could otherwise redirect our writes); every file path is
+ * `join(dir, name)` with a name taken from readdir and matched against promfork's own patterns,
+ * so no path outside the directory is ever opened; files are opened with O_NOFOLLOW.
+ */
+import {
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  unlinkSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
+import { isStoreFileName, isTempFileName, TEMP_PREFIX } from './format.js';
+
+/** `O_NOFOLLOW` where the platform has it (0 elsewhere, e.g. Windows). */
+export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
+
+/** The environment variable naming the directory (client_python's name). */
+export const DIRECTORY_ENV = 'PROMETHEUS_MULTIPROC_DIR';
+
+function unusable(dir: string, problem: string, fix: string, cause?: unknown): StoreError {
+  return new StoreError(
+    'PROMFORK_DIRECTORY_UNUSABLE',
+    `The multi-process directory ${describeValue(dir)} ${problem}; ${fix}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Makes sure `dir` exists as a real directory (creating it 0700 with its parents if missing)
+ * and is writable by this process. Returns the absolute path. Throws StoreError
+ * (PROMFORK_DIRECTORY_UNUSABLE) naming the directory and the fix.
+ */
+export function ensureDirectory(dir: string): string {
+  const path = resolve(dir);
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') {
+      throw unusable(
+        path,
+        `cannot be created (${code ?? String(error)})`,
+        'create it yourself or point PROMETHEUS_MULTIPROC_DIR at a writable location',
+        error,
+      );
+    }
+  }
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch (error) {
+    throw unusable(
+      path,
+      `cannot be inspected (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      'check that it exists and that this user may list it',
+      error,
+    );
+  }
+  if (stat.isSymbolicLink()) {
+    throw unusable(
+      path,
+      'is a symbolic link, which promfork refuses (a planted link could redirect its writes)',
+      'point PROMETHEUS_MULTIPROC_DIR at the real directory',
+    );
+  }
+  if (!stat.isDirectory()) {
+    throw unusable(path, 'is not a directory', 'remove that file or choose another path');
+  }
+  checkWritable(path);
+  return path;
+}
+
+/** Proves the directory is writable by creating and removing a probe file in it. */
+function checkWritable(path: string): void {
+  const probe = join(path, `${TEMP_PREFIX}probe-${process.pid}-${Date.now()}.tmp`);
+  try {
+    const fd = openSync(
+      probe,
+      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
+      0o600,
+    );
+    closeSync(fd);
+    unlinkSync(probe);
+  } catch (error) {
+    throw unusable(
+      path,
+      `is not writable by this process (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      'give this user write permission on it or choose another directory',
+      error,
+    );
+  }
+}
+
+/**
+ * Names of promfork's store files in `dir` (process files and the archive), sorted, skipping
+ * anything that is not a regular file (symlinks included). Unknown names are ignored.
+ */
+export function listStoreFiles(dir: string): string[] {
+  const names: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isFile() && isStoreFileName(entry.name)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
+/** Options of {@link prepareDirectory}. */
+export interface PrepareDirectoryOptions {
+  /** @default process.env.PROMETHEUS_MULTIPROC_DIR */
+  readonly dir?: string;
+}
+
+/**
+ * For a primary before it forks: creates the directory (0700) or removes promfork's files from
+ * it (only those: process files, the archive and leftover temp files), and checks it is
+ * writable; throws StoreError (PROMFORK_DIRECTORY_UNUSABLE) otherwise. A fresh start thus never
+ * reads a previous run's gauges. Returns the absolute directory used.
+ *
+ * Call it before any worker exists: files of running processes are removed too.
+ */
+export function prepareDirectory(options: PrepareDirectoryOptions = {}): string {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `prepareDirectory options must be an object, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'dir') {
+      throw new InvalidOptionError(
+        'PROMFORK_UNKNOWN_OPTION',
+        `prepareDirectory does not accept the option ${describeValue(key)}; expected only "dir"`,
+      );
+    }
+  }
+  const given = options.dir;
+  if (given !== undefined && (typeof given !== 'string' || given === '')) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `prepareDirectory option "dir" must be a non-empty string, got ${describeValue(given)}`,
+    );
+  }
+  const dir = given ?? process.env[DIRECTORY_ENV];
+  if (dir === undefined || dir === '') {
+    throw new InvalidOptionError(
+      'PROMFORK_MISSING_OPTION',
+      `prepareDirectory needs a directory: pass { dir } or set ${DIRECTORY_ENV}`,
+    );
+  }
+  const path = ensureDirectory(dir);
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch (error) {
+    throw unusable(path, 'cannot be listed', 'give this user read permission on it', error);
+  }
+  for (const name of names) {
+    if (!isStoreFileName(name) && !isTempFileName(name)) continue;
+    try {
+      unlinkSync(join(path, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw unusable(
+        path,
+        `holds ${describeValue(name)}, which cannot be removed`,
+        'remove it by hand or fix the permissions',
+        error,
+      );
+    }
+  }
+  return path;
+}

@@ -1,0 +1,393 @@
+/**
+ * The multi-process Store: this process's metrics live in its own file (process-file.ts), and
+ * `collect` merges every process's file in the directory (reader.ts, merge.ts).
+ *
+ * Besides the user's metrics, every process file carries the store's own counters
+ * (`promfork_store_read_errors_total`, `promfork_store_write_errors_total`) so they sum across
+ * processes like any counter; `collect` adds two gauges measured by the scraping process
+ * (`promfork_store_files`, `promfork_scrape_duration_seconds`).
+ */
+import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
+import {
+  type Cells,
+  COUNTER_VALUE,
+  type CollectedFamily,
+  GAUGE_VALUE,
+  type Store,
+  seriesSize,
+} from '../store.js';
+import type { MetricDescriptor } from '../types.js';
+import { ensureDirectory, listStoreFiles } from './directory.js';
+import { compatibleDescriptors, FILE_FLAG_ARCHIVE, FormatProblem } from './format.js';
+import { currentIdentity, LivenessChecker } from './identity.js';
+import { type MergeConflict, mergeSources, type Source, type SourceFamily } from './merge.js';
+import { defaultOnError, ProblemReporter } from './problems.js';
+import { FileCells, ProcessFile } from './process-file.js';
+import { StoreFileReader } from './reader.js';
+
+/** Options of {@link FileStore}. */
+export interface FileStoreOptions {
+  /** Directory shared by every process of the server. Created (0700) if missing. */
+  readonly dir: string;
+  /**
+   * Called with problems that must not throw into the caller (write failures, damaged files).
+   * Each distinct problem is reported once; every occurrence is counted in the store's metrics.
+   * @default writes one line to stderr per distinct problem
+   */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Counter of files skipped at scrape time because they could not be read. */
+export const READ_ERRORS_METRIC: MetricDescriptor = {
+  name: 'promfork_store_read_errors_total',
+  help: 'Store files skipped at scrape time because they were damaged, truncated or vanished.',
+  type: 'counter',
+  labelNames: [],
+  buckets: [],
+  mode: 'sum',
+};
+
+/** Counter of failed writes of process files. */
+export const WRITE_ERRORS_METRIC: MetricDescriptor = {
+  name: 'promfork_store_write_errors_total',
+  help: 'Failed writes of metrics files (values are kept in memory and written later).',
+  type: 'counter',
+  labelNames: [],
+  buckets: [],
+  mode: 'sum',
+};
+
+/** Gauge: store files read by the last scrape of the scraping process (its own included). */
+export const FILES_METRIC: MetricDescriptor = {
+  name: 'promfork_store_files',
+  help: 'Store files merged by this scrape, the scraping process own file included.',
+  type: 'gauge',
+  labelNames: [],
+  buckets: [],
+  mode: 'mostrecent',
+};
+
+/**
+ * Gauge: seconds the scraping process spent reading and merging the files of this scrape. A
+ * gauge rather than a histogram: only one process answers a scrape, and a per-process
+ * histogram of scrape times would mix the workers that happened to serve them.
+ */
+export const SCRAPE_DURATION_METRIC: MetricDescriptor = {
+  name: 'promfork_scrape_duration_seconds',
+  help: 'Seconds this scrape spent reading and merging the multi-process store files.',
+  type: 'gauge',
+  labelNames: [],
+  buckets: [],
+  mode: 'mostrecent',
+};
+
+interface LocalSeries {
+  readonly labelValues: readonly string[];
+  readonly cells: FileCells;
+  /** Byte offset of the series entry (to mark it removed). */
+  readonly offset: number;
+}
+
+interface LocalMetric {
+  readonly descriptor: MetricDescriptor;
+  /** Byte offset of the descriptor entry. */
+  readonly offset: number;
+  readonly size: number;
+  readonly series: Map<string, LocalSeries>;
+}
+
+const OPTION_KEYS = new Set(['dir', 'onError']);
+
+function validateOptions(options: unknown): FileStoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore options must be an object like { dir }, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new InvalidOptionError(
+        'PROMFORK_UNKNOWN_OPTION',
+        `FileStore does not accept the option ${describeValue(key)}; expected "dir" or "onError"`,
+      );
+    }
+  }
+  const { dir, onError } = options as Record<string, unknown>;
+  if (dir === undefined) {
+    throw new InvalidOptionError(
+      'PROMFORK_MISSING_OPTION',
+      'FileStore needs option "dir": the directory shared by all processes',
+    );
+  }
+  if (typeof dir !== 'string' || dir === '') {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "dir" must be a non-empty string, got ${describeValue(dir)}`,
+    );
+  }
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "onError" must be a function, got ${describeValue(onError)}`,
+    );
+  }
+  return options as FileStoreOptions;
+}
+
+/** Keeps this process's metrics in its own file in `dir` and merges every file on collect. */
+export class FileStore implements Store {
+  readonly kind = 'file';
+  /** Absolute path of the shared directory. */
+  readonly dir: string;
+
+  private readonly file: ProcessFile;
+  private readonly pid = String(process.pid);
+  private readonly metrics = new Map<string, LocalMetric>();
+  private readonly reporter: ProblemReporter;
+  private readonly reader = new StoreFileReader();
+  private readonly readErrors: Cells;
+  private readonly writeErrors: Cells;
+  /** Problem keys of write failures reported since the last successful flush. */
+  private readonly writeKeys = new Set<string>();
+
+  /**
+   * Creates the directory if needed and this process's file in it. Throws InvalidOptionError
+   * for bad options and StoreError (PROMFORK_DIRECTORY_UNUSABLE) when the directory cannot
+   * be used.
+   */
+  constructor(options: FileStoreOptions) {
+    const { dir, onError } = validateOptions(options);
+    this.reporter = new ProblemReporter(onError ?? defaultOnError);
+    this.dir = ensureDirectory(dir);
+    this.file = ProcessFile.create(this.dir, currentIdentity(), {
+      failed: (error) => {
+        // The write-error counter lives in the same image; counting it does not schedule a
+        // flush while a retry is pending (ProcessFile keeps `scheduled` set), so no loop.
+        this.writeErrors.add(COUNTER_VALUE, 1);
+        const key = `write:${codeOf(error)}`;
+        this.writeKeys.add(key);
+        this.reporter.report(key, error);
+      },
+      recovered: () => {
+        // Report the next failure again: it is a new incident.
+        for (const key of this.writeKeys) this.reporter.clear(key);
+        this.writeKeys.clear();
+      },
+      afterClose: () => {
+        this.reporter.report(
+          'closed',
+          new StoreError(
+            'PROMFORK_STORE_CLOSED',
+            `A metric was updated after the FileStore for ${describeValue(this.dir)} was closed; ` +
+              'the value is kept in memory only',
+          ),
+        );
+      },
+    });
+    this.readErrors = this.series(READ_ERRORS_METRIC, []);
+    this.writeErrors = this.series(WRITE_ERRORS_METRIC, []);
+  }
+
+  /** Name of this process's file inside {@link dir}. */
+  get fileName(): string {
+    return this.file.name;
+  }
+
+  declare(descriptor: MetricDescriptor): void {
+    const existing = this.metrics.get(descriptor.name);
+    if (existing !== undefined) {
+      if (existing.descriptor === descriptor || sameDescriptor(existing.descriptor, descriptor)) {
+        return;
+      }
+      this.forget(existing.descriptor);
+    }
+    const offset = this.file.appendDescriptor(descriptor);
+    this.metrics.set(descriptor.name, {
+      descriptor,
+      offset,
+      size: seriesSize(descriptor),
+      series: new Map(),
+    });
+  }
+
+  series(descriptor: MetricDescriptor, labelValues: readonly string[]): Cells {
+    let metric = this.metrics.get(descriptor.name);
+    if (
+      metric === undefined ||
+      (metric.descriptor !== descriptor && !sameDescriptor(metric.descriptor, descriptor))
+    ) {
+      this.declare(descriptor);
+      metric = this.metrics.get(descriptor.name)!;
+    }
+    const key = seriesKey(labelValues);
+    const found = metric.series.get(key);
+    if (found !== undefined) return found.cells;
+    const values = labelValues.slice();
+    const offsetBefore = this.file.usedSize;
+    const base = this.file.appendSeries(metric.offset, values, metric.size);
+    const cells = new FileCells(this.file, base, metric.size);
+    metric.series.set(key, { labelValues: values, cells, offset: offsetBefore });
+    return cells;
+  }
+
+  remove(descriptor: MetricDescriptor, labelValues: readonly string[]): void {
+    const metric = this.metrics.get(descriptor.name);
+    if (metric === undefined) return;
+    const key = seriesKey(labelValues);
+    const series = metric.series.get(key);
+    if (series === undefined) return;
+    this.file.markRemoved(series.offset);
+    metric.series.delete(key);
+  }
+
+  reset(descriptor: MetricDescriptor): void {
+    const metric = this.metrics.get(descriptor.name);
+    if (metric === undefined) return;
+    for (const series of metric.series.values()) this.file.markRemoved(series.offset);
+    metric.series.clear();
+  }
+
+  forget(descriptor: MetricDescriptor): void {
+    const metric = this.metrics.get(descriptor.name);
+    if (metric === undefined) return;
+    this.reset(metric.descriptor);
+    this.file.markRemoved(metric.offset);
+    this.metrics.delete(descriptor.name);
+  }
+
+  collect(filter?: (name: string) => boolean): CollectedFamily[] {
+    const started = performance.now();
+    const accept = filter ?? (() => true);
+    const sources: Source[] = [];
+    const liveness = new LivenessChecker();
+    let names: string[] = [];
+    try {
+      names = listStoreFiles(this.dir);
+    } catch (error) {
+      this.readErrors.add(COUNTER_VALUE, 1);
+      this.reporter.report(
+        'list',
+        new StoreError(
+          'PROMFORK_DIRECTORY_UNUSABLE',
+          `Cannot list the multi-process directory ${describeValue(this.dir)} ` +
+            `(${codeOf(error)}); only this process's metrics are reported`,
+          { cause: error },
+        ),
+      );
+    }
+    for (const name of names) {
+      if (name === this.file.name) continue;
+      const parsed = this.reader.read(this.dir, name);
+      if (parsed instanceof FormatProblem) {
+        this.readErrors.add(COUNTER_VALUE, 1);
+        this.reporter.report(
+          `read:${name}:${parsed.kind}`,
+          new StoreError(
+            'PROMFORK_FILE_UNREADABLE',
+            `Skipped the metrics file ${describeValue(name)} in ${describeValue(this.dir)}: ` +
+              `${parsed.message}`,
+          ),
+        );
+        continue;
+      }
+      const archive = (parsed.header.flags & FILE_FLAG_ARCHIVE) !== 0;
+      sources.push({
+        file: name,
+        pid: archive ? 'archive' : String(parsed.header.pid),
+        live: !archive && liveness.isAlive(parsed.header),
+        families: parsed.families,
+      });
+    }
+    this.reader.retain(new Set(names));
+    // Live processes before dead ones and archives (a stable sort keeps name order within
+    // each group): where two files share a pid after pid reuse, an `all` gauge shows the live
+    // process's value. Own values are taken last (they include this scrape's read errors) and
+    // merged first, so this process's descriptors and help texts win.
+    sources.sort((a, b) => Number(b.live) - Number(a.live));
+    sources.unshift(this.ownSource());
+    const families = mergeSources(sources, accept, Date.now(), {
+      conflict: (conflict) => this.reportConflict(conflict),
+      failed: (file, error) => {
+        this.readErrors.add(COUNTER_VALUE, 1);
+        this.reporter.report(
+          `merge:${file}`,
+          new StoreError(
+            'PROMFORK_FILE_UNREADABLE',
+            `Skipped part of the metrics file ${describeValue(file)} in ` +
+              `${describeValue(this.dir)}: merging it failed (${String(error)})`,
+            { cause: error },
+          ),
+        );
+      },
+    });
+    // The store's own families go last, after the user's.
+    const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
+    for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
+    const seconds = (performance.now() - started) / 1000;
+    if (accept(FILES_METRIC.name)) ordered.push(gaugeFamily(FILES_METRIC, sources.length));
+    if (accept(SCRAPE_DURATION_METRIC.name)) {
+      ordered.push(gaugeFamily(SCRAPE_DURATION_METRIC, seconds));
+    }
+    return ordered;
+  }
+
+  flush(): void {
+    this.file.flush();
+  }
+
+  close(): void {
+    this.file.close();
+  }
+
+  /** This process's metrics, read straight from the in-memory image (always current). */
+  private ownSource(): Source {
+    const families: SourceFamily[] = [];
+    for (const metric of this.metrics.values()) {
+      const series = [];
+      for (const s of metric.series.values()) {
+        series.push({ labelValues: s.labelValues, cells: s.cells.snapshot() });
+      }
+      families.push({ descriptor: metric.descriptor, series });
+    }
+    return { file: this.file.name, pid: this.pid, live: true, families };
+  }
+
+  private reportConflict(conflict: MergeConflict): void {
+    const { kept, skipped, file } = conflict;
+    this.reporter.report(
+      `conflict:${file}:${kept.name}`,
+      new StoreError(
+        'PROMFORK_METRIC_CONFLICT',
+        `Metric ${describeValue(kept.name)} in ${describeValue(file)} is a ${skipped.type} ` +
+          `(mode ${skipped.mode}, labels [${skipped.labelNames.join(', ')}]) but another ` +
+          `process declared a ${kept.type} (mode ${kept.mode}, labels ` +
+          `[${kept.labelNames.join(', ')}]); its series from that file are skipped`,
+      ),
+    );
+  }
+}
+
+function isSelfMetric(name: string): boolean {
+  return name === READ_ERRORS_METRIC.name || name === WRITE_ERRORS_METRIC.name;
+}
+
+function gaugeFamily(descriptor: MetricDescriptor, value: number): CollectedFamily {
+  const cells = new Float64Array(seriesSize(descriptor));
+  cells[GAUGE_VALUE] = value;
+  return { descriptor, series: [{ labelValues: [], cells }] };
+}
+
+function sameDescriptor(a: MetricDescriptor, b: MetricDescriptor): boolean {
+  return a.help === b.help && compatibleDescriptors(a, b);
+}
+
+/** In-memory key of a series; JSON so that no label value can collide with another. */
+function seriesKey(labelValues: readonly string[]): string {
+  return labelValues.length === 0 ? '' : JSON.stringify(labelValues);
+}
+
+function codeOf(error: unknown): string {
+  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause;
+  return cause?.code ?? 'unknown';
+}

@@ -1,0 +1,336 @@
+/**
+ * The binary layout of a promfork store file (FORMAT.md beside package.json is the prose version;
+ * keep the two in step). Pure functions over bytes: no I/O happens here.
+ *
+ * A file is a 64-byte header followed by entries. All integers are little-endian; every entry
+ * starts and ends on an 8-byte boundary so the float64 slots inside it are aligned and can be
+ * viewed through a Float64Array over the whole file image.
+ *
+ * Crash and concurrency contract: a writer appends an entry, writes it to the file, and only
+ * then writes the header's `used` field to cover it. A reader reads `used` first and parses
+ * nothing beyond it, so it never sees half an entry. After an entry is written, only its slots
+ * and its flags byte ever change.
+ */
+import type { GaugeMode, MetricDescriptor, MetricType, SummarySettings } from '../types.js';
+import { GAUGE_MODES } from '../types.js';
+
+/** The 8 bytes every store file starts with: ASCII `PROMFORK`. */
+export const MAGIC = Buffer.from('PROMFORK', 'latin1');
+/** The format version this code writes. Files with a higher version are skipped, not guessed at. */
+export const FORMAT_VERSION = 1;
+/** Size in bytes of the header written by this version (recorded in the header itself). */
+export const HEADER_SIZE = 64;
+
+/** Byte offsets of the header fields. */
+export const H_MAGIC = 0;
+export const H_VERSION = 8;
+export const H_FLAGS = 12;
+/** uint32: bytes of the file covered by the header and complete entries. */
+export const H_USED = 16;
+export const H_HEADER_SIZE = 20;
+/** float64: process id of the writer. */
+export const H_PID = 24;
+/** float64: start time of the writer in clock ticks since boot (0 when unknown). */
+export const H_START_TIME = 32;
+/** 16 random bytes chosen by the writer when it created the file. */
+export const H_TOKEN = 40;
+export const TOKEN_SIZE = 16;
+/** float64: milliseconds since the epoch when the file was created. */
+export const H_CREATED_MS = 56;
+
+/** Header flag: the file is an archive of dead processes, not one live process's file. */
+export const FILE_FLAG_ARCHIVE = 1;
+
+/** Entry kinds (byte 4 of every entry). */
+export const KIND_DESCRIPTOR = 1;
+export const KIND_SERIES = 2;
+/** Archive only: records one process file whose values the archive has absorbed. */
+export const KIND_ABSORBED = 3;
+
+/** Entry flag (byte 5 of every entry): the entry was removed (reset/remove/forget). */
+export const ENTRY_FLAG_REMOVED = 1;
+
+/** Size of the part every entry shares: uint32 length, uint8 kind, uint8 flags, uint16 0. */
+export const ENTRY_HEAD = 8;
+/** Offset of the flags byte inside an entry. */
+export const ENTRY_FLAGS_OFFSET = 5;
+/** Series entry: common head, uint32 descriptor offset, uint32 slot count, uint32 key length, uint32 0. */
+export const SERIES_HEAD = 24;
+/** Descriptor entry: common head, uint32 JSON length, uint32 0. */
+export const DESCRIPTOR_HEAD = 16;
+/** Absorbed entry: common head, float64 pid, float64 start time, 16-byte token. */
+export const ABSORBED_SIZE = ENTRY_HEAD + 16 + TOKEN_SIZE;
+
+/**
+ * Largest file this version addresses (the `used` field and entry offsets are uint32).
+ * Far beyond any sane number of series; a writer that would exceed it reports an error instead.
+ */
+export const MAX_FILE_SIZE = 0xffff_fff8;
+
+/** Who wrote a file. See identity.ts for how it is obtained and checked for liveness. */
+export interface FileIdentity {
+  readonly pid: number;
+  /** Clock ticks since boot when the process started (`/proc/<pid>/stat` field 22); 0 if unknown. */
+  readonly startTime: number;
+  /** 32 lowercase hex digits, random per file. */
+  readonly token: string;
+}
+
+/** The decoded header of a store file. */
+export interface FileHeader extends FileIdentity {
+  readonly version: number;
+  readonly flags: number;
+  readonly used: number;
+  readonly headerSize: number;
+  readonly createdMs: number;
+}
+
+/** Rounds `n` up to a multiple of 8. */
+export function align8(n: number): number {
+  // Arithmetic, not `& ~7`: bitwise operators would wrap above 2 GiB.
+  return Math.ceil(n / 8) * 8;
+}
+
+const PROCESS_FILE_RE = /^promfork-([1-9][0-9]*)-([0-9]+|t[0-9a-f]{8})(?:-([1-9][0-9]*))?\.db$/;
+const ARCHIVE_FILE_RE = /^promfork-archive\.db$/;
+
+/**
+ * File name of a process file: `promfork-<pid>-<startTime>.db`, with `t<first 8 hex of token>`
+ * in place of the start time when it is unknown, and `-<n>` for the second and later store of
+ * one process in one directory. The name is a hint for humans and for recognition; readers
+ * trust the header.
+ */
+export function processFileName(identity: FileIdentity, instance: number): string {
+  const start =
+    identity.startTime > 0 ? String(identity.startTime) : `t${identity.token.slice(0, 8)}`;
+  const suffix = instance > 1 ? `-${instance}` : '';
+  return `promfork-${identity.pid}-${start}${suffix}.db`;
+}
+
+/** Name of the archive file compaction writes (same format, {@link FILE_FLAG_ARCHIVE} set). */
+export const ARCHIVE_FILE_NAME = 'promfork-archive.db';
+
+/** True for names promfork reads: process files and the archive. Everything else is ignored. */
+export function isStoreFileName(name: string): boolean {
+  return PROCESS_FILE_RE.test(name) || ARCHIVE_FILE_RE.test(name);
+}
+
+/** Prefix of temporary files (created complete, then renamed into place). */
+export const TEMP_PREFIX = '.promfork-';
+/** True for promfork's temporary files (left behind only by a crash between create and rename). */
+export function isTempFileName(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) && name.endsWith('.tmp');
+}
+
+/** Writes a fresh header (used = HEADER_SIZE) for `identity` into `bytes`. */
+export function writeHeader(
+  bytes: Uint8Array,
+  identity: FileIdentity,
+  flags: number,
+  createdMs: number,
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  bytes.set(MAGIC, H_MAGIC);
+  view.setUint32(H_VERSION, FORMAT_VERSION, true);
+  view.setUint32(H_FLAGS, flags, true);
+  view.setUint32(H_USED, HEADER_SIZE, true);
+  view.setUint32(H_HEADER_SIZE, HEADER_SIZE, true);
+  view.setFloat64(H_PID, identity.pid, true);
+  view.setFloat64(H_START_TIME, identity.startTime, true);
+  bytes.set(Buffer.from(identity.token, 'hex').subarray(0, TOKEN_SIZE), H_TOKEN);
+  view.setFloat64(H_CREATED_MS, createdMs, true);
+}
+
+/** Why a file cannot be read; `message` is for humans, `kind` is stable. */
+export class FormatProblem {
+  constructor(
+    readonly kind: 'empty' | 'short' | 'magic' | 'version' | 'truncated' | 'corrupt' | 'vanished',
+    readonly message: string,
+  ) {}
+}
+
+/**
+ * Decodes and checks a header from the first bytes of a file (`bytes` is everything read, at
+ * most the whole file). Returns a FormatProblem for anything this version must not read.
+ * Whether the file really holds `used` bytes is the caller's check (see reader.ts).
+ */
+export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
+  if (bytes.length === 0) return new FormatProblem('empty', 'file is empty (0 bytes)');
+  if (bytes.length < HEADER_SIZE) {
+    return new FormatProblem('short', `file is ${bytes.length} bytes, shorter than the header`);
+  }
+  for (let i = 0; i < MAGIC.length; i++) {
+    if (bytes[H_MAGIC + i] !== MAGIC[i]) {
+      return new FormatProblem('magic', 'file does not start with the PROMFORK magic');
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  const version = view.getUint32(H_VERSION, true);
+  if (version > FORMAT_VERSION) {
+    return new FormatProblem(
+      'version',
+      `file has format version ${version}; this promfork reads up to version ${FORMAT_VERSION}`,
+    );
+  }
+  if (version < 1)
+    return new FormatProblem('corrupt', `file has invalid format version ${version}`);
+  const headerSize = view.getUint32(H_HEADER_SIZE, true);
+  const used = view.getUint32(H_USED, true);
+  if (headerSize < HEADER_SIZE || headerSize % 8 !== 0) {
+    return new FormatProblem('corrupt', `header size ${headerSize} is invalid`);
+  }
+  if (used < headerSize || used % 8 !== 0) {
+    return new FormatProblem('corrupt', `used size ${used} is invalid`);
+  }
+  const pid = view.getFloat64(H_PID, true);
+  const startTime = view.getFloat64(H_START_TIME, true);
+  if (!Number.isInteger(pid) || pid < 0 || !Number.isInteger(startTime) || startTime < 0) {
+    return new FormatProblem('corrupt', 'header has an invalid pid or start time');
+  }
+  return {
+    version,
+    flags: view.getUint32(H_FLAGS, true),
+    used,
+    headerSize,
+    pid,
+    startTime,
+    token: Buffer.from(bytes.buffer, bytes.byteOffset + H_TOKEN, TOKEN_SIZE).toString('hex'),
+    createdMs: view.getFloat64(H_CREATED_MS, true),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Descriptor entries
+
+/** Encodes a descriptor entry's JSON payload; the inverse of {@link decodeDescriptor}. */
+export function descriptorJson(d: MetricDescriptor): string {
+  const plain: Record<string, unknown> = {
+    name: d.name,
+    help: d.help,
+    type: d.type,
+    labelNames: d.labelNames,
+    buckets: d.buckets,
+    mode: d.mode,
+  };
+  if (d.summary !== undefined) {
+    plain.summary = {
+      percentiles: d.summary.percentiles,
+      maxAgeSeconds: d.summary.maxAgeSeconds,
+      ageBuckets: d.summary.ageBuckets,
+    };
+  }
+  return JSON.stringify(plain);
+}
+
+/** Total bytes of a descriptor entry whose JSON payload is `jsonBytes` long. */
+export function descriptorEntrySize(jsonBytes: number): number {
+  return align8(DESCRIPTOR_HEAD + jsonBytes);
+}
+
+const METRIC_TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram', 'summary'];
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
+/**
+ * Parses and checks a descriptor payload read from a file. Returns undefined for anything that
+ * is not a well-formed descriptor: a file is untrusted input, and a half-valid descriptor
+ * would break rendering later.
+ */
+export function decodeDescriptor(json: string): MetricDescriptor | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.name !== 'string' || r.name === '' || typeof r.help !== 'string') return undefined;
+  if (!METRIC_TYPES.includes(r.type as MetricType)) return undefined;
+  if (!GAUGE_MODES.includes(r.mode as GaugeMode)) return undefined;
+  if (!isStringArray(r.labelNames)) return undefined;
+  const buckets = r.buckets;
+  if (
+    !Array.isArray(buckets) ||
+    !buckets.every((b) => typeof b === 'number' && Number.isFinite(b))
+  ) {
+    return undefined;
+  }
+  const type = r.type as MetricType;
+  if (type !== 'histogram' && buckets.length > 0) return undefined;
+  let summary: SummarySettings | undefined;
+  if (type === 'summary') {
+    const s = r.summary as Record<string, unknown> | null | undefined;
+    if (typeof s !== 'object' || s === null) return undefined;
+    const { percentiles, maxAgeSeconds, ageBuckets } = s;
+    if (
+      !Array.isArray(percentiles) ||
+      !percentiles.every((p) => typeof p === 'number' && p >= 0 && p <= 1) ||
+      typeof maxAgeSeconds !== 'number' ||
+      !(maxAgeSeconds >= 0) ||
+      typeof ageBuckets !== 'number' ||
+      !Number.isInteger(ageBuckets) ||
+      ageBuckets < 1
+    ) {
+      return undefined;
+    }
+    summary = { percentiles, maxAgeSeconds, ageBuckets };
+  }
+  const descriptor: MetricDescriptor = {
+    name: r.name,
+    help: r.help,
+    type,
+    labelNames: r.labelNames,
+    buckets: buckets as number[],
+    mode: r.mode as GaugeMode,
+    ...(summary !== undefined ? { summary } : {}),
+  };
+  return descriptor;
+}
+
+/** True when two descriptors lay out and merge identically (help text may differ). */
+export function compatibleDescriptors(a: MetricDescriptor, b: MetricDescriptor): boolean {
+  if (a.name !== b.name || a.type !== b.type || a.mode !== b.mode) return false;
+  if (!sameArray(a.labelNames, b.labelNames) || !sameArray(a.buckets, b.buckets)) return false;
+  if (a.summary === undefined || b.summary === undefined) return a.summary === b.summary;
+  return (
+    sameArray(a.summary.percentiles, b.summary.percentiles) &&
+    a.summary.maxAgeSeconds === b.summary.maxAgeSeconds &&
+    a.summary.ageBuckets === b.summary.ageBuckets
+  );
+}
+
+function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series entries
+
+/** Encodes the key of a series entry: the label values as a JSON array of strings. */
+export function seriesKeyJson(labelValues: readonly string[]): string {
+  return JSON.stringify(labelValues);
+}
+
+/** Byte offset, from the start of a series entry, of its first slot. */
+export function seriesSlotsOffset(keyBytes: number): number {
+  return align8(SERIES_HEAD + keyBytes);
+}
+
+/** Total bytes of a series entry. */
+export function seriesEntrySize(keyBytes: number, slotCount: number): number {
+  return seriesSlotsOffset(keyBytes) + slotCount * 8;
+}
+
+/** Parses a series key read from a file; undefined unless it is an array of strings. */
+export function decodeSeriesKey(json: string): string[] | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return isStringArray(raw) ? raw : undefined;
+}

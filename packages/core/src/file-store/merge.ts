@@ -1,0 +1,192 @@
+/**
+ * Merging the series of several processes into one view, by metric type and gauge mode.
+ *
+ * - counters, histograms: slot-wise addition (histogram buckets are stored non-cumulative, so
+ *   adding them is exact);
+ * - summaries: sum and count add; the sketch windows merge through `sketchMergeInto` (sketch.ts
+ *   owns their layout and window rotation);
+ * - gauges by mode: `all`/`liveall` keep one series per process with a `pid` extra label;
+ *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
+ *   slot. The `live*` variants leave out processes that are no longer alive.
+ *
+ * The first source to define a metric fixes its descriptor (the scraping process's own comes
+ * first, so its help text wins); a source whose descriptor of the same name lays out or merges
+ * differently has that metric skipped and reported.
+ */
+import { sketchMergeInto } from '../sketch.js';
+import {
+  type CollectedFamily,
+  type CollectedSeries,
+  GAUGE_TIMESTAMP,
+  GAUGE_VALUE,
+  SUMMARY_COUNT,
+  SUMMARY_SKETCH,
+  SUMMARY_SUM,
+} from '../store.js';
+import type { GaugeMode, MetricDescriptor } from '../types.js';
+import { compatibleDescriptors } from './format.js';
+
+/** One series of one process. */
+export interface SourceSeries {
+  readonly labelValues: readonly string[];
+  readonly cells: ArrayLike<number>;
+}
+
+/** One metric of one process. */
+export interface SourceFamily {
+  readonly descriptor: MetricDescriptor;
+  readonly series: readonly SourceSeries[];
+}
+
+/** Everything one process (or an archive) contributes. */
+export interface Source {
+  /** Name of the file it came from, for problem reports. */
+  readonly file: string;
+  /** Value of the `pid` label for `all`/`liveall` gauges. */
+  readonly pid: string;
+  /** False for dead processes and archives: `live*` gauges leave them out. */
+  readonly live: boolean;
+  readonly families: readonly SourceFamily[];
+}
+
+/** How merging tells its caller about what it skipped. */
+export interface MergeProblems {
+  /** A file declared a metric incompatibly with the first declaration; its series skipped. */
+  conflict(conflict: MergeConflict): void;
+  /**
+   * Merging one metric of a file threw (values a sketch could not merge, say); the rest of
+   * that metric from that file is skipped and the scrape goes on.
+   */
+  failed(file: string, error: unknown): void;
+}
+
+/** What merging could not reconcile; reported by the caller. */
+export interface MergeConflict {
+  readonly file: string;
+  readonly kept: MetricDescriptor;
+  readonly skipped: MetricDescriptor;
+}
+
+interface SeriesAcc {
+  readonly labelValues: readonly string[];
+  readonly extraLabels?: Readonly<Record<string, string>>;
+  readonly cells: Float64Array;
+}
+
+interface FamilyAcc {
+  readonly descriptor: MetricDescriptor;
+  readonly series: Map<string, SeriesAcc>;
+}
+
+/** True for the gauge modes that drop dead processes. */
+export function isLiveMode(mode: GaugeMode): boolean {
+  return mode.startsWith('live');
+}
+
+/** True for the gauge modes that keep one series per process. */
+function isPerProcess(mode: GaugeMode): boolean {
+  return mode === 'all' || mode === 'liveall';
+}
+
+/**
+ * Merges `sources` (the scraping process first, then files in name order) into families in
+ * first-seen order. `accept` filters by metric name; `nowMs` is the time summaries' windows
+ * are judged against.
+ */
+export function mergeSources(
+  sources: readonly Source[],
+  accept: (name: string) => boolean,
+  nowMs: number,
+  problems: MergeProblems,
+): CollectedFamily[] {
+  const families = new Map<string, FamilyAcc>();
+  for (const source of sources) {
+    for (const family of source.families) {
+      const d = family.descriptor;
+      if (!accept(d.name)) continue;
+      let acc = families.get(d.name);
+      if (acc === undefined) {
+        acc = { descriptor: d, series: new Map() };
+        families.set(d.name, acc);
+      } else if (acc.descriptor !== d && !compatibleDescriptors(acc.descriptor, d)) {
+        problems.conflict({ file: source.file, kept: acc.descriptor, skipped: d });
+        continue;
+      }
+      if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
+      try {
+        for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+      } catch (error) {
+        problems.failed(source.file, error);
+      }
+    }
+  }
+  const result: CollectedFamily[] = [];
+  for (const acc of families.values()) {
+    const series: CollectedSeries[] = [];
+    for (const s of acc.series.values()) series.push(s);
+    result.push({ descriptor: acc.descriptor, series });
+  }
+  return result;
+}
+
+function mergeSeries(acc: FamilyAcc, series: SourceSeries, source: Source, nowMs: number): void {
+  const d = acc.descriptor;
+  const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
+  // JSON keeps label values apart whatever characters they contain.
+  const key = perProcess
+    ? JSON.stringify([series.labelValues, source.pid])
+    : JSON.stringify(series.labelValues);
+  const existing = acc.series.get(key);
+  if (existing === undefined) {
+    acc.series.set(key, {
+      labelValues: series.labelValues,
+      ...(perProcess ? { extraLabels: { pid: source.pid } } : {}),
+      cells: Float64Array.from(series.cells),
+    });
+    return;
+  }
+  const dst = existing.cells;
+  const src = series.cells;
+  switch (d.type) {
+    case 'counter':
+    case 'histogram':
+      for (let i = 0; i < dst.length; i++) dst[i]! += src[i] ?? 0;
+      return;
+    case 'summary':
+      dst[SUMMARY_SUM]! += src[SUMMARY_SUM] ?? 0;
+      dst[SUMMARY_COUNT]! += src[SUMMARY_COUNT] ?? 0;
+      if (d.summary !== undefined) sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
+      return;
+    case 'gauge':
+      mergeGauge(d.mode, dst, src);
+      return;
+  }
+}
+
+/** Folds gauge `src` into `dst` by mode (per-process modes never reach here). */
+function mergeGauge(mode: GaugeMode, dst: Float64Array, src: ArrayLike<number>): void {
+  const value = src[GAUGE_VALUE] ?? 0;
+  const time = src[GAUGE_TIMESTAMP] ?? 0;
+  switch (mode) {
+    case 'sum':
+    case 'livesum':
+      dst[GAUGE_VALUE]! += value;
+      break;
+    case 'min':
+    case 'livemin':
+      if (value < dst[GAUGE_VALUE]!) dst[GAUGE_VALUE] = value;
+      break;
+    case 'max':
+    case 'livemax':
+      if (value > dst[GAUGE_VALUE]!) dst[GAUGE_VALUE] = value;
+      break;
+    case 'mostrecent':
+    case 'livemostrecent':
+      // Ties keep the earlier source (the scraping process's own value comes first).
+      if (time > dst[GAUGE_TIMESTAMP]!) dst[GAUGE_VALUE] = value;
+      break;
+    default:
+      return;
+  }
+  if (time > dst[GAUGE_TIMESTAMP]!) dst[GAUGE_TIMESTAMP] = time;
+}

@@ -1,0 +1,305 @@
+/**
+ * Reading other processes' files at scrape time.
+ *
+ * Each file is read once per scrape: its header first, then exactly the `used` bytes the header
+ * announced (the writer publishes `used` only after the entries it covers are written, so
+ * everything read is complete). Entries never change once written except their slots and
+ * flags byte, so the parsed part of each entry (descriptor JSON, label values) is cached per
+ * file, keyed by the entry's offset, and reused on later scrapes; a file replaced under the same
+ * name (other inode or token) starts a new cache.
+ *
+ * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
+ * bytes, wrong magic, newer version, vanished between listing and opening) yields a
+ * {@link FormatProblem}: the caller skips the file, reports and counts it; nothing throws.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { seriesSize } from '../store.js';
+import type { MetricDescriptor } from '../types.js';
+import { O_NOFOLLOW } from './directory.js';
+import {
+  ABSORBED_SIZE,
+  DESCRIPTOR_HEAD,
+  decodeDescriptor,
+  decodeSeriesKey,
+  ENTRY_FLAG_REMOVED,
+  ENTRY_FLAGS_OFFSET,
+  ENTRY_HEAD,
+  type FileHeader,
+  type FileIdentity,
+  FormatProblem,
+  HEADER_SIZE,
+  KIND_ABSORBED,
+  KIND_DESCRIPTOR,
+  KIND_SERIES,
+  readHeader,
+  SERIES_HEAD,
+  seriesEntrySize,
+  seriesSlotsOffset,
+  TOKEN_SIZE,
+} from './format.js';
+
+/** A parsed descriptor entry (cached). */
+interface DescriptorEntry {
+  readonly kind: typeof KIND_DESCRIPTOR;
+  readonly length: number;
+  readonly descriptor: MetricDescriptor;
+}
+
+/** A parsed series entry (cached). */
+interface SeriesEntry {
+  readonly kind: typeof KIND_SERIES;
+  readonly length: number;
+  readonly descriptorOffset: number;
+  readonly labelValues: readonly string[];
+  /** Float64 index of the first slot within the file. */
+  readonly slotWord: number;
+  readonly slotCount: number;
+}
+
+/** A parsed absorbed-process record (archives only; cached). */
+interface AbsorbedEntry {
+  readonly kind: typeof KIND_ABSORBED;
+  readonly length: number;
+  readonly identity: FileIdentity;
+}
+
+type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry;
+
+/** One series of a parsed file. `cells` views the bytes read in this scrape. */
+export interface FileSeries {
+  readonly labelValues: readonly string[];
+  readonly cells: Float64Array;
+}
+
+/** One metric of a parsed file with its live (not removed) series. */
+export interface FileFamily {
+  readonly descriptor: MetricDescriptor;
+  readonly series: FileSeries[];
+}
+
+/** The content of one store file as of this scrape. */
+export interface ParsedFile {
+  readonly name: string;
+  readonly header: FileHeader;
+  /** Metrics in the order their descriptors appear; removed descriptors are left out. */
+  readonly families: FileFamily[];
+  /** Process files an archive has absorbed (empty for process files). */
+  readonly absorbed: FileIdentity[];
+}
+
+interface FileCache {
+  readonly dev: number;
+  readonly ino: number;
+  readonly token: string;
+  readonly entries: Map<number, Entry>;
+}
+
+/** Reads and parses store files, caching parsed entries between scrapes. */
+export class StoreFileReader {
+  private readonly caches = new Map<string, FileCache>();
+
+  /** Reads `name` in `dir`: a ParsedFile, or the problem that makes it unreadable. */
+  read(dir: string, name: string): ParsedFile | FormatProblem {
+    let fd: number;
+    try {
+      fd = openSync(join(dir, name), constants.O_RDONLY | O_NOFOLLOW);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT')
+        return new FormatProblem('vanished', 'file vanished before it was read');
+      if (code === 'ELOOP') return new FormatProblem('corrupt', 'file is a symbolic link; refused');
+      return new FormatProblem('corrupt', `file cannot be opened (${code ?? String(error)})`);
+    }
+    try {
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) return new FormatProblem('corrupt', 'not a regular file');
+      const head = new Uint8Array(HEADER_SIZE);
+      const headRead = readAll(fd, head, 0);
+      const header = readHeader(head.subarray(0, headRead));
+      if (header instanceof FormatProblem) return header;
+      // Read exactly what the header covers; everything in it is complete.
+      const bytes = new Uint8Array(new ArrayBuffer(header.used));
+      const got = readAll(fd, bytes, 0);
+      if (got < header.used) {
+        return new FormatProblem(
+          'truncated',
+          `header says ${header.used} bytes are used but the file has only ${got}`,
+        );
+      }
+      let cache = this.caches.get(name);
+      if (
+        cache === undefined ||
+        cache.dev !== stat.dev ||
+        cache.ino !== stat.ino ||
+        cache.token !== header.token
+      ) {
+        cache = { dev: stat.dev, ino: stat.ino, token: header.token, entries: new Map() };
+        this.caches.set(name, cache);
+      }
+      const parsed = parseEntries(name, header, bytes, cache.entries);
+      if (parsed instanceof FormatProblem) this.caches.delete(name);
+      return parsed;
+    } catch (error) {
+      return new FormatProblem(
+        'corrupt',
+        `file cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Drops the caches of files not in `names` (they were removed from the directory). */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.caches.keys()) {
+      if (!names.has(name)) this.caches.delete(name);
+    }
+  }
+}
+
+/** Reads from position `position` until `target` is full or the file ends; returns bytes read. */
+function readAll(fd: number, target: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < target.length) {
+    const n = readSync(fd, target, done, target.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * Walks the entries of a file image (`bytes` holds exactly `header.used` bytes), reusing and
+ * filling `cache`. Exported for the format tests, which feed it damaged images directly.
+ */
+export function parseEntries(
+  name: string,
+  header: FileHeader,
+  bytes: Uint8Array,
+  cache: Map<number, Entry> = new Map(),
+): ParsedFile | FormatProblem {
+  if (bytes.length < header.used) {
+    return new FormatProblem(
+      'truncated',
+      `header says ${header.used} bytes are used but the file has only ${bytes.length}`,
+    );
+  }
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice(); // Float64Array needs 8-byte alignment.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, header.used);
+  const words = new Float64Array(bytes.buffer, bytes.byteOffset, header.used / 8);
+  const families: FileFamily[] = [];
+  const byOffset = new Map<number, FileFamily | null>();
+  const absorbed: FileIdentity[] = [];
+  let offset = header.headerSize;
+  while (offset < header.used) {
+    if (offset + ENTRY_HEAD > header.used) return corrupt(offset, 'entry head is cut off');
+    const length = view.getUint32(offset, true);
+    const kind = bytes[offset + 4];
+    if (length < ENTRY_HEAD || length % 8 !== 0 || offset + length > header.used) {
+      return corrupt(offset, `entry length ${length} is invalid`);
+    }
+    let entry = cache.get(offset);
+    if (entry === undefined || entry.length !== length || entry.kind !== kind) {
+      const parsed = parseEntry(view, bytes, offset, length, kind, cache);
+      if (typeof parsed === 'string') return corrupt(offset, parsed);
+      entry = parsed;
+      cache.set(offset, entry);
+    }
+    const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
+    if (entry.kind === KIND_DESCRIPTOR) {
+      if (removed) {
+        byOffset.set(offset, null);
+      } else {
+        const family: FileFamily = { descriptor: entry.descriptor, series: [] };
+        families.push(family);
+        byOffset.set(offset, family);
+      }
+    } else if (entry.kind === KIND_SERIES) {
+      const family = byOffset.get(entry.descriptorOffset);
+      if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
+      if (family !== null && !removed) {
+        family.series.push({
+          labelValues: entry.labelValues,
+          cells: words.subarray(entry.slotWord, entry.slotWord + entry.slotCount),
+        });
+      }
+    } else {
+      absorbed.push(entry.identity);
+    }
+    offset += length;
+  }
+  return { name, header, families, absorbed };
+}
+
+function corrupt(offset: number, why: string): FormatProblem {
+  return new FormatProblem('corrupt', `entry at byte ${offset}: ${why}`);
+}
+
+/** Parses one entry; returns a reason string when it is malformed. */
+function parseEntry(
+  view: DataView,
+  bytes: Uint8Array,
+  offset: number,
+  length: number,
+  kind: number | undefined,
+  cache: Map<number, Entry>,
+): Entry | string {
+  switch (kind) {
+    case KIND_DESCRIPTOR: {
+      if (length < DESCRIPTOR_HEAD) return 'descriptor entry too short';
+      const jsonLength = view.getUint32(offset + ENTRY_HEAD, true);
+      if (DESCRIPTOR_HEAD + jsonLength > length) return 'descriptor text overruns its entry';
+      const start = offset + DESCRIPTOR_HEAD;
+      const json = Buffer.from(bytes.buffer, bytes.byteOffset + start, jsonLength).toString('utf8');
+      const descriptor = decodeDescriptor(json);
+      if (descriptor === undefined) return 'descriptor is not a valid metric description';
+      return { kind: KIND_DESCRIPTOR, length, descriptor };
+    }
+    case KIND_SERIES: {
+      if (length < SERIES_HEAD) return 'series entry too short';
+      const descriptorOffset = view.getUint32(offset + 8, true);
+      const slotCount = view.getUint32(offset + 12, true);
+      const keyLength = view.getUint32(offset + 16, true);
+      if (seriesEntrySize(keyLength, slotCount) !== length) return 'series entry size mismatch';
+      const owner = descriptorOffset < offset ? cache.get(descriptorOffset) : undefined;
+      if (owner === undefined || owner.kind !== KIND_DESCRIPTOR) {
+        return 'series refers to no earlier descriptor';
+      }
+      let expected: number;
+      try {
+        expected = seriesSize(owner.descriptor);
+      } catch {
+        return `cannot lay out metric "${owner.descriptor.name}"`;
+      }
+      if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
+      const start = offset + SERIES_HEAD;
+      const key = Buffer.from(bytes.buffer, bytes.byteOffset + start, keyLength).toString('utf8');
+      const labelValues = decodeSeriesKey(key);
+      if (labelValues === undefined || labelValues.length !== owner.descriptor.labelNames.length) {
+        return 'series label values do not match the label names';
+      }
+      return {
+        kind: KIND_SERIES,
+        length,
+        descriptorOffset,
+        labelValues,
+        slotWord: (offset + seriesSlotsOffset(keyLength)) / 8,
+        slotCount,
+      };
+    }
+    case KIND_ABSORBED: {
+      if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
+      const pid = view.getFloat64(offset + ENTRY_HEAD, true);
+      const startTime = view.getFloat64(offset + ENTRY_HEAD + 8, true);
+      const token = Buffer.from(
+        bytes.buffer,
+        bytes.byteOffset + offset + ENTRY_HEAD + 16,
+        TOKEN_SIZE,
+      ).toString('hex');
+      return { kind: KIND_ABSORBED, length, identity: { pid, startTime, token } };
+    }
+    default:
+      return `unknown entry kind ${kind}`;
+  }
+}

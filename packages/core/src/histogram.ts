@@ -1,0 +1,196 @@
+/**
+ * Histogram: observations counted in buckets (prom-client compatible). Slot layout
+ * `[b_0 … b_{n-1}, b_+Inf, sum, count]` with buckets NOT cumulative, so processes merge by
+ * addition; snapshot.ts makes them cumulative for rendering.
+ */
+import { assertBuckets, DEFAULT_BUCKETS } from './buckets.js';
+import { makeExemplar } from './exemplar.js';
+import type { LabelsInput } from './labels.js';
+import {
+  type ChildBase,
+  COMMON_OPTION_KEYS,
+  Metric,
+  type MetricOptions,
+  type ValueData,
+} from './metric.js';
+import { type Cells, histogramCountIndex, histogramSumIndex } from './store.js';
+import type { Exemplar, LabelValue, LabelValues } from './types.js';
+import { assertFinite } from './validation.js';
+
+/** Options of {@link Histogram}. */
+export interface HistogramConfiguration<T extends string> extends MetricOptions<T, Histogram<T>> {
+  /**
+   * Upper bounds, strictly increasing and finite (`+Inf` is implicit).
+   * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+   */
+  buckets?: readonly number[];
+}
+
+/** prom-client 15's `{ labels, value, exemplarLabels }` form of `observe`. */
+export interface ObserveDataWithExemplar<T extends string> extends ValueData<T> {
+  value: number;
+}
+
+const HISTOGRAM_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'buckets'];
+
+/** Index of the bucket `value` falls in (`bounds.length` is +Inf). */
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  const n = bounds.length;
+  if (n <= 16) {
+    let i = 0;
+    while (i < n && value > (bounds[i] as number)) i++;
+    return i;
+  }
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (value > (bounds[mid] as number)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The child of one label set: `observe` writes straight into the series' cells. */
+export class HistogramChild implements ChildBase {
+  readonly cells: Cells;
+  readonly labelValues: readonly string[];
+  exemplars?: (Exemplar | undefined)[];
+  private readonly bounds: readonly number[];
+  private readonly sumIndex: number;
+  private readonly countIndex: number;
+  private readonly metric: string;
+
+  /** @internal created by Histogram */
+  constructor(
+    cells: Cells,
+    labelValues: readonly string[],
+    bounds: readonly number[],
+    metric: string,
+    exemplars: boolean,
+  ) {
+    this.cells = cells;
+    this.labelValues = labelValues;
+    this.bounds = bounds;
+    this.sumIndex = histogramSumIndex(bounds.length);
+    this.countIndex = histogramCountIndex(bounds.length);
+    this.metric = metric;
+    if (exemplars) this.exemplars = [];
+  }
+
+  /** Records one observation (a finite number). Returns nothing. */
+  observe(value: number): void {
+    this.record(value);
+  }
+
+  /** Starts a timer; the returned function observes the elapsed seconds and returns them. */
+  startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      this.record(seconds);
+      return seconds;
+    };
+  }
+
+  /** Records `value` and returns the index of its bucket. */
+  record(value: number): number {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      assertFinite(value, 'observation', this.metric);
+    }
+    const index = bucketIndex(this.bounds, value);
+    const cells = this.cells;
+    cells.add(index, 1);
+    cells.add(this.sumIndex, value);
+    cells.add(this.countIndex, 1);
+    return index;
+  }
+}
+
+/** Observations counted in buckets. `T` is the union of its label names. */
+export class Histogram<T extends string = string> extends Metric<T, HistogramChild> {
+  /** The upper bounds (without +Inf). */
+  readonly buckets: readonly number[];
+
+  constructor(configuration: HistogramConfiguration<T>) {
+    super(configuration as MetricOptions<T, unknown>, HISTOGRAM_OPTION_KEYS, (options) => ({
+      type: 'histogram',
+      buckets:
+        options.buckets === undefined
+          ? DEFAULT_BUCKETS
+          : assertBuckets(options.buckets, `new Histogram() "${String(options.name)}"`),
+    }));
+    this.buckets = this.descriptor.buckets;
+  }
+
+  /** Observes `value` in the unlabelled series. */
+  observe(value: number): void;
+  /** Observes `value` in the series of `labels`. */
+  observe(labels: LabelValues<T>, value: number): void;
+  /** prom-client 15's form, with an exemplar when `enableExemplars` is on. */
+  observe(data: ObserveDataWithExemplar<T>): void;
+  observe(
+    labelsOrValue: LabelValues<T> | ObserveDataWithExemplar<T> | number,
+    value?: number,
+  ): void {
+    if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
+      const labels = labelsOrValue as LabelsInput;
+      const hit = this.cachedChild(labels);
+      if (hit !== undefined) {
+        hit.record(value as number);
+        return;
+      }
+      const data = value === undefined ? this.asValueData(labels) : undefined;
+      if (data === undefined) this.child(labels).record(value as number);
+      else this.observeData(data, data.value as number);
+      return;
+    }
+    this.unlabelledChild().record(labelsOrValue);
+  }
+
+  /**
+   * Starts a timer; the returned function observes the elapsed seconds for the start labels
+   * merged with the end labels (and exemplar labels when exemplars are on) and returns them.
+   */
+  startTimer(
+    labels?: Partial<LabelValues<T>>,
+    exemplarLabels?: Readonly<Record<string, LabelValue>>,
+  ): (
+    labels?: Partial<LabelValues<T>>,
+    exemplarLabels?: Readonly<Record<string, LabelValue>>,
+  ) => number {
+    const start = performance.now();
+    return (endLabels, endExemplarLabels) => {
+      const seconds = (performance.now() - start) / 1000;
+      const merged = (endLabels === undefined ? labels : { ...labels, ...endLabels }) as
+        | LabelValues<T>
+        | undefined;
+      const exemplar =
+        exemplarLabels === undefined && endExemplarLabels === undefined
+          ? undefined
+          : { ...exemplarLabels, ...endExemplarLabels };
+      this.observeData({ labels: merged, value: seconds, exemplarLabels: exemplar }, seconds);
+      return seconds;
+    };
+  }
+
+  protected createChild(cells: Cells, labelValues: readonly string[]): HistogramChild {
+    return new HistogramChild(
+      cells,
+      labelValues,
+      this.descriptor.buckets,
+      this.name,
+      this.enableExemplars,
+    );
+  }
+
+  private observeData(data: ValueData<T>, value: number): void {
+    const child = this.childForData(data);
+    const exemplar =
+      data.exemplarLabels === undefined
+        ? undefined
+        : makeExemplar(this.exemplarLabels(data), value, this.name);
+    const index = child.record(value);
+    if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[index] = exemplar;
+  }
+}

@@ -1,0 +1,476 @@
+/**
+ * What every metric type shares: option checking, the immutable descriptor, the child cache
+ * (label values -> bound child holding its series' Cells), remove/reset/zero, registration and
+ * `get()`.
+ *
+ * Hot-path contract: a child returned by `labels(...)` holds its Cells directly, so its
+ * `inc`/`observe`/`set` do no label work at all. A labelled call on the metric itself
+ * (`counter.inc({ method: 'GET' }, 1)`) walks the label trie in declared order (one Map lookup
+ * per label, no key string built) and only on a miss takes the validating slow path.
+ */
+import { noteDeclared, noteForgotten } from './declarations.js';
+import { getDefaultStore, isStore } from './default-store.js';
+import {
+  AlreadyRegisteredError,
+  describeValue,
+  InvalidOptionError,
+  LabelSetError,
+} from './errors.js';
+import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
+import type { Registry } from './registry.js';
+import { register as defaultRegistry } from './registry.js';
+import { familyToMetricObject, pickFamily } from './snapshot.js';
+import type { Cells, Store } from './store.js';
+import type {
+  Exemplar,
+  GaugeMode,
+  LabelValue,
+  LabelValues,
+  MetricDescriptor,
+  MetricObject,
+  MetricType,
+  SummarySettings,
+} from './types.js';
+import {
+  assertLabelNames,
+  assertMetricName,
+  assertOptionKeys,
+  invalidOption,
+} from './validation.js';
+
+/** prom-client's cluster aggregation names, accepted for compatibility (see `multiprocessMode`). */
+export type Aggregator = 'omit' | 'sum' | 'first' | 'min' | 'max' | 'average';
+
+/** Every accepted {@link Aggregator}. */
+export const AGGREGATORS: readonly Aggregator[] = ['omit', 'sum', 'first', 'min', 'max', 'average'];
+
+/** Options every metric type accepts. */
+export interface MetricOptions<T extends string, M> {
+  /** Metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`. Required. */
+  name: string;
+  /** Help text (any string, may be empty). Required. */
+  help: string;
+  /**
+   * Label names in the order label values are given by position. Every update must then pass
+   * exactly these labels.
+   * @default []
+   */
+  labelNames?: readonly T[];
+  /**
+   * Registries to register the metric in.
+   * @default [register] (the default registry); `[]` registers nowhere
+   */
+  registers?: readonly Registry[] | null;
+  /**
+   * prom-client's cluster aggregator. Kept in `get()` output; on gauges it chooses the
+   * `multiprocessMode` when that is not given (see Gauge). Counters, histograms and summaries
+   * always add across processes.
+   * @default 'sum'
+   */
+  aggregator?: Aggregator;
+  /** Called (and awaited) before the metric is read by `get()` or a scrape. `this` is the metric. */
+  collect?: (this: M) => void | Promise<void>;
+  /**
+   * Keep exemplars (counters and histograms) for OpenMetrics output; enables the
+   * `{ labels, value, exemplarLabels }` call form.
+   * @default false
+   */
+  enableExemplars?: boolean;
+  /**
+   * Where values live.
+   * @default getDefaultStore() (a FileStore when PROMETHEUS_MULTIPROC_DIR is set, else a MemoryStore)
+   */
+  store?: Store;
+  /**
+   * Label sets to create at zero up front (and again after `reset()`), so their series are
+   * exported before their first event.
+   * @default []
+   */
+  initLabelSets?: readonly LabelValues<T>[];
+}
+
+/** Option keys every metric accepts. */
+export const COMMON_OPTION_KEYS: readonly string[] = [
+  'name',
+  'help',
+  'labelNames',
+  'registers',
+  'aggregator',
+  'collect',
+  'enableExemplars',
+  'store',
+  'initLabelSets',
+];
+
+/** The type-specific part of a descriptor, computed by a subclass from its own options. */
+export interface DescriptorSpec {
+  readonly type: MetricType;
+  readonly buckets?: readonly number[];
+  readonly mode?: GaugeMode;
+  readonly summary?: SummarySettings;
+}
+
+/** What every child holds: its series' cells and label values, plus any exemplars. */
+export interface ChildBase {
+  /** The series' slots (see store.ts for the layout). */
+  readonly cells: Cells;
+  /** Label values in declared order. */
+  readonly labelValues: readonly string[];
+  /** Latest exemplar per slot index (counter: 0; histogram: bucket index); absent without exemplars. */
+  exemplars?: (Exemplar | undefined)[];
+}
+
+/** The `{ labels, value, exemplarLabels }` call form of prom-client 15 (`inc` and `observe`). */
+export interface ValueData<T extends string> {
+  labels?: LabelValues<T>;
+  value?: number;
+  exemplarLabels?: Readonly<Record<string, LabelValue>>;
+}
+
+const VALUE_DATA_KEYS = new Set(['labels', 'value', 'exemplarLabels']);
+
+/** Seconds since `start` (a performance.now() reading). */
+function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/**
+ * Base class of Counter, Gauge, Histogram and Summary. `T` is the union of label names;
+ * `C` the child type returned by `labels(...)`.
+ */
+export abstract class Metric<T extends string, C extends ChildBase> {
+  /** Metric name. */
+  readonly name: string;
+  /** Help text. */
+  readonly help: string;
+  /** Metric type. */
+  readonly type: MetricType;
+  /** Declared label names, in order. */
+  readonly labelNames: readonly T[];
+  /** prom-client aggregator name reported by `get()`. */
+  readonly aggregator: Aggregator;
+  /** Whether exemplars are kept. */
+  readonly enableExemplars: boolean;
+  /** The store holding this metric's values. */
+  readonly store: Store;
+  /** Immutable description of the metric, as handed to the store. */
+  readonly descriptor: MetricDescriptor;
+  /** The user's collect callback, if any. */
+  protected readonly collectCallback: (() => void | Promise<void>) | undefined;
+  /** Registries this metric is registered in (maintained by Registry). */
+  readonly registries = new Set<Registry>();
+
+  private readonly collectHooks = new Set<() => void>();
+  private readonly trie: LabelTrie<C> | undefined;
+  private unlabelled: C | undefined;
+  private declared = true;
+  private readonly initSets: readonly (readonly string[])[];
+
+  /**
+   * @param options the user's options, checked against `allowedKeys`
+   * @param allowedKeys every option key this metric type accepts
+   * @param spec computes the type-specific descriptor fields from the options (after the common
+   *   ones are valid); it runs before any child exists
+   */
+  protected constructor(
+    options: MetricOptions<T, unknown>,
+    allowedKeys: readonly string[],
+    spec: (options: Record<string, unknown>, name: string) => DescriptorSpec,
+  ) {
+    const where = `new ${new.target.name}()`;
+    assertOptionKeys(options, allowedKeys, where);
+    const opts = options as unknown as Record<string, unknown>;
+    if (opts.name === undefined) missing(where, 'name');
+    assertMetricName(opts.name);
+    const name = opts.name;
+    if (opts.help === undefined) missing(where, 'help');
+    if (typeof opts.help !== 'string') invalidOption(where, 'help', opts.help, 'a string');
+    const typeSpec = spec(opts, name);
+    const labelNames = assertLabelNames(opts.labelNames ?? [], name, typeSpec.type) as readonly T[];
+
+    const aggregator = opts.aggregator ?? 'sum';
+    if (!AGGREGATORS.includes(aggregator as Aggregator)) {
+      invalidOption(where, 'aggregator', aggregator, `one of ${AGGREGATORS.join(', ')}`);
+    }
+    if (opts.collect !== undefined && typeof opts.collect !== 'function') {
+      invalidOption(where, 'collect', opts.collect, 'a function');
+    }
+    const enableExemplars = opts.enableExemplars ?? false;
+    if (typeof enableExemplars !== 'boolean') {
+      invalidOption(where, 'enableExemplars', enableExemplars, 'a boolean');
+    }
+    const store = opts.store ?? getDefaultStore();
+    if (!isStore(store)) invalidOption(where, 'store', store, 'an object implementing Store');
+    const registers = opts.registers ?? [defaultRegistry];
+    if (
+      !Array.isArray(registers) ||
+      !registers.every((r) => typeof r === 'object' && r !== null && 'registerMetric' in r)
+    ) {
+      invalidOption(where, 'registers', registers, 'an array of Registry objects');
+    }
+    const initLabelSets = opts.initLabelSets ?? [];
+    if (!Array.isArray(initLabelSets)) {
+      invalidOption(where, 'initLabelSets', initLabelSets, 'an array of label objects');
+    }
+
+    this.name = name;
+    this.help = opts.help;
+    this.type = typeSpec.type;
+    this.labelNames = labelNames;
+    this.aggregator = aggregator as Aggregator;
+    this.enableExemplars = enableExemplars;
+    this.store = store;
+    this.collectCallback = opts.collect as (() => void | Promise<void>) | undefined;
+    this.descriptor = Object.freeze({
+      name,
+      help: opts.help,
+      type: typeSpec.type,
+      labelNames,
+      buckets: typeSpec.buckets ?? [],
+      mode: typeSpec.mode ?? 'sum',
+      ...(typeSpec.summary === undefined ? {} : { summary: typeSpec.summary }),
+    });
+    this.trie = labelNames.length > 0 ? new LabelTrie<C>(labelNames) : undefined;
+    this.initSets = (initLabelSets as unknown[]).map((set) => {
+      if (typeof set !== 'object' || set === null || Array.isArray(set)) {
+        invalidOption(where, 'initLabelSets', set, 'label objects');
+      }
+      return Object.freeze(valuesFromObject(labelNames, set as LabelsInput, name));
+    });
+
+    // Fail before touching the store, so a rejected metric leaves nothing behind.
+    for (const registry of registers as Registry[]) {
+      const existing = registry.getSingleMetric(name);
+      if (existing !== undefined) throw new AlreadyRegisteredError(name, existing);
+    }
+    store.declare(this.descriptor);
+    noteDeclared(store, name);
+    this.createUpFront();
+    for (const registry of registers as Registry[]) registry.registerMetric(this);
+  }
+
+  /** Builds the child object of one series. Called from the base constructor too: use only base fields. */
+  protected abstract createChild(cells: Cells, labelValues: readonly string[]): C;
+
+  /** The cached child for a labels object, or undefined (miss or irregular input): no validation, no allocation. */
+  protected cachedChild(labels: LabelsInput): C | undefined {
+    return this.trie?.findByObject(labels);
+  }
+
+  /**
+   * The exemplar labels of a ValueData call; throws PROMFORK_OPERATION_NOT_SUPPORTED when the
+   * metric was created without `enableExemplars`.
+   */
+  protected exemplarLabels(data: ValueData<T>): unknown {
+    if (!this.enableExemplars) {
+      throw new InvalidOptionError(
+        'PROMFORK_OPERATION_NOT_SUPPORTED',
+        `Metric "${this.name}" got exemplarLabels but was created without enableExemplars: true`,
+      );
+    }
+    return data.exemplarLabels;
+  }
+
+  /**
+   * The child bound to one label set, created (at zero) on first use and cached. Its methods
+   * are the fast path: they touch the series' cells directly.
+   */
+  labels(...values: LabelValue[]): C;
+  labels(labels: LabelValues<T>): C;
+  labels(...args: unknown[]): C {
+    if (args.length === 1 && typeof args[0] === 'object' && args[0] !== null) {
+      return this.child(args[0] as LabelsInput);
+    }
+    return this.childByValues(valuesFromArgs(this.labelNames, args, this.name));
+  }
+
+  /** Drops the series of one label set (by position or object). Its child stops being exported. */
+  remove(...values: LabelValue[]): void;
+  remove(labels: LabelValues<T>): void;
+  remove(...args: unknown[]): void {
+    const values = valuesFromArgs(this.labelNames, args, this.name);
+    this.store.remove(this.descriptor, values);
+    if (this.trie === undefined) {
+      // An unlabelled metric always exports its one series: it restarts at zero.
+      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+    } else {
+      this.trie.delete(values);
+    }
+  }
+
+  /**
+   * Drops every series of this metric (in this process) and recreates the unlabelled series
+   * and the `initLabelSets` at zero.
+   */
+  reset(): void {
+    this.store.reset(this.descriptor);
+    this.trie?.clear();
+    this.createUpFront();
+  }
+
+  /**
+   * Makes sure the series of `labels` exists, so it is exported at zero before its first
+   * event. An existing series keeps its values.
+   */
+  zero(labels: LabelValues<T>): void {
+    this.child(labels as LabelsInput);
+  }
+
+  /** The metric as prom-client's `get()` returns it, merged across processes by the store. */
+  async get(): Promise<MetricObject> {
+    await this.runCollect();
+    const family = pickFamily(
+      this.store.collect((name) => name === this.name),
+      this.descriptor,
+    );
+    return familyToMetricObject(family ?? { descriptor: this.descriptor, series: [] }, {
+      aggregator: this.aggregator,
+      exemplars: (values, slot) => this.exemplarFor(values, slot),
+      nowMs: Date.now(),
+    });
+  }
+
+  /**
+   * Adds a function run synchronously, before the user's collect callback, whenever this metric
+   * is read (`get()` or a registry scrape). The tracer uses it to bring running jobs up to date.
+   * Returns a function that removes the hook.
+   */
+  addCollectHook(hook: () => void): () => void {
+    const entry = () => hook();
+    this.collectHooks.add(entry);
+    return () => {
+      this.collectHooks.delete(entry);
+    };
+  }
+
+  /** Runs the collect hooks, then the user's collect callback (awaited), if any. Used by `get()` and registries. */
+  async runCollect(): Promise<void> {
+    for (const hook of this.collectHooks) hook();
+    if (this.collectCallback !== undefined) await this.collectCallback.call(this);
+  }
+
+  /** The latest exemplar recorded for a series at `slot`, if exemplars are enabled. */
+  exemplarFor(labelValues: readonly string[], slot: number): Exemplar | undefined {
+    if (!this.enableExemplars) return undefined;
+    const child = this.trie === undefined ? this.unlabelled : this.trie.find(labelValues);
+    return child?.exemplars?.[slot];
+  }
+
+  /**
+   * Forgets this metric's values in its store; called by a registry removing it when no other
+   * registry holds it. Children handed out earlier keep working on detached cells.
+   */
+  forgetInStore(): void {
+    if (!this.declared) return;
+    this.declared = false;
+    this.store.forget(this.descriptor);
+    noteForgotten(this.store, this.name);
+    this.trie?.clear();
+  }
+
+  /** Declares the metric in its store again after {@link forgetInStore} (re-registration). */
+  ensureDeclared(): void {
+    if (this.declared) return;
+    this.declared = true;
+    this.store.declare(this.descriptor);
+    noteDeclared(this.store, this.name);
+    this.createUpFront();
+  }
+
+  /** The child for a labels object: trie lookup first, validating slow path on a miss. */
+  protected child(labels: LabelsInput): C {
+    const trie = this.trie;
+    if (trie === undefined) {
+      for (const key in labels) {
+        throw new LabelSetError(
+          'PROMFORK_LABEL_SET_MISMATCH',
+          `Unexpected label ${describeValue(key)} for metric "${this.name}": it declares no labels`,
+        );
+      }
+      return this.unlabelledChild();
+    }
+    return (
+      trie.findByObject(labels) ??
+      this.childByValues(valuesFromObject(this.labelNames, labels, this.name))
+    );
+  }
+
+  /** The child for validated label values in declared order, creating it on first use. */
+  protected childByValues(values: readonly string[]): C {
+    const trie = this.trie;
+    if (trie === undefined) return this.unlabelledChild();
+    let child = trie.find(values);
+    if (child === undefined) {
+      child = this.createChild(this.store.series(this.descriptor, values), values);
+      trie.insert(values, child);
+    }
+    return child;
+  }
+
+  /** The child of an unlabelled metric; a labelled metric called without labels throws. */
+  protected unlabelledChild(): C {
+    const child = this.unlabelled;
+    if (child === undefined) {
+      throw new LabelSetError(
+        'PROMFORK_LABEL_SET_MISMATCH',
+        `Missing labels for metric "${this.name}": expected exactly the declared labels ` +
+          `${this.labelNames.join(', ')} (pass them as an object, or use labels(...))`,
+      );
+    }
+    return child;
+  }
+
+  /**
+   * Splits prom-client 15's `{ labels, value, exemplarLabels }` form from a plain labels object.
+   * Returns undefined when `arg` is a labels object.
+   */
+  protected asValueData(arg: LabelsInput): ValueData<T> | undefined {
+    let any = false;
+    for (const key in arg) {
+      if (!VALUE_DATA_KEYS.has(key) || (this.labelNames as readonly string[]).includes(key)) {
+        return undefined;
+      }
+      any = true;
+    }
+    return any ? (arg as ValueData<T>) : undefined;
+  }
+
+  /** Child for the `labels` of a ValueData call (absent labels mean the unlabelled series). */
+  protected childForData(data: ValueData<T>): C {
+    return data.labels === undefined
+      ? this.unlabelledChild()
+      : this.child(data.labels as LabelsInput);
+  }
+
+  /**
+   * Starts a timer; the returned function gives the elapsed seconds to `record` together with
+   * the start labels merged with the end labels, and returns the seconds.
+   */
+  protected timer(
+    startLabels: Partial<LabelValues<T>> | undefined,
+    record: (child: C, seconds: number) => void,
+  ): (endLabels?: Partial<LabelValues<T>>) => number {
+    const start = performance.now();
+    return (endLabels) => {
+      const seconds = secondsSince(start);
+      const labels =
+        endLabels === undefined ? startLabels : ({ ...startLabels, ...endLabels } as LabelsInput);
+      record(
+        labels === undefined ? this.unlabelledChild() : this.child(labels as LabelsInput),
+        seconds,
+      );
+      return seconds;
+    };
+  }
+
+  private createUpFront(): void {
+    if (this.trie === undefined) {
+      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+    }
+    for (const values of this.initSets) this.childByValues(values);
+  }
+}
+
+function missing(where: string, key: string): never {
+  throw new InvalidOptionError('PROMFORK_MISSING_OPTION', `${where}: option "${key}" is required`);
+}

@@ -1,0 +1,330 @@
+/**
+ * Registries: named collections of metrics that render together (prom-client compatible), and
+ * the default registry `register`.
+ *
+ * A scrape runs every metric's `collect` callback, asks each store the registry's metrics live
+ * in for their families (one `collect()` per store, already merged across processes), and
+ * converts them with snapshot.ts before exposition renders them.
+ *
+ * Families only other processes declared ("foreign" families, which a file store returns too)
+ * are shown by a registry created with `includeForeignFamilies: true` (the default registry
+ * is), and only when no metric object of this process declared that name on that store: a
+ * primary or a worker that never touched a metric still serves it, and a metric this process
+ * keeps in a custom registry does not leak into the default one.
+ */
+import { isDeclaredHere } from './declarations.js';
+import { getDefaultStore } from './default-store.js';
+import { AlreadyRegisteredError, describeValue, InvalidOptionError } from './errors.js';
+import {
+  formatOpenMetrics,
+  formatText,
+  negotiateFormat,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+} from './exposition/index.js';
+import type { ChildBase, Metric } from './metric.js';
+import { familyToMetricObject, pickFamily } from './snapshot.js';
+import type { CollectedFamily, Store } from './store.js';
+import type { MetricObject } from './types.js';
+import { assertLabelName, assertOptionKeys, labelValueString } from './validation.js';
+
+/** Any metric a registry can hold. */
+export type AnyMetric = Metric<string, ChildBase>;
+
+/** The two content types a registry renders (`metrics()`) in. */
+export type RegistryContentType = typeof PROMETHEUS_CONTENT_TYPE | typeof OPENMETRICS_CONTENT_TYPE;
+
+/** Options of {@link Registry} (prom-client's positional content type is accepted too). */
+export interface RegistryOptions {
+  /**
+   * Format of `metrics()`. `scrape(accept)` negotiates per request instead.
+   * @default PROMETHEUS_CONTENT_TYPE
+   */
+  contentType?: RegistryContentType;
+  /**
+   * Also render families that no metric object of this process declared but a multi-process
+   * store reports (declared by other processes). See the module comment.
+   * @default false (true for the default registry `register`)
+   */
+  includeForeignFamilies?: boolean;
+}
+
+/** The result of {@link Registry.scrape}: what an HTTP handler sends. */
+export interface ScrapeResult {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+const CONTENT_TYPES: readonly string[] = [PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE];
+
+function assertContentType(contentType: unknown, where: string): RegistryContentType {
+  if (!CONTENT_TYPES.includes(contentType as string)) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `${where}: invalid content type ${describeValue(contentType)}: expected ` +
+        `"${PROMETHEUS_CONTENT_TYPE}" or "${OPENMETRICS_CONTENT_TYPE}"`,
+    );
+  }
+  return contentType as RegistryContentType;
+}
+
+/** A collection of metrics rendered together. */
+export class Registry {
+  /** Content type of the Prometheus text format 0.0.4. */
+  static readonly PROMETHEUS_CONTENT_TYPE = PROMETHEUS_CONTENT_TYPE;
+  /** Content type of OpenMetrics 1.0.0. */
+  static readonly OPENMETRICS_CONTENT_TYPE = OPENMETRICS_CONTENT_TYPE;
+
+  /** Whether families declared only by other processes are rendered (see the module comment). */
+  readonly includeForeignFamilies: boolean;
+  private readonly metricsByName = new Map<string, AnyMetric>();
+  private defaultLabels: Readonly<Record<string, string>> = {};
+  private format: RegistryContentType;
+
+  constructor(options?: RegistryContentType | RegistryOptions) {
+    if (options === undefined || typeof options === 'string') {
+      this.format = assertContentType(options ?? PROMETHEUS_CONTENT_TYPE, 'new Registry()');
+      this.includeForeignFamilies = false;
+      return;
+    }
+    assertOptionKeys(options, ['contentType', 'includeForeignFamilies'], 'new Registry()');
+    this.format = assertContentType(
+      options.contentType ?? PROMETHEUS_CONTENT_TYPE,
+      'new Registry()',
+    );
+    const foreign = options.includeForeignFamilies ?? false;
+    if (typeof foreign !== 'boolean') {
+      throw new InvalidOptionError(
+        'PROMFORK_INVALID_OPTION',
+        `new Registry(): invalid option "includeForeignFamilies" ${describeValue(foreign)}: expected a boolean`,
+      );
+    }
+    this.includeForeignFamilies = foreign;
+  }
+
+  /** Content type of `metrics()`. */
+  get contentType(): RegistryContentType {
+    return this.format;
+  }
+
+  /** Switches the format of `metrics()` (Prometheus text or OpenMetrics). */
+  setContentType(contentType: RegistryContentType): void {
+    this.format = assertContentType(contentType, 'setContentType');
+  }
+
+  /**
+   * Adds a metric. Registering the same object again is a no-op; another metric under a taken
+   * name throws AlreadyRegisteredError carrying the existing one.
+   */
+  registerMetric(metric: AnyMetric): void {
+    const existing = this.metricsByName.get(metric.name);
+    if (existing === metric) return;
+    if (existing !== undefined) throw new AlreadyRegisteredError(metric.name, existing);
+    this.metricsByName.set(metric.name, metric);
+    metric.registries.add(this);
+    metric.ensureDeclared();
+  }
+
+  /**
+   * The metric registered as `options.name`, or a new one made with `ctor(options)` and
+   * registered here. Throws PROMFORK_METRIC_TYPE_MISMATCH when the existing metric has another
+   * type or other label names. `options.registers` must be absent (it is this registry).
+   */
+  getOrCreate<M extends AnyMetric, O extends { name: string; labelNames?: readonly string[] }>(
+    ctor: new (options: O) => M,
+    options: O,
+  ): M {
+    const existing = this.metricsByName.get(options.name);
+    if (existing !== undefined) {
+      const labels = options.labelNames ?? [];
+      const sameLabels =
+        labels.length === existing.labelNames.length &&
+        labels.every((name, i) => existing.labelNames[i] === name);
+      if (!(existing instanceof ctor) || !sameLabels) {
+        throw new InvalidOptionError(
+          'PROMFORK_METRIC_TYPE_MISMATCH',
+          `getOrCreate: metric "${options.name}" exists as a ${existing.type} with labels ` +
+            `[${existing.labelNames.join(', ')}]: expected a ${ctor.name} with labels [${labels.join(', ')}]`,
+        );
+      }
+      return existing;
+    }
+    if ('registers' in options && options.registers !== undefined) {
+      throw new InvalidOptionError(
+        'PROMFORK_INVALID_OPTION',
+        'getOrCreate: option "registers" is not allowed: the metric is registered in this registry',
+      );
+    }
+    return new ctor({ ...options, registers: [this] });
+  }
+
+  /** The metric registered as `name`, or undefined. */
+  getSingleMetric(name: string): AnyMetric | undefined {
+    return this.metricsByName.get(name);
+  }
+
+  /** Every registered metric, in registration order. */
+  getMetricsAsArray(): AnyMetric[] {
+    return [...this.metricsByName.values()];
+  }
+
+  /**
+   * Removes the metric registered as `name`. When no other registry holds it, its values are
+   * dropped from its store, so a new metric of that name starts from zero.
+   */
+  removeSingleMetric(name: string): void {
+    const metric = this.metricsByName.get(name);
+    if (metric === undefined) return;
+    this.metricsByName.delete(name);
+    metric.registries.delete(this);
+    if (metric.registries.size === 0) metric.forgetInStore();
+  }
+
+  /** Removes every metric (see removeSingleMetric) and the default labels. */
+  clear(): void {
+    for (const name of [...this.metricsByName.keys()]) this.removeSingleMetric(name);
+    this.defaultLabels = {};
+  }
+
+  /** Resets every registered metric (see Metric.reset). */
+  resetMetrics(): void {
+    for (const metric of this.metricsByName.values()) metric.reset();
+  }
+
+  /**
+   * Labels added to every sample this registry renders, unless the sample has a label of that
+   * name. Replaces the previous default labels.
+   */
+  setDefaultLabels(labels: Readonly<Record<string, string | number>>): void {
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+      throw new InvalidOptionError(
+        'PROMFORK_INVALID_OPTION',
+        `setDefaultLabels: invalid labels ${describeValue(labels)}: expected an object of label values`,
+      );
+    }
+    const out: Record<string, string> = {};
+    for (const [name, value] of Object.entries(labels)) {
+      assertLabelName(name, '(default labels)');
+      out[name] = labelValueString(value, name, '(default labels)');
+    }
+    this.defaultLabels = Object.freeze(out);
+  }
+
+  /** Every family as prom-client's MetricObject (default labels applied). */
+  async getMetricsAsJSON(): Promise<MetricObject[]> {
+    return this.collectObjects();
+  }
+
+  /** The exposition of every metric in this registry's content type. */
+  async metrics(): Promise<string> {
+    const objects = await this.collectObjects();
+    return this.format === OPENMETRICS_CONTENT_TYPE
+      ? formatOpenMetrics(objects)
+      : formatText(objects);
+  }
+
+  /** The exposition of one metric (empty string when it is not registered). */
+  async getSingleMetricAsString(name: string): Promise<string> {
+    const metric = this.metricsByName.get(name);
+    if (metric === undefined) return '';
+    const objects = await this.collectObjects([metric], false);
+    return this.format === OPENMETRICS_CONTENT_TYPE
+      ? formatOpenMetrics(objects)
+      : formatText(objects);
+  }
+
+  /**
+   * Renders every metric in the format an HTTP `Accept` header asks for (Prometheus text when
+   * absent or unknown). This is what the HTTP adapters call for GET /metrics.
+   */
+  async scrape(accept?: string): Promise<ScrapeResult> {
+    const format = negotiateFormat(accept);
+    const objects = await this.collectObjects();
+    return { contentType: format.contentType, body: format.render(objects) };
+  }
+
+  /**
+   * A new registry holding the metrics of all `registers` (prom-client compatible). Their
+   * content types must agree; a name present in two of them throws AlreadyRegisteredError.
+   */
+  static merge(registers: readonly Registry[]): Registry {
+    const first = registers[0];
+    const contentType = first === undefined ? PROMETHEUS_CONTENT_TYPE : first.contentType;
+    for (const registry of registers) {
+      if (registry.contentType !== contentType) {
+        throw new InvalidOptionError(
+          'PROMFORK_INVALID_OPTION',
+          `Registry.merge: registries have different content types (${describeValue(contentType)} and ` +
+            `${describeValue(registry.contentType)}): expected one`,
+        );
+      }
+    }
+    const merged = new Registry({
+      contentType,
+      includeForeignFamilies: registers.some((r) => r.includeForeignFamilies),
+    });
+    for (const registry of registers) {
+      for (const metric of registry.getMetricsAsArray()) merged.registerMetric(metric);
+    }
+    return merged;
+  }
+
+  private async collectObjects(
+    metrics: readonly AnyMetric[] = this.getMetricsAsArray(),
+    foreign: boolean = this.includeForeignFamilies,
+  ): Promise<MetricObject[]> {
+    await Promise.all(metrics.map((metric) => metric.runCollect()));
+    const byStore = new Map<Store, AnyMetric[]>();
+    for (const metric of metrics) {
+      const list = byStore.get(metric.store);
+      if (list === undefined) byStore.set(metric.store, [metric]);
+      else list.push(metric);
+    }
+    if (foreign && !byStore.has(getDefaultStore())) byStore.set(getDefaultStore(), []);
+
+    const nowMs = Date.now();
+    const defaultLabels = this.defaultLabels;
+    const owned = new Map<AnyMetric, MetricObject>();
+    const foreignFamilies = new Map<string, CollectedFamily>();
+    for (const [store, storeMetrics] of byStore) {
+      const names = new Set(storeMetrics.map((m) => m.name));
+      const families = store.collect(
+        (name) =>
+          names.has(name) ||
+          (foreign && !this.metricsByName.has(name) && !isDeclaredHere(store, name)),
+      );
+      for (const metric of storeMetrics) {
+        const family = pickFamily(families, metric.descriptor) ?? {
+          descriptor: metric.descriptor,
+          series: [],
+        };
+        owned.set(
+          metric,
+          familyToMetricObject(family, {
+            aggregator: metric.aggregator,
+            defaultLabels,
+            exemplars: (values, slot) => metric.exemplarFor(values, slot),
+            nowMs,
+          }),
+        );
+      }
+      for (const family of families) {
+        const name = family.descriptor.name;
+        if (!names.has(name) && !foreignFamilies.has(name)) foreignFamilies.set(name, family);
+      }
+    }
+    const out = metrics.map((metric) => owned.get(metric) as MetricObject);
+    for (const name of [...foreignFamilies.keys()].sort()) {
+      out.push(
+        familyToMetricObject(foreignFamilies.get(name) as CollectedFamily, {
+          defaultLabels,
+          nowMs,
+        }),
+      );
+    }
+    return out;
+  }
+}
+
+/** The default registry: metrics register here unless their `registers` option says otherwise. */
+export const register: Registry = new Registry({ includeForeignFamilies: true });

@@ -1,0 +1,142 @@
+/**
+ * Collected families (store slot layouts, see store.ts) -> prom-client's MetricObject, which
+ * exposition renders. The one conversion every store goes through, so a memory scrape and a
+ * file scrape cannot disagree.
+ *
+ * Label order of every sample: declared labels (declaration order), then labels the store adds
+ * (`pid`), then registry default labels not already present, then `le` / `quantile` last.
+ */
+import { sketchQuantiles } from './sketch.js';
+import {
+  type CollectedFamily,
+  type CollectedSeries,
+  GAUGE_VALUE,
+  histogramCountIndex,
+  histogramSumIndex,
+  SUMMARY_COUNT,
+  SUMMARY_SKETCH,
+  SUMMARY_SUM,
+} from './store.js';
+import type { Exemplar, LabelValue, MetricDescriptor, MetricObject, MetricValue } from './types.js';
+
+/** How to turn one family into a MetricObject. */
+export interface SnapshotOptions {
+  /** Aggregator name reported for the family. @default 'sum' */
+  readonly aggregator?: string;
+  /** Registry default labels, added where a series has no label of that name. */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
+  /** Exemplar lookup (label values, slot: 0 for counters, bucket index for histograms). */
+  readonly exemplars?: (labelValues: readonly string[], slot: number) => Exemplar | undefined;
+  /** Current time for summary windows. */
+  readonly nowMs: number;
+}
+
+function baseLabels(
+  names: readonly string[],
+  series: CollectedSeries,
+  defaults: Readonly<Record<string, string>> | undefined,
+): Record<string, LabelValue> {
+  const labels: Record<string, LabelValue> = {};
+  for (let i = 0; i < names.length; i++) {
+    labels[names[i] as string] = series.labelValues[i] ?? '';
+  }
+  if (series.extraLabels !== undefined) {
+    for (const [name, value] of Object.entries(series.extraLabels)) labels[name] = value;
+  }
+  if (defaults !== undefined) {
+    for (const [name, value] of Object.entries(defaults)) {
+      if (!Object.hasOwn(labels, name)) labels[name] = value;
+    }
+  }
+  return labels;
+}
+
+function sample(
+  value: number,
+  labels: Record<string, LabelValue>,
+  metricName?: string,
+  exemplar?: Exemplar,
+): MetricValue {
+  const out: { -readonly [K in keyof MetricValue]: MetricValue[K] } = { value, labels };
+  if (metricName !== undefined) out.metricName = metricName;
+  if (exemplar !== undefined) out.exemplar = exemplar;
+  return out;
+}
+
+/** Converts one collected family to prom-client's MetricObject shape. */
+export function familyToMetricObject(
+  family: CollectedFamily,
+  options: SnapshotOptions,
+): MetricObject {
+  const { descriptor } = family;
+  const { name, labelNames } = descriptor;
+  const values: MetricValue[] = [];
+  for (const series of family.series) {
+    const labels = baseLabels(labelNames, series, options.defaultLabels);
+    const cells = series.cells;
+    switch (descriptor.type) {
+      case 'counter':
+        values.push(
+          sample(cells[0] ?? 0, labels, undefined, options.exemplars?.(series.labelValues, 0)),
+        );
+        break;
+      case 'gauge':
+        values.push(sample(cells[GAUGE_VALUE] ?? 0, labels));
+        break;
+      case 'histogram': {
+        const bounds = descriptor.buckets;
+        let cumulative = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          cumulative += cells[i] ?? 0;
+          const le: LabelValue = i < bounds.length ? (bounds[i] as number) : '+Inf';
+          values.push(
+            sample(
+              cumulative,
+              { ...labels, le },
+              `${name}_bucket`,
+              options.exemplars?.(series.labelValues, i),
+            ),
+          );
+        }
+        values.push(sample(cells[histogramSumIndex(bounds.length)] ?? 0, labels, `${name}_sum`));
+        values.push(
+          sample(cells[histogramCountIndex(bounds.length)] ?? 0, labels, `${name}_count`),
+        );
+        break;
+      }
+      case 'summary': {
+        const settings = descriptor.summary;
+        if (settings !== undefined && settings.percentiles.length > 0) {
+          const quantiles = sketchQuantiles([cells], SUMMARY_SKETCH, settings, options.nowMs);
+          settings.percentiles.forEach((quantile, i) => {
+            values.push(sample(quantiles[i] ?? Number.NaN, { ...labels, quantile }));
+          });
+        }
+        values.push(sample(cells[SUMMARY_SUM] ?? 0, labels, `${name}_sum`));
+        values.push(sample(cells[SUMMARY_COUNT] ?? 0, labels, `${name}_count`));
+        break;
+      }
+    }
+  }
+  return {
+    name,
+    help: descriptor.help,
+    type: descriptor.type,
+    values,
+    aggregator: options.aggregator ?? 'sum',
+  };
+}
+
+/**
+ * The family of `descriptor` among collected ones: the same descriptor object first (a memory
+ * store keeps metric objects apart), else the family of that name (a file store merges by name).
+ */
+export function pickFamily(
+  families: readonly CollectedFamily[],
+  descriptor: MetricDescriptor,
+): CollectedFamily | undefined {
+  return (
+    families.find((f) => f.descriptor === descriptor) ??
+    families.find((f) => f.descriptor.name === descriptor.name)
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * Name, label and value rules of the Prometheus data model, in two forms: boolean checks that
+ * match prom-client's (`validateMetricName`, `validateLabelName`) and throwing asserts that
+ * metric constructors and hot paths use. Every assert throws a typed error from errors.ts whose
+ * message names the bad value and what was expected.
+ */
+import {
+  describeValue,
+  type ErrorCode,
+  InvalidOptionError,
+  InvalidValueError,
+  LabelSetError,
+} from './errors.js';
+import type { MetricType } from './types.js';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+/** Label names each metric type reserves for itself or for the store. */
+const RESERVED_LABELS: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: [],
+  // The file store adds `pid` to `all`/`liveall` gauges in multi-process mode.
+  gauge: ['pid'],
+  histogram: ['le'],
+  summary: ['quantile'],
+};
+
+/** True when `name` is a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`). Same as prom-client. */
+export function validateMetricName(name: unknown): boolean {
+  return typeof name === 'string' && METRIC_NAME.test(name);
+}
+
+/**
+ * True when every given label name matches `[a-zA-Z_][a-zA-Z0-9_]*` (prom-client's check; takes
+ * one name or an array). Names starting with `__` pass here, as in prom-client, but metrics
+ * reject them because Prometheus reserves them.
+ */
+export function validateLabelName(names: string | readonly string[] = []): boolean {
+  const list = typeof names === 'string' ? [names] : names;
+  return list.every((name) => typeof name === 'string' && LABEL_NAME.test(name));
+}
+
+/** Throws PROMFORK_INVALID_METRIC_NAME unless `name` is a valid metric name. */
+export function assertMetricName(name: unknown): asserts name is string {
+  if (!validateMetricName(name)) {
+    throw new LabelSetError(
+      'PROMFORK_INVALID_METRIC_NAME',
+      `Invalid metric name ${describeValue(name)}: expected a string matching [a-zA-Z_:][a-zA-Z0-9_:]*`,
+    );
+  }
+}
+
+/** Throws PROMFORK_INVALID_LABEL_NAME unless `name` is a usable label name. */
+export function assertLabelName(name: unknown, metric: string): asserts name is string {
+  if (typeof name !== 'string' || !LABEL_NAME.test(name) || name.startsWith('__')) {
+    throw new LabelSetError(
+      'PROMFORK_INVALID_LABEL_NAME',
+      `Invalid label name ${describeValue(name)} for metric "${metric}": expected a string ` +
+        'matching [a-zA-Z_][a-zA-Z0-9_]* that does not start with "__"',
+    );
+  }
+}
+
+/**
+ * Checks a metric's declared label names: each valid, none reserved for `type`, no duplicates.
+ * Returns a frozen copy.
+ */
+export function assertLabelNames(
+  names: unknown,
+  metric: string,
+  type: MetricType,
+): readonly string[] {
+  if (!Array.isArray(names)) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `Invalid labelNames ${describeValue(names)} for metric "${metric}": expected an array of strings`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const name of names as unknown[]) {
+    assertLabelName(name, metric);
+    if (RESERVED_LABELS[type].includes(name)) {
+      throw new LabelSetError(
+        'PROMFORK_RESERVED_LABEL',
+        `Label name ${describeValue(name)} is reserved on ${type} metrics (metric "${metric}"): ` +
+          `choose another name; reserved here: ${RESERVED_LABELS[type].join(', ')}`,
+      );
+    }
+    if (seen.has(name)) {
+      throw new LabelSetError(
+        'PROMFORK_DUPLICATE_LABEL_NAME',
+        `Label name ${describeValue(name)} is declared twice for metric "${metric}"`,
+      );
+    }
+    seen.add(name);
+  }
+  return Object.freeze([...seen]);
+}
+
+/**
+ * Converts one label value to the string that identifies the series: strings as they are,
+ * finite numbers via String(). Throws PROMFORK_INVALID_LABEL_VALUE for anything else.
+ */
+export function labelValueString(value: unknown, label: string, metric: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new LabelSetError(
+    'PROMFORK_INVALID_LABEL_VALUE',
+    `Invalid value ${describeValue(value)} for label "${label}" of metric "${metric}": ` +
+      'expected a string or a finite number',
+  );
+}
+
+/** Throws PROMFORK_INVALID_VALUE unless `value` is a finite number. */
+export function assertFinite(
+  value: unknown,
+  what: string,
+  metric: string,
+): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidValueError(
+      'PROMFORK_INVALID_VALUE',
+      `Invalid ${what} ${describeValue(value)} for metric "${metric}": expected a finite number`,
+    );
+  }
+}
+
+/** Checks a counter increment: finite (PROMFORK_INVALID_VALUE) and >= 0 (PROMFORK_NEGATIVE_INCREMENT). */
+export function assertIncrement(value: unknown, metric: string): asserts value is number {
+  assertFinite(value, 'increment', metric);
+  if (value < 0) {
+    throw new InvalidValueError(
+      'PROMFORK_NEGATIVE_INCREMENT',
+      `Invalid increment ${describeValue(value)} for counter "${metric}": counters only go up, ` +
+        'expected a finite number >= 0',
+    );
+  }
+}
+
+/**
+ * Rejects option keys outside `allowed` (PROMFORK_UNKNOWN_OPTION) and a non-object options
+ * argument (PROMFORK_INVALID_OPTION). `where` names the function for the message.
+ */
+export function assertOptionKeys(
+  options: unknown,
+  allowed: readonly string[],
+  where: string,
+): asserts options is Record<string, unknown> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `${where} expected an options object, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new InvalidOptionError(
+        'PROMFORK_UNKNOWN_OPTION',
+        `${where} got unknown option ${describeValue(key)}; accepted options: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Throws an InvalidOptionError with `code` naming option `key`, its value and what was expected. */
+export function invalidOption(
+  where: string,
+  key: string,
+  value: unknown,
+  expected: string,
+  code: ErrorCode = 'PROMFORK_INVALID_OPTION',
+): never {
+  throw new InvalidOptionError(
+    code,
+    `${where}: invalid option "${key}" ${describeValue(value)}: expected ${expected}`,
+  );
+}

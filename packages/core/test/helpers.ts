@@ -1,0 +1,18 @@
+/** Test helpers: a fresh registry and memory store per test, so tests never share state. */
+
+import type { MetricObject } from '../src/index.js';
+import { MemoryStore, Registry } from '../src/index.js';
+
+/** A registry plus a private store; pass `...iso` into metric options. */
+export function isolated(): {
+  registry: Registry;
+  iso: { registers: Registry[]; store: MemoryStore };
+} {
+  const registry = new Registry();
+  return { registry, iso: { registers: [registry], store: new MemoryStore() } };
+}
+
+/** `[labels, value]` pairs of a MetricObject's samples, with metricName when present. */
+export function samples(metric: MetricObject): [string, Record<string, unknown>, number][] {
+  return metric.values.map((v) => [v.metricName ?? metric.name, { ...v.labels }, v.value]);
+}

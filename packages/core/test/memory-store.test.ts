@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MetricDescriptor } from '../src/index.js';
+import { COUNTER_VALUE, MemoryStore } from '../src/index.js';
+import { runStoreConformance } from './store-conformance.js';
+
+runStoreConformance('MemoryStore', () => new MemoryStore());
+
+const counter = (name: string): MetricDescriptor => ({
+  name,
+  help: 'h',
+  type: 'counter',
+  labelNames: [],
+  buckets: [],
+  mode: 'sum',
+});
+
+test('MemoryStore keeps two metric objects of the same name apart (prom-client semantics)', () => {
+  const store = new MemoryStore();
+  const first = counter('same_total');
+  const second = counter('same_total');
+  store.declare(first);
+  store.declare(second);
+  store.series(first, []).add(COUNTER_VALUE, 1);
+  store.series(second, []).add(COUNTER_VALUE, 5);
+  const collected = store
+    .collect()
+    .map((f) => [f.descriptor === first, Array.from(f.series[0]?.cells ?? [])]);
+  assert.deepEqual(collected, [
+    [true, [1]],
+    [false, [5]],
+  ]);
+});
+
+test('MemoryStore collect returns a snapshot, not live cells', () => {
+  const store = new MemoryStore();
+  const d = counter('snap_total');
+  const cells = store.series(d, []);
+  cells.add(COUNTER_VALUE, 1);
+  const [family] = store.collect();
+  cells.add(COUNTER_VALUE, 1);
+  assert.deepEqual(Array.from(family?.series[0]?.cells ?? []), [1]);
+});
