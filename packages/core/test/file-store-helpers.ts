@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CollectedFamily } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
+import type { ApiCommand } from './fixtures/api-worker.js';
 import type { WorkerCommand } from './fixtures/file-store-worker.js';
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -48,32 +49,41 @@ export function singleValue(
   return family?.series[0]?.cells[0];
 }
 
-type Command = WorkerCommand extends infer C
-  ? C extends { id: number }
-    ? Omit<C, 'id'>
-    : never
-  : never;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A command for either fixture, without the id the helper assigns. */
+type Command = DistributiveOmit<WorkerCommand | ApiCommand, 'id'>;
 
-/** A forked FileStore worker (test/fixtures/file-store-worker.ts). */
+/**
+ * A forked worker: `file-store-worker` (store API, directory in argv) by default, or
+ * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR).
+ */
 export class Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<{ fileName: string; pid: number }>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private nextId = 1;
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, (reply: { text?: string }) => void>();
 
-  constructor(dir: string) {
-    const script = fileURLToPath(new URL('./fixtures/file-store-worker.js', import.meta.url));
-    this.child = fork(script, [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(dir: string, fixture: 'file-store-worker' | 'api-worker' = 'file-store-worker') {
+    const script = fileURLToPath(new URL(`./fixtures/${fixture}.js`, import.meta.url));
+    this.child = fork(script, [dir], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: dir },
+    });
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => resolve({ code, signal }));
     });
     this.ready = new Promise((resolve, reject) => {
       this.child.once('error', reject);
-      this.child.on('message', (message: { ready?: string; ack?: number; pid: number }) => {
-        if (message.ready !== undefined) resolve({ fileName: message.ready, pid: message.pid });
-        if (message.ack !== undefined) this.waiting.get(message.ack)?.();
-      });
+      this.child.on(
+        'message',
+        (message: { ready?: string | true; ack?: number; pid: number; text?: string }) => {
+          if (message.ready !== undefined) {
+            resolve({ fileName: String(message.ready), pid: message.pid });
+          }
+          if (message.ack !== undefined) this.waiting.get(message.ack)?.(message);
+        },
+      );
       this.child.once('exit', () => reject(new Error('worker exited before it was ready')));
     });
   }
@@ -84,6 +94,16 @@ export class Worker {
 
   /** Sends a command; resolves once the worker has performed it AND a turn has passed. */
   run(command: Command): Promise<void> {
+    return this.request(command).then(() => undefined);
+  }
+
+  /** Asks a metrics worker for `register.metrics()`. */
+  async scrape(): Promise<string> {
+    const reply = await this.request({ op: 'scrape' });
+    return reply.text ?? '';
+  }
+
+  private request(command: Command): Promise<{ text?: string }> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, resolve);

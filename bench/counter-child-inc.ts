@@ -1,0 +1,48 @@
+/**
+ * `counter.child.inc`: `inc()` on a child bound once with `labels(...)`, promfork's fast path
+ * (no label work per call), against prom-client's bound `labels(...).inc()`, which still hashes
+ * the labels on every call.
+ */
+import { Counter } from '@promfork/core';
+import promClient from 'prom-client';
+import { LABEL_NAMES } from './lib/labels.js';
+import { runMicro } from './lib/micro.js';
+import type { Scenario } from './lib/types.js';
+
+const METRIC = 'bench_child_total';
+
+/** The scenario. */
+export const scenario: Scenario = {
+  name: 'counter.child.inc',
+  method:
+    "child = counter.labels('GET', '/users/:id', '200') once, then child.inc() in the loop (both libraries); median ns/op.",
+  run: (context) =>
+    runMicro(
+      {
+        id: 'counter.child.inc',
+        metric: METRIC,
+        ours(store, registry) {
+          const counter = new Counter({
+            name: METRIC,
+            help: 'bench',
+            labelNames: LABEL_NAMES,
+            registers: [registry],
+            store,
+          });
+          const child = counter.labels('GET', '/users/:id', '200');
+          return () => child.inc();
+        },
+        peer(registry) {
+          const counter = new promClient.Counter({
+            name: METRIC,
+            help: 'bench',
+            labelNames: LABEL_NAMES,
+            registers: [registry],
+          });
+          const child = counter.labels('GET', '/users/:id', '200');
+          return () => child.inc();
+        },
+      },
+      context,
+    ),
+};

@@ -1,0 +1,47 @@
+/**
+ * `histogram.observe.labels3`: a labelled `observe` with three labels and Prometheus' default
+ * buckets, against prom-client's `observe`.
+ */
+import { Histogram } from '@promfork/core';
+import promClient from 'prom-client';
+import { LABEL_NAMES, LABEL_SETS, OBSERVATIONS } from './lib/labels.js';
+import { runMicro } from './lib/micro.js';
+import type { Scenario } from './lib/types.js';
+
+const METRIC = 'bench_duration_seconds';
+const SETS = LABEL_SETS.length;
+const VALUES = OBSERVATIONS.length;
+
+/** The scenario. */
+export const scenario: Scenario = {
+  name: 'histogram.observe.labels3',
+  method:
+    'histogram.observe(labels, value) with default buckets, cycling through 100 label objects and 12 values; median ns/op.',
+  run: (context) =>
+    runMicro(
+      {
+        id: 'histogram.observe.labels3',
+        metric: METRIC,
+        ours(store, registry) {
+          const histogram = new Histogram({
+            name: METRIC,
+            help: 'bench',
+            labelNames: LABEL_NAMES,
+            registers: [registry],
+            store,
+          });
+          return (i) => histogram.observe(LABEL_SETS[i % SETS]!, OBSERVATIONS[i % VALUES]!);
+        },
+        peer(registry) {
+          const histogram = new promClient.Histogram({
+            name: METRIC,
+            help: 'bench',
+            labelNames: LABEL_NAMES,
+            registers: [registry],
+          });
+          return (i) => histogram.observe(LABEL_SETS[i % SETS]!, OBSERVATIONS[i % VALUES]!);
+        },
+      },
+      context,
+    ),
+};

@@ -1,0 +1,201 @@
+/**
+ * The scrape scenarios: 8 worker processes each holding a counter and a histogram with `sets`
+ * label sets. Ours: 8 real forked processes write their FileStore files and stay alive; this
+ * process (a 9th worker with no series of its own, as the one answering GET /metrics would be)
+ * renders the merged exposition with `registry.metrics()`. Peer: prom-client's
+ * `AggregatorRegistry.clusterMetrics()` in this process as the node:cluster primary, with 8
+ * real cluster workers holding the same data. A prom-client failure (its fixed 5 s timeout) is
+ * recorded as such, with a null figure and ratio.
+ */
+import type { ChildProcess } from 'node:child_process';
+import cluster, { type Worker } from 'node:cluster';
+import { rmSync } from 'node:fs';
+import { Counter, FileStore, Histogram, MemoryStore, Registry } from '@promfork/core';
+import promClient from 'prom-client';
+import { LABEL_NAMES } from './labels.js';
+import { timeAsync } from './measure.js';
+import { peerName } from './peers.js';
+import { forkReady, stopAll, workerScript } from './processes.js';
+import { applyWorkerData, SCRAPE_COUNTER, SCRAPE_HISTOGRAM } from './scrape-data.js';
+import { makeTempDir } from './stores.js';
+import { type BenchResult, result, type ScenarioContext } from './types.js';
+
+/** Number of worker processes in every scrape scenario. */
+export const WORKERS = 8;
+const READY_TIMEOUT_MS = 120_000;
+
+/** Declares the scrape metrics on `store` in a fresh registry. */
+export function scrapeRegistry(store: FileStore | MemoryStore): Registry {
+  const registry = new Registry();
+  const options = { help: 'bench', labelNames: LABEL_NAMES, registers: [registry], store };
+  const counter = new Counter({ name: SCRAPE_COUNTER, ...options });
+  const histogram = new Histogram({ name: SCRAPE_HISTOGRAM, ...options });
+  void counter;
+  void histogram;
+  return registry;
+}
+
+/** The merged families a MemoryStore holds after all `workers` workers' updates. */
+export async function expectedFamilies(workers: readonly number[], sets: number): Promise<string> {
+  const store = new MemoryStore();
+  const registry = new Registry();
+  const options = { help: 'bench', labelNames: LABEL_NAMES, registers: [registry], store };
+  const counter = new Counter({ name: SCRAPE_COUNTER, ...options });
+  const histogram = new Histogram({ name: SCRAPE_HISTOGRAM, ...options });
+  for (const index of workers) applyWorkerData(index, sets, counter, histogram);
+  return scrapedFamilies(registry);
+}
+
+/** The two scrape families as rendered by `registry`, lines sorted (order is not meaning). */
+export async function scrapedFamilies(registry: Registry): Promise<string> {
+  const text =
+    (await registry.getSingleMetricAsString(SCRAPE_COUNTER)) +
+    (await registry.getSingleMetricAsString(SCRAPE_HISTOGRAM));
+  return text.split('\n').sort().join('\n');
+}
+
+/** Starts `count` processes concurrently; if any fails, stops the others and rethrows. */
+export async function forkAll(
+  count: number,
+  args: (index: number) => string[],
+): Promise<ChildProcess[]> {
+  const settled = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) =>
+      forkReady(workerScript('file-writer'), args(i), READY_TIMEOUT_MS),
+    ),
+  );
+  const children = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    await stopAll(children);
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return children;
+}
+
+async function measureOurs(
+  id: string,
+  sets: number,
+  rounds: number,
+  context: ScenarioContext,
+): Promise<number> {
+  const dir = makeTempDir(id);
+  let writers: ChildProcess[] = [];
+  try {
+    writers = await forkAll(WORKERS, (i) => [dir, String(i), String(sets), 'hold']);
+    const store = new FileStore({ dir });
+    try {
+      const registry = scrapeRegistry(store);
+      const coldStart = process.hrtime.bigint();
+      const first = await registry.metrics();
+      const cold = Number(process.hrtime.bigint() - coldStart) / 1e6;
+      const ms = await timeAsync(rounds, () => registry.metrics());
+      const expected = await expectedFamilies(
+        Array.from({ length: WORKERS }, (_, i) => i),
+        sets,
+      );
+      if ((await scrapedFamilies(registry)) !== expected) {
+        throw new Error(
+          `${id}: the merged FileStore scrape differs from the MemoryStore reference`,
+        );
+      }
+      context.note(
+        id,
+        `ours: first scrape ${cold.toFixed(1)} ms (files parsed cold), then median of ${rounds}; ` +
+          `${(first.length / 1e6).toFixed(1)} MB of text; the merged output equals a MemoryStore holding all 8 workers' updates.`,
+      );
+      return ms;
+    } finally {
+      store.close();
+    }
+  } finally {
+    await stopAll(writers);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function forkClusterWorkers(sets: number): Promise<Worker[]> {
+  cluster.setupPrimary({ exec: workerScript('prom-client-worker'), args: [], silent: false });
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    cluster.fork({ BENCH_WORKER_INDEX: String(i), BENCH_LABEL_SETS: String(sets) }),
+  );
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<Worker>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error('prom-client worker not ready in time')),
+            READY_TIMEOUT_MS,
+          );
+          worker.on('message', (message: unknown) => {
+            if ((message as { ready?: boolean } | null)?.ready === true) {
+              clearTimeout(timer);
+              resolve(worker);
+            }
+          });
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            reject(new Error('prom-client worker exited before it was ready'));
+          });
+        }),
+    ),
+  ).catch(async (error: unknown) => {
+    await stopClusterWorkers(workers);
+    throw error;
+  });
+}
+
+async function stopClusterWorkers(workers: readonly Worker[]): Promise<void> {
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.isDead()) {
+            resolve();
+            return;
+          }
+          const timer = setTimeout(() => worker.process.kill('SIGKILL'), 2000);
+          worker.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          worker.process.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+async function measurePeer(
+  id: string,
+  sets: number,
+  rounds: number,
+  context: ScenarioContext,
+): Promise<number | null> {
+  const workers = await forkClusterWorkers(sets);
+  try {
+    const aggregator = new promClient.AggregatorRegistry();
+    return await timeAsync(rounds, () => aggregator.clusterMetrics());
+  } catch (error) {
+    context.note(
+      id,
+      `peer failed: prom-client clusterMetrics() rejected with "${(error as Error).message}" (recorded as null).`,
+    );
+    return null;
+  } finally {
+    await stopClusterWorkers(workers);
+  }
+}
+
+/** Runs one scrape scenario for `sets` label sets per metric and worker. */
+export async function runScrape(
+  id: string,
+  sets: number,
+  context: ScenarioContext,
+): Promise<BenchResult[]> {
+  const rounds = context.quick ? 3 : 7;
+  context.log(`ours: ${WORKERS} FileStore writers × ${sets} label sets`);
+  const ours = await measureOurs(id, sets, rounds, context);
+  context.log(`peer: ${WORKERS} prom-client cluster workers × ${sets} label sets`);
+  const peer = await measurePeer(id, sets, context.quick ? 2 : 5, context);
+  return [result(id, 'ms', ours, peer, peerName('prom-client'))];
+}

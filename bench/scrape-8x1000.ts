@@ -1,0 +1,14 @@
+/**
+ * `scrape.8x1000`: the merged /metrics of 8 workers, 1,000 label sets per metric (a counter
+ * and a histogram) per worker. See lib/scrape.ts for how each side is set up.
+ */
+import { runScrape } from './lib/scrape.js';
+import type { Scenario } from './lib/types.js';
+
+/** The scenario. */
+export const scenario: Scenario = {
+  name: 'scrape.8x1000',
+  method:
+    'ours: registry.metrics() merging the FileStore files of 8 live forked workers (1k label sets per metric each); peer: AggregatorRegistry.clusterMetrics() with 8 node:cluster workers holding the same data; median ms.',
+  run: (context) => runScrape('scrape.8x1000', 1000, context),
+};
