@@ -10,6 +10,13 @@ export {
   type CounterConfiguration,
   type IncreaseDataWithExemplar,
 } from './counter.js';
+export {
+  collectDefaultMetrics,
+  DEFAULT_GC_DURATION_BUCKETS,
+  DEFAULT_METRIC_NAMES,
+  type DefaultMetrics,
+  type DefaultMetricsOptions,
+} from './default-metrics.js';
 export { getDefaultStore, setDefaultStore } from './default-store.js';
 export {
   AlreadyRegisteredError,
@@ -123,6 +130,14 @@ export {
   SummaryChild,
   type SummaryConfiguration,
 } from './summary.js';
+export {
+  getDefaultTracer,
+  Tracer,
+  type TracerOptions,
+  type TrackedJob,
+  trace,
+  trackDuration,
+} from './tracer.js';
 export {
   type Exemplar,
   GAUGE_MODES,
