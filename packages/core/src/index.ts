@@ -10,6 +10,13 @@ export {
   type CounterConfiguration,
   type IncreaseDataWithExemplar,
 } from './counter.js';
+export {
+  collectDefaultMetrics,
+  DEFAULT_GC_DURATION_BUCKETS,
+  DEFAULT_METRIC_NAMES,
+  type DefaultMetrics,
+  type DefaultMetricsOptions,
+} from './default-metrics.js';
 export { getDefaultStore, setDefaultStore } from './default-store.js';
 export {
   AlreadyRegisteredError,
@@ -45,6 +52,42 @@ export {
   type HistogramConfiguration,
   type ObserveDataWithExemplar,
 } from './histogram.js';
+export {
+  createMetricsRoute,
+  elapsedSeconds,
+  HTTP_REQUEST_DURATION_SECONDS,
+  HTTP_REQUEST_SIZE_BYTES,
+  HTTP_REQUESTS_IN_FLIGHT,
+  HTTP_REQUESTS_TOTAL,
+  HTTP_RESPONSE_SIZE_BYTES,
+  HttpInstrumentation,
+  type HttpSample,
+  INSTRUMENTATION_ERRORS_TOTAL,
+} from './http/instrumentation.js';
+export {
+  acceptsGzip,
+  type MetricsRequest,
+  type MetricsResponse,
+  MetricsRoute,
+  type MetricsRouteSettings,
+  type Scrape,
+} from './http/metrics-route.js';
+export {
+  HTTP_METRICS_DEFAULTS,
+  type HttpMetricsOptions,
+  type MetricsRouteOptions,
+  type ResolvedHttpMetricsOptions,
+} from './http/options.js';
+export {
+  ABORTED_STATUS,
+  INVALID_STATUS,
+  joinRoute,
+  normalizeMethod,
+  OTHER_METHOD,
+  patternTemplate,
+  statusLabel,
+  UNMATCHED_ROUTE,
+} from './http/route.js';
 export { MemoryStore } from './memory-store.js';
 export {
   AGGREGATORS,
@@ -84,6 +127,14 @@ export {
   SummaryChild,
   type SummaryConfiguration,
 } from './summary.js';
+export {
+  getDefaultTracer,
+  Tracer,
+  type TracerOptions,
+  type TrackedJob,
+  trace,
+  trackDuration,
+} from './tracer.js';
 export {
   type Exemplar,
   GAUGE_MODES,

@@ -160,6 +160,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   /** Registries this metric is registered in (maintained by Registry). */
   readonly registries = new Set<Registry>();
 
+  private readonly collectHooks = new Set<() => void>();
   private readonly trie: LabelTrie<C> | undefined;
   private unlabelled: C | undefined;
   private declared = true;
@@ -329,8 +330,22 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     });
   }
 
-  /** Runs the user's collect callback (awaited), if any. Used by `get()` and registries. */
+  /**
+   * Adds a function run synchronously, before the user's collect callback, whenever this metric
+   * is read (`get()` or a registry scrape). The tracer uses it to bring running jobs up to date.
+   * Returns a function that removes the hook.
+   */
+  addCollectHook(hook: () => void): () => void {
+    const entry = () => hook();
+    this.collectHooks.add(entry);
+    return () => {
+      this.collectHooks.delete(entry);
+    };
+  }
+
+  /** Runs the collect hooks, then the user's collect callback (awaited), if any. Used by `get()` and registries. */
   async runCollect(): Promise<void> {
+    for (const hook of this.collectHooks) hook();
     if (this.collectCallback !== undefined) await this.collectCallback.call(this);
   }
 

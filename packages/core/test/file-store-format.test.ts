@@ -111,6 +111,39 @@ describe('readHeader and parseEntries', () => {
     }
   });
 
+  it('parses each entry once and reuses it on later reads until the file is replaced', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = new FileStore({ dir });
+      const cells = store.series(JOBS, ['x']);
+      cells.add(0, 1);
+      store.flush();
+      const reader = new StoreFileReader();
+      const seriesOf = (): { labelValues: readonly string[]; cells: Float64Array } => {
+        const parsed = reader.read(dir, store.fileName);
+        assert.ok(!(parsed instanceof FormatProblem));
+        const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
+        return family!.series[0]!;
+      };
+      const first = seriesOf();
+      cells.add(0, 1);
+      store.flush();
+      const second = seriesOf();
+      // Same parsed key object (from the cache), fresh values.
+      assert.equal(second.labelValues, first.labelValues);
+      assert.deepEqual(Array.from(second.cells), [2]);
+      // A different file under the same name (another token) is parsed afresh.
+      const replacement = healthyFile();
+      writeFileSync(join(dir, store.fileName), replacement);
+      const third = seriesOf();
+      assert.notEqual(third.labelValues, first.labelValues);
+      assert.deepEqual(Array.from(third.cells), [7]);
+      store.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('reports a file that vanished before it was read', () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -1,2 +1,127 @@
-/** Placeholder until the adapters land. */
-export const PACKAGE_NAME = '@promfork/express';
+/**
+ * Express adapter of promfork: `app.use(metricsMiddleware())` records every request as
+ * `http_requests_total` and `http_request_duration_seconds` labelled with the route template
+ * (`/users/:userId/posts/:postId`, exact through nested routers), and serves the merged
+ * metrics at `/metrics`. Everything but timing and reading the route lives in @promfork/core.
+ */
+import {
+  createMetricsRoute,
+  elapsedSeconds,
+  HttpInstrumentation,
+  type HttpMetricsOptions,
+  type MetricsResponse,
+  type MetricsRoute,
+  type MetricsRouteOptions,
+} from '@promfork/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { hookLayers, kRouting, type RoutingState } from './layer-hook.js';
+
+/** Options of {@link metricsMiddleware}: the shared HTTP metrics options, typed for Express. */
+export type ExpressMetricsOptions = HttpMetricsOptions<Request, Response>;
+
+/** Options of {@link metricsHandler}. */
+export type ExpressMetricsHandlerOptions = MetricsRouteOptions<Request>;
+
+interface InstrumentedRequest {
+  [kRouting]?: RoutingState & { readonly start: number };
+}
+
+function send(res: Response, response: MetricsResponse): void {
+  if (res.headersSent) return;
+  res.statusCode = response.status;
+  for (const name in response.headers) res.setHeader(name, response.headers[name] as string);
+  res.end(response.body);
+}
+
+function serve(route: MetricsRoute<Request>, req: Request, res: Response): void {
+  void route
+    .handle({
+      method: req.method,
+      accept: req.headers.accept,
+      acceptEncoding: req.headers['accept-encoding'],
+      req,
+    })
+    .then((response) => send(res, response));
+}
+
+/** The router of an app, in Express 5 (`app.router`) or Express 4 (`app._router`). */
+function firstLayer(req: Request): object | undefined {
+  const app = req.app as unknown as {
+    router?: { stack?: object[] };
+    _router?: { stack?: object[] };
+  };
+  // Express 4's `app.router` is a getter that throws; read `_router` first.
+  return (app._router ?? app.router)?.stack?.[0];
+}
+
+/**
+ * Middleware that records every request passing through it and answers `GET`/`HEAD` on
+ * `metricsPath` (default `/metrics`) with the metrics of every process. Register it before any
+ * route or router (`app.use(metricsMiddleware())` first), so it sees every mount on the way in.
+ * Throws InvalidOptionError for bad options; never throws into a request.
+ */
+export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandler {
+  const instrumentation = new HttpInstrumentation<Request, Response>(options, 'metricsMiddleware');
+  const { metricsRoute, onError } = instrumentation;
+  let hookedApp: unknown;
+
+  function onClose(this: Response): void {
+    const req = this.req as Request & InstrumentedRequest;
+    const state = req[kRouting];
+    if (state === undefined) return;
+    instrumentation.record(
+      {
+        method: req.method,
+        route: state.route,
+        statusCode: this.statusCode,
+        aborted: !this.writableFinished,
+        durationSeconds: elapsedSeconds(state.start),
+        requestLength: req.headers['content-length'],
+        responseLength: this.getHeader('content-length'),
+      },
+      req,
+      this,
+    );
+  }
+
+  return function promforkMetrics(req: Request, res: Response, next: NextFunction): void {
+    if (instrumentation.isMetricsPath(req.url)) {
+      serve(metricsRoute, req, res);
+      return;
+    }
+    if (instrumentation.skip(req)) {
+      next();
+      return;
+    }
+    if (req.app !== hookedApp) {
+      hookedApp = req.app;
+      try {
+        hookLayers(firstLayer(req));
+      } catch (error) {
+        onError(error as Error);
+      }
+    }
+    (req as InstrumentedRequest)[kRouting] = {
+      prefix: '',
+      route: undefined,
+      report: onError,
+      start: instrumentation.start(),
+    };
+    res.on('close', onClose);
+    next();
+  };
+}
+
+/**
+ * A handler answering `GET`/`HEAD` with the metrics of every process, to mount at any path
+ * or on another app or port: `adminApp.get('/metrics', metricsHandler())`. Other methods get
+ * 405, a denied `authorize` 403. Throws InvalidOptionError for bad options.
+ */
+export function metricsHandler(options?: ExpressMetricsHandlerOptions): RequestHandler {
+  const route = createMetricsRoute<Request>(options, 'metricsHandler');
+  return function promforkMetricsHandler(req: Request, res: Response): void {
+    serve(route, req, res);
+  };
+}
+
+export { ABORTED_STATUS, OTHER_METHOD, UNMATCHED_ROUTE } from '@promfork/core';

@@ -300,11 +300,27 @@ export class FileStore implements Store {
       });
     }
     this.reader.retain(new Set(names));
-    // Own values last to be taken (they include this scrape's read errors), first to merge.
+    // Live processes before dead ones and archives (a stable sort keeps name order within
+    // each group): where two files share a pid after pid reuse, an `all` gauge shows the live
+    // process's value. Own values are taken last (they include this scrape's read errors) and
+    // merged first, so this process's descriptors and help texts win.
+    sources.sort((a, b) => Number(b.live) - Number(a.live));
     sources.unshift(this.ownSource());
-    const families = mergeSources(sources, accept, Date.now(), (conflict) =>
-      this.reportConflict(conflict),
-    );
+    const families = mergeSources(sources, accept, Date.now(), {
+      conflict: (conflict) => this.reportConflict(conflict),
+      failed: (file, error) => {
+        this.readErrors.add(COUNTER_VALUE, 1);
+        this.reporter.report(
+          `merge:${file}`,
+          new StoreError(
+            'PROMFORK_FILE_UNREADABLE',
+            `Skipped part of the metrics file ${describeValue(file)} in ` +
+              `${describeValue(this.dir)}: merging it failed (${String(error)})`,
+            { cause: error },
+          ),
+        );
+      },
+    });
     // The store's own families go last, after the user's.
     const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
     for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);

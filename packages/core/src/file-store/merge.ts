@@ -49,6 +49,17 @@ export interface Source {
   readonly families: readonly SourceFamily[];
 }
 
+/** How merging tells its caller about what it skipped. */
+export interface MergeProblems {
+  /** A file declared a metric incompatibly with the first declaration; its series skipped. */
+  conflict(conflict: MergeConflict): void;
+  /**
+   * Merging one metric of a file threw (values a sketch could not merge, say); the rest of
+   * that metric from that file is skipped and the scrape goes on.
+   */
+  failed(file: string, error: unknown): void;
+}
+
 /** What merging could not reconcile; reported by the caller. */
 export interface MergeConflict {
   readonly file: string;
@@ -86,7 +97,7 @@ export function mergeSources(
   sources: readonly Source[],
   accept: (name: string) => boolean,
   nowMs: number,
-  onConflict: (conflict: MergeConflict) => void,
+  problems: MergeProblems,
 ): CollectedFamily[] {
   const families = new Map<string, FamilyAcc>();
   for (const source of sources) {
@@ -98,11 +109,15 @@ export function mergeSources(
         acc = { descriptor: d, series: new Map() };
         families.set(d.name, acc);
       } else if (acc.descriptor !== d && !compatibleDescriptors(acc.descriptor, d)) {
-        onConflict({ file: source.file, kept: acc.descriptor, skipped: d });
+        problems.conflict({ file: source.file, kept: acc.descriptor, skipped: d });
         continue;
       }
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
-      for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+      try {
+        for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+      } catch (error) {
+        problems.failed(source.file, error);
+      }
     }
   }
   const result: CollectedFamily[] = [];

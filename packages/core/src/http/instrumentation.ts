@@ -1,0 +1,365 @@
+/**
+ * The framework-neutral HTTP instrumentation every adapter calls: it owns the metric names,
+ * label names and buckets, turns what an adapter observed about one request into label values
+ * (route normalisation and exclusion, method and status normalisation) and updates the metrics.
+ *
+ * Hot-path contract (the per-request budget is a few microseconds): label work happens once
+ * per distinct (route, method, status, extra labels) combination; after that `record` is a
+ * walk down nested Maps keyed by the raw values the adapter hands in, ending at cached bound
+ * children whose `inc`/`observe` do no label work. No URL is parsed and no key string is built.
+ *
+ * Failure contract: `skip` and `record` never throw. Anything that goes wrong (a user hook
+ * throws, a store rejects a write) is passed to `onError` and counted in
+ * `promfork_instrumentation_errors_total`; the request itself is never affected.
+ */
+import { Counter, type CounterChild } from '../counter.js';
+import { Gauge } from '../gauge.js';
+import { Histogram, type HistogramChild } from '../histogram.js';
+import type { Registry } from '../registry.js';
+import { asError, MetricsRoute } from './metrics-route.js';
+import {
+  type HttpMetricsOptions,
+  type MetricsRouteOptions,
+  type ResolvedHttpMetricsOptions,
+  resolveHttpMetricsOptions,
+  resolveMetricsRouteOptions,
+} from './options.js';
+import { ABORTED_STATUS, normalizeMethod, statusLabel, UNMATCHED_ROUTE } from './route.js';
+
+/** Name of the request counter. */
+export const HTTP_REQUESTS_TOTAL = 'http_requests_total';
+/** Name of the request duration histogram (seconds). */
+export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+/** Name of the opt-in in-flight gauge. */
+export const HTTP_REQUESTS_IN_FLIGHT = 'http_requests_in_flight';
+/** Name of the opt-in request size histogram (bytes). */
+export const HTTP_REQUEST_SIZE_BYTES = 'http_request_size_bytes';
+/** Name of the opt-in response size histogram (bytes). */
+export const HTTP_RESPONSE_SIZE_BYTES = 'http_response_size_bytes';
+/** Name of the counter of errors the instrumentation swallowed. */
+export const INSTRUMENTATION_ERRORS_TOTAL = 'promfork_instrumentation_errors_total';
+
+/** What an adapter observed about one finished (or aborted) request. */
+export interface HttpSample {
+  /** The request method as received (normalised here). */
+  readonly method: string | undefined;
+  /** The matched route template; undefined when no route matched. */
+  readonly route: string | undefined;
+  /** The response status code. Ignored when `aborted`. */
+  readonly statusCode: number;
+  /** The client went away before the response was complete: labelled `status_code="aborted"`. */
+  readonly aborted?: boolean;
+  /** Seconds from the start of the request (see {@link elapsedSeconds}). */
+  readonly durationSeconds: number;
+  /** The raw `Content-Length` request header; read only when `requestSize` is on. */
+  readonly requestLength?: unknown;
+  /** The raw `Content-Length` response header; read only when `responseSize` is on. */
+  readonly responseLength?: unknown;
+}
+
+/** A timestamp for {@link elapsedSeconds}, in milliseconds from an arbitrary origin. */
+export function now(): number {
+  return performance.now();
+}
+
+/** Seconds elapsed since `start` (a value of {@link now}). */
+export function elapsedSeconds(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/** Per normalised route: its label value, or null when excluded. */
+type RouteEntry = { readonly label: string | null; readonly byMethod: Map<string, StatusMap> };
+type StatusMap = Map<string, unknown>;
+
+/** The bound children of one label set. */
+interface Children {
+  readonly requests: CounterChild;
+  readonly duration: HistogramChild;
+  readonly requestSize: HistogramChild | undefined;
+  readonly responseSize: HistogramChild | undefined;
+}
+
+const LABELS = ['method', 'route', 'status_code'] as const;
+
+/**
+ * Wraps the user's `onError`: counts the error in `promfork_instrumentation_errors_total` of
+ * `registry`, then hands it on. The returned function never throws.
+ */
+function errorReporter(registry: Registry, onError: (error: Error) => void): (e: Error) => void {
+  const errors = registry.getOrCreate(Counter, {
+    name: INSTRUMENTATION_ERRORS_TOTAL,
+    help: 'Errors the HTTP instrumentation caught and reported to onError; requests were unaffected',
+  });
+  return (error: Error) => {
+    try {
+      errors.inc();
+      onError(error);
+    } catch {
+      // The error reporter itself failed: nothing is left to tell, and the request goes on.
+    }
+  };
+}
+
+/**
+ * The metrics route alone, for `metricsHandler()` in every adapter: validates `options`
+ * (InvalidOptionError) and serves `registry.scrape()`.
+ */
+export function createMetricsRoute<Req>(
+  options: MetricsRouteOptions<Req> | undefined,
+  where: string,
+): MetricsRoute<Req> {
+  const { registry, authorize, onError } = resolveMetricsRouteOptions(options, where);
+  return new MetricsRoute<Req>({
+    scrape: (accept) => registry.scrape(accept),
+    authorize,
+    onError: errorReporter(registry, onError),
+  });
+}
+
+function contentLength(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string' || value === '') return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/**
+ * One instrumented server: metrics created (or reused) in the chosen registry, a label cache,
+ * and the metrics route. Adapters create one per middleware or plugin instance.
+ */
+export class HttpInstrumentation<Req = unknown, Res = unknown> {
+  /** The validated options. */
+  readonly options: ResolvedHttpMetricsOptions<Req, Res>;
+  /** The metrics route configured by the same options. */
+  readonly metricsRoute: MetricsRoute<Req>;
+  /**
+   * Reports a swallowed error: counts it and hands it to the user's `onError`. Never throws.
+   * Bound, so adapters may pass it around.
+   */
+  readonly onError: (error: Error) => void;
+
+  readonly #requests: Counter<string>;
+  readonly #duration: Histogram<string>;
+  readonly #inFlight: Gauge<string> | undefined;
+  readonly #requestSize: Histogram<string> | undefined;
+  readonly #responseSize: Histogram<string> | undefined;
+  readonly #routes = new Map<unknown, RouteEntry>();
+  readonly #extraValues: string[];
+
+  /** Validates `options` (InvalidOptionError) and creates or reuses the metrics. */
+  constructor(options: HttpMetricsOptions<Req, Res> | undefined, where: string) {
+    const resolved = resolveHttpMetricsOptions<Req, Res>(options, where);
+    this.options = resolved;
+    const registry: Registry = resolved.registry;
+    const labelNames = [...LABELS, ...resolved.extraLabels.map(([name]) => name)];
+    this.onError = errorReporter(registry, resolved.onError);
+    this.#requests = registry.getOrCreate(Counter, {
+      name: HTTP_REQUESTS_TOTAL,
+      help: 'HTTP requests handled, by method, route template and status code',
+      labelNames,
+    });
+    this.#duration = registry.getOrCreate(Histogram, {
+      name: HTTP_REQUEST_DURATION_SECONDS,
+      help: 'Time from the start of the request to the end of the response, in seconds',
+      labelNames,
+      buckets: resolved.buckets,
+    });
+    this.#inFlight = resolved.inFlight
+      ? registry.getOrCreate(Gauge, {
+          name: HTTP_REQUESTS_IN_FLIGHT,
+          help: 'HTTP requests started and not yet finished',
+          multiprocessMode: 'livesum' as const,
+        })
+      : undefined;
+    const sizes = (name: string, what: string) =>
+      registry.getOrCreate(Histogram, {
+        name,
+        help: `Size of HTTP ${what} bodies from Content-Length, in bytes`,
+        labelNames,
+        buckets: resolved.sizeBuckets,
+      });
+    this.#requestSize = resolved.requestSize
+      ? sizes(HTTP_REQUEST_SIZE_BYTES, 'request')
+      : undefined;
+    this.#responseSize = resolved.responseSize
+      ? sizes(HTTP_RESPONSE_SIZE_BYTES, 'response')
+      : undefined;
+    this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
+    this.metricsRoute = new MetricsRoute<Req>({
+      scrape: (accept) => registry.scrape(accept),
+      authorize: resolved.authorize,
+      onError: this.onError,
+    });
+  }
+
+  /** The path of the metrics route, or false when the middleware serves none. */
+  get metricsPath(): string | false {
+    return this.options.metricsPath;
+  }
+
+  /**
+   * True when `url` (path and query, as in `req.url`) addresses the metrics path exactly;
+   * the query string is ignored. Plain string comparison, no URL parsing.
+   */
+  isMetricsPath(url: string | undefined): boolean {
+    const path = this.options.metricsPath;
+    if (path === false || typeof url !== 'string' || !url.startsWith(path)) return false;
+    return url.length === path.length || url.charCodeAt(path.length) === 63; // '?'
+  }
+
+  /** Runs the user's `skip` hook; a throw counts as "do not skip" and is reported. */
+  skip(req: Req): boolean {
+    const skip = this.options.skip;
+    if (skip === undefined) return false;
+    try {
+      return skip(req) === true;
+    } catch (error) {
+      this.onError(asError(error, 'skip threw'));
+      return false;
+    }
+  }
+
+  /**
+   * Marks the start of a request: counts it in flight (when enabled) and returns its start
+   * time for {@link elapsedSeconds}. Every `start()` must be followed by exactly one `record`.
+   */
+  start(): number {
+    if (this.#inFlight !== undefined) {
+      try {
+        this.#inFlight.inc();
+      } catch (error) {
+        this.onError(asError(error, 'in-flight gauge'));
+      }
+    }
+    return performance.now();
+  }
+
+  /**
+   * Records one finished or aborted request (and ends its in-flight count). Never throws.
+   * `req`/`res` are handed to the `extraLabels` functions only.
+   */
+  record(sample: HttpSample, req: Req, res: Res): void {
+    try {
+      this.#inFlight?.dec();
+      const entry = this.#route(sample.route);
+      if (entry.label === null) return;
+      // Keyed by label values, not raw input, so made-up methods or odd status values cannot
+      // grow the cache. Both lookups are a Map hit or an array index.
+      const method = normalizeMethod(sample.method);
+      let statuses = entry.byMethod.get(method);
+      if (statuses === undefined) {
+        statuses = new Map();
+        entry.byMethod.set(method, statuses);
+      }
+      const status =
+        sample.aborted === true
+          ? ABORTED_STATUS
+          : statusLabel(sample.statusCode, this.options.groupStatusCodes);
+      const children = this.#children(statuses, method, entry.label, status, req, res);
+      children.requests.inc();
+      children.duration.observe(sample.durationSeconds);
+      if (children.requestSize !== undefined) {
+        const bytes = contentLength(sample.requestLength);
+        if (bytes !== undefined) children.requestSize.observe(bytes);
+      }
+      if (children.responseSize !== undefined) {
+        const bytes = contentLength(sample.responseLength);
+        if (bytes !== undefined) children.responseSize.observe(bytes);
+      }
+    } catch (error) {
+      this.onError(asError(error, 'record failed'));
+    }
+  }
+
+  /** The cache entry of a raw route template: normalised once, exclusion decided once. */
+  #route(raw: string | undefined): RouteEntry {
+    let entry = this.#routes.get(raw);
+    if (entry !== undefined) return entry;
+    let label = raw === undefined || raw === '' ? UNMATCHED_ROUTE : raw;
+    const { normalizeRoute, excludeRoutes } = this.options;
+    if (normalizeRoute !== undefined && label !== UNMATCHED_ROUTE) {
+      try {
+        const normalized = normalizeRoute(label);
+        if (typeof normalized !== 'string') {
+          throw new TypeError(`normalizeRoute returned ${typeof normalized}, expected a string`);
+        }
+        label = normalized;
+      } catch (error) {
+        this.onError(asError(error, 'normalizeRoute threw'));
+      }
+    }
+    const excluded = excludeRoutes.some((rule) =>
+      typeof rule === 'string' ? rule === label : rule.test(label),
+    );
+    entry = { label: excluded ? null : label, byMethod: new Map() };
+    this.#routes.set(raw, entry);
+    return entry;
+  }
+
+  /** Bound children for one label set, created (and cached) on first use. */
+  #children(
+    statuses: StatusMap,
+    method: string,
+    route: string,
+    status: string,
+    req: Req,
+    res: Res,
+  ): Children {
+    const extra = this.options.extraLabels;
+    let node: unknown = statuses.get(status);
+    if (extra.length === 0) {
+      if (node !== undefined) return node as Children;
+      const children = this.#bind([method, route, status]);
+      statuses.set(status, children);
+      return children;
+    }
+    // Extra labels: one more Map level per label, keyed by the computed value.
+    if (node === undefined) {
+      node = new Map();
+      statuses.set(status, node);
+    }
+    const values = this.#extraValues;
+    for (let i = 0; i < extra.length; i++) {
+      const [name, fn] = extra[i] as (typeof extra)[number];
+      let value = '';
+      try {
+        const v = fn(req, res);
+        if (typeof v === 'string') value = v;
+        else if (typeof v === 'number' && Number.isFinite(v)) value = String(v);
+        else
+          throw new TypeError(
+            `extraLabels.${name} returned ${typeof v}, expected a string or finite number`,
+          );
+      } catch (error) {
+        this.onError(asError(error, `extraLabels.${name} threw`));
+      }
+      values[i] = value;
+    }
+    const last = extra.length - 1;
+    for (let i = 0; i < last; i++) {
+      const map = node as Map<string, unknown>;
+      let next = map.get(values[i] as string);
+      if (next === undefined) {
+        next = new Map();
+        map.set(values[i] as string, next);
+      }
+      node = next;
+    }
+    const leaf = node as Map<string, Children>;
+    let children = leaf.get(values[last] as string);
+    if (children === undefined) {
+      children = this.#bind([method, route, status, ...values]);
+      leaf.set(values[last] as string, children);
+    }
+    return children;
+  }
+
+  #bind(values: string[]): Children {
+    return {
+      requests: this.#requests.labels(...values),
+      duration: this.#duration.labels(...values),
+      requestSize: this.#requestSize?.labels(...values),
+      responseSize: this.#responseSize?.labels(...values),
+    };
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Options of the HTTP instrumentation, shared by every adapter: one interface, one defaults
+ * object, one validator. Adapters pass their own request and response types as `Req`/`Res`
+ * so hooks are typed for the framework (Express `req`/`res`, Koa `ctx`/`ctx`, Fastify
+ * `request`/`reply`).
+ *
+ * Contract: options are checked once, when the middleware or plugin is created. An unknown key
+ * throws PROMFORK_UNKNOWN_OPTION, a wrong type PROMFORK_INVALID_OPTION; nothing is silently
+ * replaced by a default. A key whose value is `undefined` counts as absent.
+ */
+import { DEFAULT_BUCKETS } from '../buckets.js';
+import { InvalidOptionError } from '../errors.js';
+import { Registry, register } from '../registry.js';
+import type { LabelValue } from '../types.js';
+import { assertLabelName, assertOptionKeys, invalidOption } from '../validation.js';
+
+/** Options of the metrics route alone (`metricsHandler()`), also part of {@link HttpMetricsOptions}. */
+export interface MetricsRouteOptions<Req = unknown> {
+  /**
+   * Registry whose metrics are served and in which the HTTP metrics are created.
+   * @default register (the default registry)
+   */
+  readonly registry?: Registry;
+  /**
+   * Decides whether a request may read the metrics; `false` (or a rejected promise) answers
+   * 403. Runs before any metric is collected.
+   * @default every request is allowed
+   */
+  readonly authorize?: (req: Req) => boolean | Promise<boolean>;
+  /**
+   * Receives every error the instrumentation swallowed so the request could go on (a throwing
+   * hook, a failed scrape). Never called with the request's own errors.
+   * @default writes one line to stderr per distinct message (at most 100 distinct messages)
+   */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Options of the HTTP metrics middleware or plugin, the same in every adapter. */
+export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends MetricsRouteOptions<Req> {
+  /**
+   * Path at which the middleware answers `GET`/`HEAD` with the metrics; `false` serves none
+   * (mount `metricsHandler()` elsewhere). Compared with the request path exactly, query string
+   * ignored. Requests to it are not recorded.
+   * @default '/metrics'
+   */
+  readonly metricsPath?: string | false;
+  /**
+   * Upper bounds of `http_request_duration_seconds`, in seconds.
+   * @default Prometheus' default buckets [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+   */
+  readonly buckets?: readonly number[];
+  /**
+   * Report `status_code` as its class (`2xx`, `4xx`) instead of the exact code.
+   * @default false
+   */
+  readonly groupStatusCodes?: boolean;
+  /**
+   * Route templates (after `normalizeRoute`) whose requests are not recorded: a string matches
+   * the template exactly, a RegExp is tested against it. `'#unmatched'` excludes unmatched
+   * requests. Decided once per template, not per request.
+   * @default []
+   */
+  readonly excludeRoutes?: readonly (string | RegExp)[];
+  /**
+   * Called when a request starts; `true` leaves the request unrecorded (no timing, no
+   * in-flight count). A throw counts as `false` and is reported to `onError`.
+   * @default no request is skipped
+   */
+  readonly skip?: (req: Req) => boolean;
+  /**
+   * Extra labels on the request counter, duration and size histograms: label name to a
+   * function computing its value when the response ends. A throw or a value that is not a
+   * string or finite number gives `""` and is reported to `onError`. Keep the set of values
+   * small: every distinct value is a new series.
+   * @default {}
+   */
+  readonly extraLabels?: Readonly<Record<string, (req: Req, res: Res) => LabelValue>>;
+  /**
+   * Rewrites a route template before it becomes the `route` label (e.g. to merge versions:
+   * `(r) => r.replace(/^\/v\d+/, '/v*')`). Called once per distinct template and cached, so it
+   * must be a pure function of its argument. A throw keeps the template and is reported.
+   * @default the template unchanged
+   */
+  readonly normalizeRoute?: (route: string) => string;
+  /**
+   * Adds the gauge `http_requests_in_flight` (requests started and not yet finished; summed
+   * over live processes in multi-process mode).
+   * @default false
+   */
+  readonly inFlight?: boolean;
+  /**
+   * Adds the histogram `http_request_size_bytes`, observed from the `Content-Length` request
+   * header when present.
+   * @default false
+   */
+  readonly requestSize?: boolean;
+  /**
+   * Adds the histogram `http_response_size_bytes`, observed from the `Content-Length` response
+   * header when present.
+   * @default false
+   */
+  readonly responseSize?: boolean;
+  /**
+   * Upper bounds of the size histograms, in bytes.
+   * @default [100, 1000, 10000, 100000, 1000000, 10000000]
+   */
+  readonly sizeBuckets?: readonly number[];
+}
+
+/** Options after validation, with every default applied. */
+export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
+  readonly registry: Registry;
+  readonly authorize: ((req: Req) => boolean | Promise<boolean>) | undefined;
+  readonly onError: (error: Error) => void;
+  readonly metricsPath: string | false;
+  readonly buckets: readonly number[];
+  readonly groupStatusCodes: boolean;
+  readonly excludeRoutes: readonly (string | RegExp)[];
+  readonly skip: ((req: Req) => boolean) | undefined;
+  readonly extraLabels: ReadonlyArray<readonly [string, (req: Req, res: Res) => LabelValue]>;
+  readonly normalizeRoute: ((route: string) => string) | undefined;
+  readonly inFlight: boolean;
+  readonly requestSize: boolean;
+  readonly responseSize: boolean;
+  readonly sizeBuckets: readonly number[];
+}
+
+/** The option defaults, in one place. */
+export const HTTP_METRICS_DEFAULTS = Object.freeze({
+  metricsPath: '/metrics',
+  buckets: DEFAULT_BUCKETS,
+  groupStatusCodes: false,
+  excludeRoutes: Object.freeze([]) as readonly (string | RegExp)[],
+  inFlight: false,
+  requestSize: false,
+  responseSize: false,
+  sizeBuckets: Object.freeze([100, 1000, 10000, 100000, 1000000, 10000000]) as readonly number[],
+});
+
+const ROUTE_KEYS = ['registry', 'authorize', 'onError'] as const;
+const HTTP_KEYS = [
+  ...ROUTE_KEYS,
+  'metricsPath',
+  'buckets',
+  'groupStatusCodes',
+  'excludeRoutes',
+  'skip',
+  'extraLabels',
+  'normalizeRoute',
+  'inFlight',
+  'requestSize',
+  'responseSize',
+  'sizeBuckets',
+] as const;
+
+/** Label names the HTTP metrics declare themselves; `extraLabels` may not reuse them. */
+const OWN_LABELS = ['method', 'route', 'status_code'];
+
+/**
+ * The default `onError`: one stderr line per distinct message, so a hook that throws on every
+ * request does not flood the log. The set is per instrumentation, not module-global.
+ */
+function stderrReporter(where: string): (error: Error) => void {
+  const seen = new Set<string>();
+  return (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (seen.has(message) || seen.size >= 100) return;
+    seen.add(message);
+    process.stderr.write(`${where}: instrumentation error (request unaffected): ${message}\n`);
+  };
+}
+
+function optionalFunction<F>(where: string, key: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') invalidOption(where, key, value, 'a function');
+  return value as F;
+}
+
+function optionalBoolean(where: string, key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') invalidOption(where, key, value, 'true or false');
+  return value;
+}
+
+function numberList(where: string, key: string, value: unknown, fallback: readonly number[]) {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'number')) {
+    invalidOption(where, key, value, 'an array of numbers');
+  }
+  // Order, finiteness and duplicates are checked by the histogram itself (PROMFORK_INVALID_BUCKETS).
+  return Object.freeze([...(value as number[])]);
+}
+
+function resolveRouteOptions<Req>(options: Record<string, unknown>, where: string) {
+  const registry = options.registry ?? register;
+  if (!(registry instanceof Registry)) {
+    invalidOption(where, 'registry', registry, 'a Registry from @promfork/core');
+  }
+  return {
+    registry,
+    authorize: optionalFunction<(req: Req) => boolean | Promise<boolean>>(
+      where,
+      'authorize',
+      options.authorize,
+    ),
+    onError:
+      optionalFunction<(error: Error) => void>(where, 'onError', options.onError) ??
+      stderrReporter(where),
+  };
+}
+
+/** Validates the options of `metricsHandler()`; throws InvalidOptionError on any bad key. */
+export function resolveMetricsRouteOptions<Req>(
+  options: MetricsRouteOptions<Req> | undefined,
+  where: string,
+): Pick<ResolvedHttpMetricsOptions<Req>, 'registry' | 'authorize' | 'onError'> {
+  const given = options ?? {};
+  assertOptionKeys(given, ROUTE_KEYS, where);
+  return resolveRouteOptions<Req>(given, where);
+}
+
+/** Validates middleware/plugin options and applies the defaults; throws InvalidOptionError. */
+export function resolveHttpMetricsOptions<Req, Res>(
+  options: HttpMetricsOptions<Req, Res> | undefined,
+  where: string,
+): ResolvedHttpMetricsOptions<Req, Res> {
+  const given = options ?? {};
+  assertOptionKeys(given, HTTP_KEYS, where);
+  const o = given as Record<string, unknown>;
+
+  let metricsPath: string | false = HTTP_METRICS_DEFAULTS.metricsPath;
+  if (o.metricsPath !== undefined) {
+    if (
+      o.metricsPath !== false &&
+      (typeof o.metricsPath !== 'string' || o.metricsPath[0] !== '/')
+    ) {
+      invalidOption(where, 'metricsPath', o.metricsPath, 'a path starting with "/" or false');
+    }
+    metricsPath = o.metricsPath;
+  }
+
+  let excludeRoutes = HTTP_METRICS_DEFAULTS.excludeRoutes;
+  if (o.excludeRoutes !== undefined) {
+    const list = o.excludeRoutes;
+    if (!Array.isArray(list) || list.some((r) => typeof r !== 'string' && !(r instanceof RegExp))) {
+      invalidOption(where, 'excludeRoutes', list, 'an array of strings and RegExps');
+    }
+    excludeRoutes = Object.freeze([...(list as (string | RegExp)[])]);
+  }
+
+  const extraLabels: [string, (req: Req, res: Res) => LabelValue][] = [];
+  if (o.extraLabels !== undefined) {
+    const labels = o.extraLabels;
+    if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
+      invalidOption(where, 'extraLabels', labels, 'an object of label name to value function');
+    }
+    for (const [name, fn] of Object.entries(labels as Record<string, unknown>)) {
+      assertLabelName(name, 'http_requests_total');
+      if (OWN_LABELS.includes(name)) {
+        throw new InvalidOptionError(
+          'PROMFORK_INVALID_OPTION',
+          `${where}: extraLabels may not redefine the label ${JSON.stringify(name)}; ` +
+            `expected a name other than ${OWN_LABELS.join(', ')}`,
+        );
+      }
+      if (typeof fn !== 'function') invalidOption(where, `extraLabels.${name}`, fn, 'a function');
+      extraLabels.push([name, fn as (req: Req, res: Res) => LabelValue]);
+    }
+  }
+
+  return {
+    ...resolveRouteOptions<Req>(o, where),
+    metricsPath,
+    buckets: numberList(where, 'buckets', o.buckets, HTTP_METRICS_DEFAULTS.buckets),
+    groupStatusCodes: optionalBoolean(
+      where,
+      'groupStatusCodes',
+      o.groupStatusCodes,
+      HTTP_METRICS_DEFAULTS.groupStatusCodes,
+    ),
+    excludeRoutes,
+    skip: optionalFunction<(req: Req) => boolean>(where, 'skip', o.skip),
+    extraLabels,
+    normalizeRoute: optionalFunction<(route: string) => string>(
+      where,
+      'normalizeRoute',
+      o.normalizeRoute,
+    ),
+    inFlight: optionalBoolean(where, 'inFlight', o.inFlight, HTTP_METRICS_DEFAULTS.inFlight),
+    requestSize: optionalBoolean(
+      where,
+      'requestSize',
+      o.requestSize,
+      HTTP_METRICS_DEFAULTS.requestSize,
+    ),
+    responseSize: optionalBoolean(
+      where,
+      'responseSize',
+      o.responseSize,
+      HTTP_METRICS_DEFAULTS.responseSize,
+    ),
+    sizeBuckets: numberList(where, 'sizeBuckets', o.sizeBuckets, HTTP_METRICS_DEFAULTS.sizeBuckets),
+  };
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidOptionError, LabelSetError, PromforkError } from '../src/errors.js';
+import { HttpInstrumentation, type HttpSample } from '../src/http/instrumentation.js';
+import type { HttpMetricsOptions } from '../src/http/options.js';
+import { Registry } from '../src/registry.js';
+
+function setup(options: HttpMetricsOptions<string, string> = {}) {
+  const registry = new Registry();
+  const errors: Error[] = [];
+  const inst = new HttpInstrumentation<string, string>(
+    { registry, onError: (e) => errors.push(e), ...options },
+    'test',
+  );
+  const text = async () => (await registry.scrape()).body;
+  return { registry, errors, inst, text };
+}
+
+const ok: HttpSample = {
+  method: 'GET',
+  route: '/users/:id',
+  statusCode: 200,
+  durationSeconds: 0.02,
+};
+
+describe('http/instrumentation: record', () => {
+  it('counts by method, route template and status, with the duration histogram', async () => {
+    const { inst, text } = setup();
+    inst.record(ok, 'req', 'res');
+    inst.record(ok, 'req', 'res');
+    inst.record({ ...ok, method: 'post', statusCode: 201 }, 'req', 'res');
+    inst.record({ ...ok, route: undefined, statusCode: 404 }, 'req', 'res');
+    inst.record({ ...ok, method: 'BREW', aborted: true }, 'req', 'res');
+    const body = await text();
+    assert.match(
+      body,
+      /^http_requests_total\{method="GET",route="\/users\/:id",status_code="200"\} 2$/m,
+    );
+    assert.match(
+      body,
+      /^http_requests_total\{method="POST",route="\/users\/:id",status_code="201"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^http_requests_total\{method="GET",route="#unmatched",status_code="404"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^http_requests_total\{method="#other",route="\/users\/:id",status_code="aborted"\} 1$/m,
+    );
+    assert.match(
+      body,
+      /^http_request_duration_seconds_bucket\{method="GET",route="\/users\/:id",status_code="200",le="0.025"\} 2$/m,
+    );
+    assert.match(
+      body,
+      /^http_request_duration_seconds_bucket\{.*status_code="200",le="0.01"\} 0$/m,
+    );
+    assert.match(body, /^promfork_instrumentation_errors_total 0$/m);
+  });
+
+  it('never throws: a bad duration or a throwing normalizeRoute is reported and counted', async () => {
+    const { inst, errors, text } = setup({
+      normalizeRoute: (route) => {
+        if (route === '/bad') throw new Error('cannot normalise');
+        return route;
+      },
+    });
+    inst.record({ ...ok, durationSeconds: Number.NaN }, 'req', 'res');
+    inst.record({ ...ok, route: '/bad' }, 'req', 'res');
+    inst.record({ ...ok, route: '/bad' }, 'req', 'res');
+    assert.equal(errors.length, 2, 'normalizeRoute runs once per template');
+    assert.ok(errors[0] instanceof PromforkError);
+    assert.match(errors[1]?.message ?? '', /cannot normalise/);
+    const body = await text();
+    assert.match(body, /^promfork_instrumentation_errors_total 2$/m);
+    assert.match(body, /^http_requests_total\{method="GET",route="\/bad",status_code="200"\} 2$/m);
+  });
+
+  it('keeps an odd status bounded and excluded routes out', async () => {
+    const { inst, text } = setup({ excludeRoutes: ['#unmatched', /^\/internal/] });
+    inst.record({ ...ok, statusCode: 7 }, 'req', 'res');
+    inst.record({ ...ok, statusCode: 200.5 }, 'req', 'res');
+    inst.record({ ...ok, route: undefined }, 'req', 'res');
+    inst.record({ ...ok, route: '/internal/x' }, 'req', 'res');
+    const body = await text();
+    assert.match(
+      body,
+      /^http_requests_total\{method="GET",route="\/users\/:id",status_code="#invalid"\} 2$/m,
+    );
+    assert.doesNotMatch(body, /#unmatched|internal/);
+  });
+
+  it('tracks in-flight requests and sizes when enabled', async () => {
+    const { inst, text } = setup({ inFlight: true, requestSize: true, responseSize: true });
+    inst.start();
+    inst.start();
+    assert.match(await text(), /^http_requests_in_flight 2$/m);
+    inst.record({ ...ok, requestLength: '150', responseLength: 20_000 }, 'req', 'res');
+    inst.record({ ...ok, requestLength: 'abc', responseLength: undefined }, 'req', 'res');
+    const body = await text();
+    assert.match(body, /^http_requests_in_flight 0$/m);
+    assert.match(
+      body,
+      /^http_request_size_bytes_count\{method="GET",route="\/users\/:id",status_code="200"\} 1$/m,
+    );
+    assert.match(body, /^http_request_size_bytes_bucket\{.*le="1000"\} 1$/m);
+    assert.match(
+      body,
+      /^http_response_size_bytes_sum\{method="GET",route="\/users\/:id",status_code="200"\} 20000$/m,
+    );
+  });
+
+  it('passes req and res to extraLabels and caches per value', async () => {
+    const { inst, text } = setup({ extraLabels: { tenant: (req, res) => `${req}-${res}` } });
+    inst.record(ok, 'a', 'b');
+    inst.record(ok, 'a', 'b');
+    inst.record(ok, 'c', 'd');
+    const body = await text();
+    assert.match(
+      body,
+      /^http_requests_total\{method="GET",route="\/users\/:id",status_code="200",tenant="a-b"\} 2$/m,
+    );
+    assert.match(body, /^http_requests_total\{.*tenant="c-d"\} 1$/m);
+  });
+
+  it('reuses the metrics of a registry for a second instrumentation', async () => {
+    const registry = new Registry();
+    const one = new HttpInstrumentation({ registry }, 'one');
+    const two = new HttpInstrumentation({ registry }, 'two');
+    one.record(ok, undefined, undefined);
+    two.record(ok, undefined, undefined);
+    assert.match((await registry.scrape()).body, /status_code="200"\} 2$/m);
+  });
+
+  it('skip: a throwing hook means "record" and is reported', () => {
+    const { inst, errors } = setup({
+      skip: (req) => {
+        if (req === 'boom') throw new Error('skip failed');
+        return req === 'yes';
+      },
+    });
+    assert.equal(inst.skip('yes'), true);
+    assert.equal(inst.skip('no'), false);
+    assert.equal(inst.skip('boom'), false);
+    assert.equal(errors.length, 1);
+  });
+
+  it('isMetricsPath compares the path exactly and ignores the query', () => {
+    const { inst } = setup();
+    assert.equal(inst.isMetricsPath('/metrics'), true);
+    assert.equal(inst.isMetricsPath('/metrics?name=x'), true);
+    assert.equal(inst.isMetricsPath('/metricsx'), false);
+    assert.equal(inst.isMetricsPath('/metrics/'), false);
+    assert.equal(inst.isMetricsPath(undefined), false);
+    assert.equal(setup({ metricsPath: false }).inst.isMetricsPath('/metrics'), false);
+  });
+});
+
+describe('http/options: validation', () => {
+  const registry = new Registry();
+  const make = (options: unknown) =>
+    new HttpInstrumentation(options as HttpMetricsOptions, 'metricsMiddleware');
+
+  it('rejects unknown keys', () => {
+    assert.throws(
+      () => make({ registry, metricsPaht: '/m' }),
+      (e: unknown) =>
+        e instanceof InvalidOptionError &&
+        e.code === 'PROMFORK_UNKNOWN_OPTION' &&
+        e.message.includes('"metricsPaht"'),
+    );
+  });
+
+  it('rejects wrong types, naming the option and the value', () => {
+    const bad: Record<string, unknown> = {
+      metricsPath: 'metrics',
+      buckets: ['1'],
+      groupStatusCodes: 'yes',
+      excludeRoutes: '/health',
+      skip: true,
+      extraLabels: [],
+      normalizeRoute: 'x',
+      inFlight: 1,
+      requestSize: null,
+      responseSize: 'no',
+      sizeBuckets: 5,
+      authorize: {},
+      onError: 'stderr',
+      registry: {},
+    };
+    for (const [key, value] of Object.entries(bad)) {
+      assert.throws(
+        () => make({ [key]: value }),
+        (e: unknown) =>
+          e instanceof InvalidOptionError &&
+          e.code === 'PROMFORK_INVALID_OPTION' &&
+          e.message.includes(`"${key}"`),
+        key,
+      );
+    }
+  });
+
+  it('rejects extra labels that are invalid or redefine the own labels', () => {
+    assert.throws(() => make({ registry, extraLabels: { route: () => 'x' } }), InvalidOptionError);
+    assert.throws(() => make({ registry, extraLabels: { 'bad-name': () => 'x' } }), LabelSetError);
+    assert.throws(() => make({ registry, extraLabels: { ok: 'x' } }), InvalidOptionError);
+  });
+
+  it('accepts zero values and undefined as absent', () => {
+    make({ registry: new Registry(), metricsPath: false, excludeRoutes: [], extraLabels: {} });
+    make({ registry: new Registry(), skip: undefined, buckets: undefined });
+  });
+});
