@@ -99,6 +99,9 @@ export {
 } from './metric.js';
 export {
   type AnyMetric,
+  contentType,
+  openMetricsContentType,
+  prometheusContentType,
   Registry,
   type RegistryContentType,
   type RegistryOptions,

@@ -328,3 +328,13 @@ export class Registry {
 
 /** The default registry: metrics register here unless their `registers` option says otherwise. */
 export const register: Registry = new Registry({ includeForeignFamilies: true });
+
+/** prom-client's name for the Prometheus text content type. */
+export const prometheusContentType = PROMETHEUS_CONTENT_TYPE;
+/** prom-client's name for the OpenMetrics content type. */
+export const openMetricsContentType = OPENMETRICS_CONTENT_TYPE;
+/**
+ * prom-client's `contentType` export: the Prometheus text content type. (prom-client ties it to
+ * the default registry; use `register.contentType` to read the registry's current one.)
+ */
+export const contentType: RegistryContentType = PROMETHEUS_CONTENT_TYPE;
