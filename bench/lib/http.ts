@@ -140,8 +140,8 @@ export async function runHttp(
   context: ScenarioContext,
 ): Promise<BenchResult[]> {
   const id = `http.${framework}.added_cpu`;
-  const requests = context.quick ? 15_000 : 60_000;
-  const warmup = context.quick ? 3_000 : 10_000;
+  const requests = context.quick ? 5_000 : 40_000;
+  const warmup = context.quick ? 1_500 : 10_000;
   const rounds = context.quick ? 3 : 5;
   const ticks = clockTicksPerSecond();
   const pinned = hasTaskset();
