@@ -166,8 +166,11 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** The compiled example entry scripts, by framework. */
-export const EXAMPLE_SCRIPTS = {
+/**
+ * The compiled cluster programs the e2e tests start: the three examples, and a stand-in for
+ * PM2 cluster mode (a primary with no promfork code that runs the Express example's worker).
+ */
+export const CLUSTER_SCRIPTS = {
   express: fileURLToPath(
     new URL('../../../examples/dist/express-cluster/server.js', import.meta.url),
   ),
@@ -175,10 +178,11 @@ export const EXAMPLE_SCRIPTS = {
   fastify: fileURLToPath(
     new URL('../../../examples/dist/fastify-cluster/server.js', import.meta.url),
   ),
+  'pm2-like': fileURLToPath(new URL('../fixtures/pm2-like-primary.js', import.meta.url)),
 } as const;
 
-/** A framework that has a cluster example. */
-export type Framework = keyof typeof EXAMPLE_SCRIPTS;
+/** A cluster program of {@link CLUSTER_SCRIPTS}. */
+export type ClusterKind = keyof typeof CLUSTER_SCRIPTS;
 
 /** A started example cluster. */
 export interface ExampleCluster {
@@ -202,11 +206,11 @@ function liveWorkers(lines: readonly string[]): number[] {
 }
 
 /**
- * Starts an example cluster on port 0 with `workers` workers writing to `dir`, and resolves
+ * Starts a cluster program on port 0 with `workers` workers writing to `dir`, and resolves
  * once its ready line is printed.
  */
 export async function startExampleCluster(
-  framework: Framework,
+  kind: ClusterKind,
   options: { workers: number; dir: string; timeoutMs?: number },
 ): Promise<ExampleCluster> {
   const env: NodeJS.ProcessEnv = {
@@ -216,13 +220,13 @@ export async function startExampleCluster(
     PROMETHEUS_MULTIPROC_DIR: options.dir,
   };
   const program = new RunningProgram(
-    `${framework} example`,
+    `${kind} cluster`,
     process.execPath,
-    [EXAMPLE_SCRIPTS[framework]],
+    [CLUSTER_SCRIPTS[kind]],
     env,
   );
   try {
-    const ready = await program.waitForLine(/ ready url=(\S+) /, options.timeoutMs ?? 20_000);
+    const ready = await program.waitForLine(/ ready url=(\S+) /, options.timeoutMs ?? 30_000);
     return {
       program,
       url: ready[1]!,
