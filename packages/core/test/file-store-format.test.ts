@@ -63,7 +63,10 @@ describe('readHeader and parseEntries', () => {
     const parsed = parseEntries('f', header, good);
     assert.ok(!(parsed instanceof FormatProblem));
     assert.deepEqual(
-      parsed.families.map((f) => [f.descriptor.name, f.series.map((s) => Array.from(s.cells))]),
+      parsed.families.map((f) => [
+        f.descriptor.name,
+        f.series.map((s) => Array.from(s.data.subarray(s.start, s.start + 1))),
+      ]),
       [
         ['promfork_store_read_errors_total', [[0]]],
         ['promfork_store_write_errors_total', [[0]]],
@@ -123,7 +126,8 @@ describe('readHeader and parseEntries', () => {
         const parsed = reader.read(dir, store.fileName);
         assert.ok(!(parsed instanceof FormatProblem));
         const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
-        return family!.series[0]!;
+        const { labelValues, data, start } = family!.series[0]!;
+        return { labelValues, cells: data.subarray(start, start + 1) };
       };
       const first = seriesOf();
       cells.add(0, 1);

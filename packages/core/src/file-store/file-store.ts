@@ -18,7 +18,7 @@ import {
 } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
 import { ensureDirectory, listStoreFiles } from './directory.js';
-import { compatibleDescriptors, FILE_FLAG_ARCHIVE, FormatProblem } from './format.js';
+import { compatibleDescriptors, FILE_FLAG_ARCHIVE, FormatProblem, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { type MergeConflict, mergeSources, type Source, type SourceFamily } from './merge.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
@@ -83,6 +83,7 @@ export const SCRAPE_DURATION_METRIC: MetricDescriptor = {
 
 interface LocalSeries {
   readonly labelValues: readonly string[];
+  readonly key: string;
   readonly cells: FileCells;
   /** Byte offset of the series entry (to mark it removed). */
   readonly offset: number;
@@ -227,7 +228,7 @@ export class FileStore implements Store {
     const offsetBefore = this.file.usedSize;
     const base = this.file.appendSeries(metric.offset, values, metric.size);
     const cells = new FileCells(this.file, base, metric.size);
-    metric.series.set(key, { labelValues: values, cells, offset: offsetBefore });
+    metric.series.set(key, { labelValues: values, key, cells, offset: offsetBefore });
     return cells;
   }
 
@@ -340,13 +341,16 @@ export class FileStore implements Store {
     this.file.close();
   }
 
-  /** This process's metrics, read straight from the in-memory image (always current). */
+  /**
+   * This process's metrics, read straight from the in-memory image (always current; merging
+   * copies, so no snapshot is needed here).
+   */
   private ownSource(): Source {
     const families: SourceFamily[] = [];
     for (const metric of this.metrics.values()) {
       const series = [];
       for (const s of metric.series.values()) {
-        series.push({ labelValues: s.labelValues, cells: s.cells.snapshot() });
+        series.push({ labelValues: s.labelValues, key: s.key, ...s.cells.window() });
       }
       families.push({ descriptor: metric.descriptor, series });
     }
@@ -380,11 +384,6 @@ function gaugeFamily(descriptor: MetricDescriptor, value: number): CollectedFami
 
 function sameDescriptor(a: MetricDescriptor, b: MetricDescriptor): boolean {
   return a.help === b.help && compatibleDescriptors(a, b);
-}
-
-/** In-memory key of a series; JSON so that no label value can collide with another. */
-function seriesKey(labelValues: readonly string[]): string {
-  return labelValues.length === 0 ? '' : JSON.stringify(labelValues);
 }
 
 function codeOf(error: unknown): string {

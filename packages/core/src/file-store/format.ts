@@ -309,8 +309,11 @@ function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Series entries
 
-/** Encodes the key of a series entry: the label values as a JSON array of strings. */
-export function seriesKeyJson(labelValues: readonly string[]): string {
+/**
+ * The key of a series: its label values as a JSON array of strings. Injective whatever the
+ * values contain; stored as is in series entries and used as the in-memory key everywhere.
+ */
+export function seriesKey(labelValues: readonly string[]): string {
   return JSON.stringify(labelValues);
 }
 

@@ -44,7 +44,7 @@ import {
   processFileName,
   SERIES_HEAD,
   seriesEntrySize,
-  seriesKeyJson,
+  seriesKey,
   seriesSlotsOffset,
   TEMP_PREFIX,
   writeHeader,
@@ -210,7 +210,7 @@ export class ProcessFile {
     labelValues: readonly string[],
     slotCount: number,
   ): number {
-    const key = Buffer.from(seriesKeyJson(labelValues), 'utf8');
+    const key = Buffer.from(seriesKey(labelValues), 'utf8');
     const offset = this.reserve(seriesEntrySize(key.length, slotCount), KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);
     this.view.setUint32(offset + 12, slotCount, true);
@@ -414,9 +414,9 @@ export class FileCells implements Cells {
     return this.file.f64[this.base + index] ?? Number.NaN;
   }
 
-  /** Copies the current slots (for collect). */
-  snapshot(): Float64Array {
-    return this.file.f64.slice(this.base, this.base + this.size);
+  /** Where the slots are now (for collect): `data[start]`, ... of the live image. */
+  window(): { data: Float64Array; start: number } {
+    return { data: this.file.f64, start: this.base };
   }
 }
 
