@@ -30,6 +30,10 @@ export class RunningProgram {
   readonly stdout: string[] = [];
   /** Every stderr line so far (shown in failure messages). */
   readonly stderr: string[] = [];
+  /**
+   * Settles when the program has exited and its output is fully read ('close', not 'exit':
+   * after 'exit' the last lines may still be in the pipe).
+   */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly listeners = new Set<(line: string) => void>();
 
@@ -48,7 +52,7 @@ export class RunningProgram {
     if (this.child.pid === undefined) throw new Error(`${label}: could not start ${command}`);
     this.pid = this.child.pid;
     liveGroups.add(this.pid);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+    this.exited = once(this.child, 'close').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }));
@@ -124,14 +128,13 @@ export class RunningProgram {
     signal: NodeJS.Signals = 'SIGTERM',
     timeoutMs = 5000,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill(signal);
-      const exited = await Promise.race([
-        this.exited.then(() => true),
-        new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
-      ]);
-      if (!exited) killGroup(this.pid, 'SIGKILL');
-    }
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const closed = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+    ]);
+    // Not closed in time: the program hangs, or something it started still holds its output.
+    if (!closed) killGroup(this.pid, 'SIGKILL');
     const result = await this.exited;
     // Workers normally exit with the primary; kill stragglers and wait until none is left.
     killGroup(this.pid, 'SIGKILL');
