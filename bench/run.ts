@@ -13,6 +13,9 @@ import { scenario as counterChildInc } from './counter-child-inc.js';
 import { scenario as counterIncLabels3 } from './counter-inc-labels3.js';
 import { scenario as gaugeSetLabels3 } from './gauge-set-labels3.js';
 import { scenario as histogramObserveLabels3 } from './histogram-observe-labels3.js';
+import { scenario as httpExpress } from './http-express-added-cpu.js';
+import { scenario as httpFastify } from './http-fastify-added-cpu.js';
+import { scenario as httpKoa } from './http-koa-added-cpu.js';
 import { table, writeDoc, writeResults } from './lib/report.js';
 import type { BenchResult, Scenario } from './lib/types.js';
 import { scenario as scrape8x1000 } from './scrape-8x1000.js';
@@ -26,6 +29,9 @@ const SCENARIOS: readonly Scenario[] = [
   scrape8x1000,
   scrape8x10000,
   churnScrape,
+  httpExpress,
+  httpFastify,
+  httpKoa,
 ];
 
 /** What limits a figure whose goal is missed, by result id (kept next to the runner). */

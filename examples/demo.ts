@@ -15,6 +15,8 @@ import { type RunningCluster, startPrimary } from './shared/primary.js';
 import { SERVED_BY_HEADER } from './shared/routes.js';
 
 const PREFERRED_PORT = 3000;
+/** Generous: on a busy machine a worker can be slow to get CPU. */
+const REQUEST_TIMEOUT_MS = 15_000;
 
 /** True if host:port can be bound right now. */
 function portIsFree(host: string, port: number): Promise<boolean> {
@@ -31,7 +33,7 @@ function get(
   method = 'GET',
 ): Promise<{ status: number; servedBy: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, timeout: 5000 }, (res) => {
+    const req = request(url, { method, agent: false, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -45,14 +47,22 @@ function get(
         }),
       );
     });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer within 5 s`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${url}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+    );
     req.on('error', reject);
     req.end();
   });
 }
 
+/** Who answered how many of the demo's requests, and the requests that failed. */
+interface TrafficResult {
+  readonly servedBy: Map<string, number>;
+  readonly failures: string[];
+}
+
 /** A few dozen requests over every route, including 404s, four at a time. */
-async function sendTraffic(url: string): Promise<Map<string, number>> {
+async function sendTraffic(url: string): Promise<TrafficResult> {
   const paths: Array<[string, string]> = [];
   for (let i = 1; i <= 8; i++) {
     paths.push(['GET', `/users/${i}`]);
@@ -61,14 +71,23 @@ async function sendTraffic(url: string): Promise<Map<string, number>> {
   }
   paths.push(['GET', '/'], ['GET', '/users/nobody'], ['GET', '/no/such/page']);
   const servedBy = new Map<string, number>();
+  const failures: string[] = [];
   for (let i = 0; i < paths.length; i += 4) {
     const batch = paths.slice(i, i + 4);
-    const results = await Promise.all(batch.map(([method, path]) => get(url + path, method)));
+    // A failed request is reported, not fatal: the demo is still worth looking at.
+    const results = await Promise.allSettled(
+      batch.map(([method, path]) => get(url + path, method)),
+    );
     for (const result of results) {
-      servedBy.set(result.servedBy, (servedBy.get(result.servedBy) ?? 0) + 1);
+      if (result.status === 'rejected') {
+        failures.push(String((result.reason as Error).message));
+        continue;
+      }
+      const pid = result.value.servedBy;
+      servedBy.set(pid, (servedBy.get(pid) ?? 0) + 1);
     }
   }
-  return servedBy;
+  return { servedBy, failures };
 }
 
 async function main(): Promise<void> {
@@ -107,12 +126,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const servedBy = await sendTraffic(cluster.url);
-  const metrics = await get(`${cluster.url}/metrics`);
-  const sample = metrics.body
-    .split('\n')
-    .filter((line) => line.startsWith('http_requests_total'))
-    .slice(0, 12);
+  const { servedBy, failures } = await sendTraffic(cluster.url);
+  for (const failure of failures) console.log(`warning: ${failure}`);
+  let sample: string[];
+  let scrapedBy: string;
+  try {
+    const metrics = await get(`${cluster.url}/metrics`);
+    scrapedBy = metrics.servedBy;
+    sample = metrics.body
+      .split('\n')
+      .filter((line) => line.startsWith('http_requests_total'))
+      .slice(0, 12);
+  } catch (error) {
+    scrapedBy = '?';
+    sample = [`(GET /metrics failed: ${(error as Error).message})`];
+  }
   const perWorker = [...servedBy.entries()].map(([pid, n]) => `pid ${pid}: ${n}`).join(', ');
 
   console.log(
@@ -122,7 +150,7 @@ async function main(): Promise<void> {
       `metrics directory: ${cluster.dir}${cluster.dirIsTemporary ? ' (temporary, removed on exit)' : ''}`,
       '',
       `sent ${[...servedBy.values()].reduce((a, b) => a + b, 0)} requests, answered by ${servedBy.size} workers (${perWorker})`,
-      `a sample of GET /metrics, answered by worker pid ${metrics.servedBy} with every worker's counts:`,
+      `a sample of GET /metrics, answered by worker pid ${scrapedBy} with every worker's counts:`,
       '',
       ...sample.map((line) => `  ${line}`),
       '',

@@ -23,9 +23,9 @@ it('npm start: demo runs with an embedded directory and cleans up on Ctrl-C', as
   delete env.PROMETHEUS_MULTIPROC_DIR;
   demo = new RunningProgram('demo', process.execPath, [DEMO], env);
 
-  const ready = await demo.waitForLine(/ ready url=(\S+) workers=2 dir=(\S+)/, 20_000);
+  const ready = await demo.waitForLine(/ ready url=(\S+) workers=2 dir=(\S+)/, 30_000);
   const [, url, dir] = ready as unknown as [string, string, string];
-  await demo.waitForLine(/^Ctrl-C to stop\.$/, 20_000);
+  await demo.waitForLine(/^Ctrl-C to stop\.$/, 30_000);
   assert.ok(existsSync(dir), `the demo's directory ${dir} exists while it runs`);
   assert.ok(
     demo.stdout.some((line) => line.includes(`${url}/metrics`)),

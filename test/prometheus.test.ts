@@ -53,7 +53,7 @@ it('a real Prometheus server scrapes the Express cluster and sums every response
       const up = await server.query(`up{job="${JOB}"}`);
       return up.length === 1 && up[0]!.value === 1 ? true : undefined;
     },
-    { timeoutMs: 20_000, intervalMs: 250 },
+    { timeoutMs: 30_000, intervalMs: 250 },
   );
   const second = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE, 30));
   const sent = [...first, ...second];
@@ -67,7 +67,7 @@ it('a real Prometheus server scrapes the Express cluster and sums every response
       lastTotal = result[0]?.value;
       return lastTotal === sent.length ? true : undefined;
     },
-    { timeoutMs: 20_000, intervalMs: 250 },
+    { timeoutMs: 30_000, intervalMs: 250 },
   ).catch((error: Error) => {
     throw new Error(`${error.message}; last value ${lastTotal}`);
   });

@@ -152,9 +152,10 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
       if (!listened.has(worker)) {
         const error = new Error(
           `${options.name} worker pid=${worker.process.pid} stopped before it listened on ` +
-            `${config.host}:${config.port} (${how}); see its output above`,
+            `${config.host}:${config.port} (${how}); see its error output`,
         );
-        log(`${tag} fatal: ${error.message}`);
+        // Before the ready line the caller reports the rejection; afterwards only the log can.
+        if (started) log(`${tag} fatal: ${error.message}`);
         void stop(1).then(() => (started ? undefined : reject(error)));
         return;
       }
@@ -200,7 +201,7 @@ export async function runPrimaryProgram(options: PrimaryOptions): Promise<void> 
   try {
     running = await startPrimary(options);
   } catch (error) {
-    console.error((error as Error).message);
+    console.error(`[${options.name}] fatal: ${(error as Error).message}`);
     process.exit(1);
   }
   let signals = 0;

@@ -24,8 +24,8 @@ import { waitFor } from './deadline.js';
 import { parseExposition, type Sample, sumBy } from './exposition.js';
 import { request } from './http.js';
 import {
+  type ClusterKind,
   type ExampleCluster,
-  type Framework,
   processAlive,
   startExampleCluster,
 } from './processes.js';
@@ -86,7 +86,7 @@ async function scrapeAndCompare(
       last = await scrape(cluster);
       return isDeepStrictEqual(last.requests, expected) ? true : undefined;
     },
-    { timeoutMs: 5000, intervalMs: 50 },
+    { timeoutMs: 10_000, intervalMs: 50 },
   ).catch(() => {
     assert.deepEqual(
       last?.requests,
@@ -109,15 +109,15 @@ function pidsOf(sent: readonly SentRequest[]): Set<number> {
   return new Set(sent.map((r) => r.pid));
 }
 
-/** Registers the scenario for one framework's example. */
-export function describeClusterScenario(framework: Framework): void {
-  describe(`${framework} cluster example (real processes)`, () => {
+/** Registers the scenario for one cluster program (an example, or the PM2 stand-in). */
+export function describeClusterScenario(kind: ClusterKind): void {
+  describe(`${kind} cluster (real processes)`, () => {
     let dir: string;
     let cluster: ExampleCluster | undefined;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), `promfork-e2e-${framework}-`));
-      cluster = await startExampleCluster(framework, { workers: WORKERS, dir });
+      dir = mkdtempSync(join(tmpdir(), `promfork-e2e-${kind}-`));
+      cluster = await startExampleCluster(kind, { workers: WORKERS, dir });
     });
 
     after(async () => {
@@ -148,7 +148,7 @@ export function describeClusterScenario(framework: Framework): void {
         10_000,
         from,
       );
-      await cluster.program.waitForLine(/ pid=\d+ listening on /, 15_000, from);
+      await cluster.program.waitForLine(/ pid=\d+ listening on /, 30_000, from);
       await waitFor(
         'the killed worker to be gone',
         () => (processAlive(victim) ? undefined : true),

@@ -18,13 +18,13 @@ export interface RequestOptions {
   readonly method?: string;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string;
-  /** Whole-request deadline. @default 5000 */
+  /** Whole-request deadline (generous: the suite may share a busy machine). @default 15000 */
   readonly timeoutMs?: number;
 }
 
 /** Sends one request on a fresh connection and reads the whole body. */
 export function request(url: string, options: RequestOptions = {}): Promise<HttpResponse> {
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       url,

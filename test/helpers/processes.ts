@@ -30,6 +30,10 @@ export class RunningProgram {
   readonly stdout: string[] = [];
   /** Every stderr line so far (shown in failure messages). */
   readonly stderr: string[] = [];
+  /**
+   * Settles when the program has exited and its output is fully read ('close', not 'exit':
+   * after 'exit' the last lines may still be in the pipe).
+   */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly listeners = new Set<(line: string) => void>();
 
@@ -48,7 +52,7 @@ export class RunningProgram {
     if (this.child.pid === undefined) throw new Error(`${label}: could not start ${command}`);
     this.pid = this.child.pid;
     liveGroups.add(this.pid);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+    this.exited = once(this.child, 'close').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     }));
@@ -124,14 +128,13 @@ export class RunningProgram {
     signal: NodeJS.Signals = 'SIGTERM',
     timeoutMs = 5000,
   ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill(signal);
-      const exited = await Promise.race([
-        this.exited.then(() => true),
-        new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
-      ]);
-      if (!exited) killGroup(this.pid, 'SIGKILL');
-    }
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const closed = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<false>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+    ]);
+    // Not closed in time: the program hangs, or something it started still holds its output.
+    if (!closed) killGroup(this.pid, 'SIGKILL');
     const result = await this.exited;
     // Workers normally exit with the primary; kill stragglers and wait until none is left.
     killGroup(this.pid, 'SIGKILL');
@@ -166,8 +169,11 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** The compiled example entry scripts, by framework. */
-export const EXAMPLE_SCRIPTS = {
+/**
+ * The compiled cluster programs the e2e tests start: the three examples, and a stand-in for
+ * PM2 cluster mode (a primary with no promfork code that runs the Express example's worker).
+ */
+export const CLUSTER_SCRIPTS = {
   express: fileURLToPath(
     new URL('../../../examples/dist/express-cluster/server.js', import.meta.url),
   ),
@@ -175,10 +181,11 @@ export const EXAMPLE_SCRIPTS = {
   fastify: fileURLToPath(
     new URL('../../../examples/dist/fastify-cluster/server.js', import.meta.url),
   ),
+  'pm2-like': fileURLToPath(new URL('../fixtures/pm2-like-primary.js', import.meta.url)),
 } as const;
 
-/** A framework that has a cluster example. */
-export type Framework = keyof typeof EXAMPLE_SCRIPTS;
+/** A cluster program of {@link CLUSTER_SCRIPTS}. */
+export type ClusterKind = keyof typeof CLUSTER_SCRIPTS;
 
 /** A started example cluster. */
 export interface ExampleCluster {
@@ -202,11 +209,11 @@ function liveWorkers(lines: readonly string[]): number[] {
 }
 
 /**
- * Starts an example cluster on port 0 with `workers` workers writing to `dir`, and resolves
+ * Starts a cluster program on port 0 with `workers` workers writing to `dir`, and resolves
  * once its ready line is printed.
  */
 export async function startExampleCluster(
-  framework: Framework,
+  kind: ClusterKind,
   options: { workers: number; dir: string; timeoutMs?: number },
 ): Promise<ExampleCluster> {
   const env: NodeJS.ProcessEnv = {
@@ -216,13 +223,13 @@ export async function startExampleCluster(
     PROMETHEUS_MULTIPROC_DIR: options.dir,
   };
   const program = new RunningProgram(
-    `${framework} example`,
+    `${kind} cluster`,
     process.execPath,
-    [EXAMPLE_SCRIPTS[framework]],
+    [CLUSTER_SCRIPTS[kind]],
     env,
   );
   try {
-    const ready = await program.waitForLine(/ ready url=(\S+) /, options.timeoutMs ?? 20_000);
+    const ready = await program.waitForLine(/ ready url=(\S+) /, options.timeoutMs ?? 30_000);
     return {
       program,
       url: ready[1]!,

@@ -108,7 +108,7 @@ export async function startPrometheus(
             `prometheus exited with code ${program.child.exitCode}\n${program.describeOutput()}`,
           );
         }
-        const res = await request(`${url}/-/ready`, { timeoutMs: 1000 });
+        const res = await request(`${url}/-/ready`, { timeoutMs: 2000 });
         return res.status === 200 ? true : undefined;
       },
       { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 200 },

@@ -13,6 +13,7 @@
  * - the exposition ends with `# EOF`.
  */
 import type { Exemplar, LabelValue, MetricObject, MetricValue } from '../types.js';
+import { CHUNK_CHARS, ChunkedOutput } from './chunked-output.js';
 import { escapeHelpOpenMetrics } from './escape.js';
 import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
 import { formatCanonical, formatTimestampSeconds, formatValue } from './number.js';
@@ -88,6 +89,7 @@ const numberLabel: NumberLabelFormatter = plainNumberLabel;
  * prom-client's `get()` produces them).
  */
 export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
+  const output = new ChunkedOutput();
   let out = '';
   for (const family of metrics) {
     const name = openMetricsFamilyName(family);
@@ -113,9 +115,14 @@ export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
         out += renderExemplar(sample.exemplar);
       }
       out += '\n';
+      if (out.length >= CHUNK_CHARS) {
+        output.push(out);
+        out = '';
+      }
     }
   }
-  return `${out}# EOF\n`;
+  output.push(`${out}# EOF\n`);
+  return output.join();
 }
 
 function renderSampleLabels(

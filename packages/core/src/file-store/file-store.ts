@@ -225,10 +225,9 @@ export class FileStore implements Store {
     const found = metric.series.get(key);
     if (found !== undefined) return found.cells;
     const values = labelValues.slice();
-    const offsetBefore = this.file.usedSize;
-    const base = this.file.appendSeries(metric.offset, values, metric.size);
-    const cells = new FileCells(this.file, base, metric.size);
-    metric.series.set(key, { labelValues: values, key, cells, offset: offsetBefore });
+    const { offset, word } = this.file.appendSeries(metric.offset, values, metric.size);
+    const cells = new FileCells(this.file, word, metric.size);
+    metric.series.set(key, { labelValues: values, key, cells, offset });
     return cells;
   }
 

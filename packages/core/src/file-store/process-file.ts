@@ -203,20 +203,20 @@ export class ProcessFile {
 
   /**
    * Appends a series entry with `slotCount` zeroed slots for the descriptor entry at
-   * `descriptorOffset`; returns the float64 index of its first slot.
+   * `descriptorOffset`; returns the entry's byte offset and the float64 index of its first slot.
    */
   appendSeries(
     descriptorOffset: number,
     labelValues: readonly string[],
     slotCount: number,
-  ): number {
+  ): { offset: number; word: number } {
     const key = Buffer.from(seriesKey(labelValues), 'utf8');
     const offset = this.reserve(seriesEntrySize(key.length, slotCount), KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);
     this.view.setUint32(offset + 12, slotCount, true);
     this.view.setUint32(offset + 16, key.length, true);
     this.bytes.set(key, offset + SERIES_HEAD);
-    return (offset + seriesSlotsOffset(key.length)) / 8;
+    return { offset, word: (offset + seriesSlotsOffset(key.length)) / 8 };
   }
 
   /** Marks the entry at byte `offset` removed; readers skip it from the next flush on. */
