@@ -7,6 +7,7 @@
  * Scenarios run one after another in this process (some fork workers of their own); every
  * process they start is stopped before the next scenario begins.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { scenario as churnScrape } from './churn-scrape.js';
 import { scenario as counterChildInc } from './counter-child-inc.js';
@@ -34,9 +35,6 @@ const SCENARIOS: readonly Scenario[] = [
   httpKoa,
 ];
 
-/** What limits a figure whose goal is missed, by result id (kept next to the runner). */
-const LIMITS: Record<string, string> = {};
-
 interface Args {
   readonly quick: boolean;
   readonly only: string | undefined;
@@ -63,6 +61,8 @@ async function main(): Promise<void> {
   const methods = new Map<string, string>();
   const notes = new Map<string, string[]>();
   const failures = new Map<string, string>();
+  const limits = new Map<string, string>();
+  const loadAtStart = loadavg()[0] ?? 0;
   const selected = SCENARIOS.filter((s) => args.only === undefined || s.name.includes(args.only));
   for (const scenario of selected) {
     methods.set(scenario.name, scenario.method);
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
         quick: args.quick,
         log: (line) => process.stderr.write(`  ${line}\n`),
         note: (id, text) => notes.set(id, [...(notes.get(id) ?? []), text]),
+        limit: (id, text) => limits.set(id, text),
       });
       results.push(...produced);
     } catch (error) {
@@ -90,11 +91,12 @@ async function main(): Promise<void> {
     results,
     quick: args.quick,
     startedAt,
+    loadAtStart,
     seconds: (Date.now() - startedAt.getTime()) / 1000,
     methods,
     notes,
     failures,
-    limits: LIMITS,
+    limits,
   });
   console.log(`\nwrote bench/results.json and docs/benchmarks.md`);
 }
