@@ -1,8 +1,8 @@
 /**
  * The benchmark runner: `npm run bench` (everything) or `npm run bench -- --quick` (fewer
- * rounds and smaller counts, about 3 minutes). `--only=<text>` runs the scenarios whose name
- * contains the text. Prints a table, writes bench/results.json and regenerates
- * docs/benchmarks.md from the run.
+ * rounds and smaller counts, about 3 minutes). Prints a table, writes bench/results.json and
+ * regenerates docs/benchmarks.md from the run. `--only=<text>` runs the scenarios whose name
+ * contains the text and only prints the table (a partial run never overwrites the results).
  *
  * Scenarios run one after another in this process (some fork workers of their own); every
  * process they start is stopped before the next scenario begins.
@@ -85,6 +85,10 @@ async function main(): Promise<void> {
     process.stderr.write(`  (${((Date.now() - begin) / 1000).toFixed(1)} s)\n`);
   }
   console.log(table(results));
+  if (args.only !== undefined) {
+    console.log('\n--only run: bench/results.json and docs/benchmarks.md left as they were');
+    return;
+  }
   const root = fileURLToPath(new URL('../../', import.meta.url));
   writeResults(`${root}bench/results.json`, results);
   writeDoc(`${root}docs/benchmarks.md`, {
