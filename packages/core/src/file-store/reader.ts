@@ -118,6 +118,13 @@ export class StoreFileReader {
       const headRead = readAll(fd, head, 0);
       const header = readHeader(head.subarray(0, headRead));
       if (header instanceof FormatProblem) return header;
+      // A damaged `used` (up to 4 GiB) must not become an allocation of that size.
+      if (header.used > stat.size) {
+        return new FormatProblem(
+          'truncated',
+          `header says ${header.used} bytes are used but the file has only ${stat.size}`,
+        );
+      }
       // Read exactly what the header covers; everything in it is complete.
       const bytes = new Uint8Array(new ArrayBuffer(header.used));
       const got = readAll(fd, bytes, 0);
