@@ -35,7 +35,7 @@ async function runLifetimes(dir: string, from: number, to: number): Promise<void
 }
 
 async function run(context: ScenarioContext) {
-  const total = context.quick ? 100 : 1000;
+  const total = context.quick ? 60 : 1000;
   const rounds = context.quick ? 5 : 9;
   const dir = makeTempDir('churn');
   const store = new FileStore({ dir });
@@ -65,6 +65,12 @@ async function run(context: ScenarioContext) {
         `median scrape ${baseline.toFixed(2)} ms after ${BASELINE}, ${after.toFixed(2)} ms after ${total} ` +
         `(first scrape after the churn ${first.toFixed(1)} ms); ${files} files left in the directory ` +
         '(the scraper’s own included); merged counts equal the MemoryStore reference.',
+    );
+    context.limit(
+      'churn.scrape',
+      files > PARALLEL + 2
+        ? `Dead workers' files are not folded into the archive in this build (${files} files after ${total} lifetimes), so every scrape still reads every file; compaction is what keeps this flat.`
+        : 'The directory stays small; what remains is the per-scrape cost of reading the archive.',
     );
     return [result('churn.scrape', 'ratio', after / baseline, null, '')];
   } finally {

@@ -21,6 +21,8 @@ export const scenario: Scenario = {
       {
         id: 'counter.child.inc',
         metric: METRIC,
+        limit:
+          "A bound child's inc is one slot addition (plus marking the block dirty on the FileStore).",
         ours(store, registry) {
           const counter = new Counter({
             name: METRIC,

@@ -22,6 +22,8 @@ export const scenario: Scenario = {
       {
         id: 'counter.inc.labels3',
         metric: METRIC,
+        limit:
+          "A labelled inc resolves the label object to its series (the label trie: one lookup per label, in declared order) and then adds to one slot; with the call and the lookup at 130–160 ns here against prom-client's 600–700 ns, the ratio sits at the goal's edge and moves by about ±10% between runs on this shared machine.",
         ours(store, registry) {
           const counter = new Counter({
             name: METRIC,

@@ -21,6 +21,7 @@ export const scenario: Scenario = {
       {
         id: 'gauge.set.labels3',
         metric: METRIC,
+        limit: 'No goal (report only).',
         ours(store, registry) {
           const gauge = new Gauge({
             name: METRIC,

@@ -22,6 +22,8 @@ export const scenario: Scenario = {
       {
         id: 'histogram.observe.labels3',
         metric: METRIC,
+        limit:
+          "observe does the labelled series lookup of inc plus a bucket search and three slot updates (bucket, sum, count), each marking its block dirty on the FileStore; prom-client's observe does comparable bucket work, so the ratio is bounded by that shared work.",
         ours(store, registry) {
           const histogram = new Histogram({
             name: METRIC,

@@ -21,6 +21,8 @@ export interface MicroSpec {
   readonly metric: string;
   /** Builds promfork's loop body on `store`, registering in `registry`. */
   ours(store: Store, registry: Registry): (i: number) => void;
+  /** What bounds promfork's figure (shown when the goal is missed). */
+  readonly limit: string;
   /** Builds prom-client's loop body, registering in `registry`. */
   peer(registry: promClient.Registry): (i: number) => void;
 }
@@ -37,6 +39,7 @@ export async function runMicro(spec: MicroSpec, context: ScenarioContext): Promi
     if (stores.file !== undefined) contenders.push(spec.ours(stores.file.store, fileRegistry));
     const [memory, peer, file] = compareLoops(plan, contenders);
     const name = peerName('prom-client');
+    context.limit(spec.id, spec.limit);
     if (stores.file === undefined) {
       context.note(spec.id, `FileStore not measured: ${stores.fileError}`);
     } else {

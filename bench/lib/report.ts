@@ -3,7 +3,7 @@
  * regenerated from the run (figures, goals, how they were taken, notes).
  */
 import { writeFileSync } from 'node:fs';
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import type { BenchResult } from './types.js';
 
 /** A goal from the benchmark tracker issue. */
@@ -91,6 +91,8 @@ export interface RunReport {
   readonly results: readonly BenchResult[];
   readonly quick: boolean;
   readonly startedAt: Date;
+  /** 1-minute load average when the run started (the machine is shared). */
+  readonly loadAtStart: number;
   readonly seconds: number;
   /** Scenario name → how it is measured. */
   readonly methods: ReadonlyMap<string, string>;
@@ -98,8 +100,8 @@ export interface RunReport {
   readonly notes: ReadonlyMap<string, string[]>;
   /** Scenario name → why it did not run (or failed). */
   readonly failures: ReadonlyMap<string, string>;
-  /** Result id → what limits it, for goals that are missed. */
-  readonly limits: Readonly<Record<string, string>>;
+  /** Result id → what limits it, shown for goals that are missed. */
+  readonly limits: ReadonlyMap<string, string>;
 }
 
 /** Regenerates docs/benchmarks.md from a run. */
@@ -118,7 +120,7 @@ export function writeDoc(path: string, report: RunReport): void {
     '',
     `- Date: ${report.startedAt.toISOString()} (${report.quick ? '`npm run bench -- --quick`' : '`npm run bench`'}, ${Math.round(report.seconds)} s)`,
     `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${type()} ${release()}`,
-    `- Node.js ${process.version}`,
+    `- Node.js ${process.version}; 1-minute load average ${report.loadAtStart.toFixed(1)} at the start and ${loadavg()[0]?.toFixed(1)} at the end (the machine is shared with other work)`,
     '- Micro benchmarks: a warm-up, then alternating rounds of ours and the peer (so bursts of',
     '  load from elsewhere hit both), median ns/op over the rounds.',
     '- Every store scenario also checks that the MemoryStore and the FileStore render the same',
@@ -164,7 +166,7 @@ export function writeDoc(path: string, report: RunReport): void {
   } else {
     for (const r of missed) {
       const goal = GOALS[r.id] as Goal;
-      const limit = report.limits[r.id];
+      const limit = report.limits.get(r.id);
       lines.push(`- \`${r.id}\` missed: ${goal.miss(r)}.${limit === undefined ? '' : ` ${limit}`}`);
     }
   }

@@ -193,6 +193,14 @@ export async function runScrape(
   context: ScenarioContext,
 ): Promise<BenchResult[]> {
   const rounds = context.quick ? 3 : 7;
+  context.limit(
+    id,
+    'A scrape reads every file (parsed entries are cached between scrapes), merges the series ' +
+      'of 8 sources, turns each series into prom-client-shaped sample objects (15 per histogram ' +
+      'series) and renders text; CPU profiles on this machine put most of the time in garbage ' +
+      'collection of those short-lived objects and strings, whose scavenges take 100–200 ms each ' +
+      'under the load of the shared machine.',
+  );
   context.log(`ours: ${WORKERS} FileStore writers × ${sets} label sets`);
   const ours = await measureOurs(id, sets, rounds, context);
   context.log(`peer: ${WORKERS} prom-client cluster workers × ${sets} label sets`);

@@ -24,6 +24,8 @@ export interface ScenarioContext {
   log(line: string): void;
   /** Records a note for docs/benchmarks.md (failures, skipped parts, what was checked). */
   note(id: string, text: string): void;
+  /** Says what limits a figure; shown in docs/benchmarks.md only when its goal is missed. */
+  limit(id: string, text: string): void;
 }
 
 /** One benchmark scenario (one file per scenario under bench/). */

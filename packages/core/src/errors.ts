@@ -61,7 +61,8 @@ export const ERROR_CODES = {
   PROMFORK_DUPLICATE_LABEL_NAME: 'the same label name is declared twice',
   PROMFORK_LABEL_SET_MISMATCH:
     'the labels passed do not match the declared label names exactly (missing or extra)',
-  PROMFORK_INVALID_LABEL_VALUE: 'a label value is not a string or a finite number',
+  PROMFORK_INVALID_LABEL_VALUE:
+    'a label value is not a string or a finite number, or holds a lone UTF-16 surrogate',
   PROMFORK_INVALID_VALUE: 'a value is not a finite number where one is required',
   PROMFORK_NEGATIVE_INCREMENT: 'a counter was asked to go down',
   PROMFORK_INVALID_BUCKETS: 'histogram buckets are empty, unsorted, duplicated or not finite',

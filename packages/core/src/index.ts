@@ -105,6 +105,9 @@ export {
 } from './metric.js';
 export {
   type AnyMetric,
+  contentType,
+  openMetricsContentType,
+  prometheusContentType,
   Registry,
   type RegistryContentType,
   type RegistryOptions,

@@ -35,7 +35,9 @@ import {
   assertLabelNames,
   assertMetricName,
   assertOptionKeys,
+  assertUnicodeLabelValues,
   invalidOption,
+  isUnicodeText,
 } from './validation.js';
 
 /** prom-client's cluster aggregation names, accepted for compatibility (see `multiprocessMode`). */
@@ -185,6 +187,9 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     const name = opts.name;
     if (opts.help === undefined) missing(where, 'help');
     if (typeof opts.help !== 'string') invalidOption(where, 'help', opts.help, 'a string');
+    if (!isUnicodeText(opts.help)) {
+      invalidOption(where, 'help', opts.help, 'Unicode text (no lone UTF-16 surrogate)');
+    }
     const typeSpec = spec(opts, name);
     const labelNames = assertLabelNames(opts.labelNames ?? [], name, typeSpec.type) as readonly T[];
 
@@ -401,6 +406,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     if (trie === undefined) return this.unlabelledChild();
     let child = trie.find(values);
     if (child === undefined) {
+      assertUnicodeLabelValues(values, this.labelNames, this.name);
       child = this.createChild(this.store.series(this.descriptor, values), values);
       trie.insert(values, child);
     }

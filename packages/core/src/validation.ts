@@ -111,6 +111,41 @@ export function labelValueString(value: unknown, label: string, metric: string):
   );
 }
 
+/**
+ * A lone UTF-16 surrogate: not a Unicode character. With the `u` flag a proper surrogate pair
+ * is one code point and does not match, so this finds only unpaired halves.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True when `text` can be sent as UTF-8 unchanged. A string holding a lone surrogate cannot:
+ * encoding replaces it with U+FFFD, so Prometheus would receive another value than the one
+ * recorded (and two recorded values could arrive as one series).
+ */
+export function isUnicodeText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
+/**
+ * Throws PROMFORK_INVALID_LABEL_VALUE when a label value holds a lone surrogate. Run once per
+ * new series (child creation), never on the cached-child path.
+ */
+export function assertUnicodeLabelValues(
+  values: readonly string[],
+  names: readonly string[],
+  metric: string,
+): void {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string;
+    if (isUnicodeText(value)) continue;
+    throw new LabelSetError(
+      'PROMFORK_INVALID_LABEL_VALUE',
+      `Invalid value ${describeValue(value)} for label "${names[i]}" of metric "${metric}": ` +
+        'expected Unicode text (it holds a lone UTF-16 surrogate, which UTF-8 cannot carry)',
+    );
+  }
+}
+
 /** Throws PROMFORK_INVALID_VALUE unless `value` is a finite number. */
 export function assertFinite(
   value: unknown,

@@ -63,7 +63,10 @@ describe('readHeader and parseEntries', () => {
     const parsed = parseEntries('f', header, good);
     assert.ok(!(parsed instanceof FormatProblem));
     assert.deepEqual(
-      parsed.families.map((f) => [f.descriptor.name, f.series.map((s) => Array.from(s.cells))]),
+      parsed.families.map((f) => [
+        f.descriptor.name,
+        f.series.map((s) => Array.from(s.data.subarray(s.start, s.start + 1))),
+      ]),
       [
         ['promfork_store_read_errors_total', [[0]]],
         ['promfork_store_write_errors_total', [[0]]],
@@ -108,6 +111,40 @@ describe('readHeader and parseEntries', () => {
       if (i % 2 === 0 && bytes.length >= 8) bytes.write('PROMFORK', 0, 'latin1');
       const h = readHeader(bytes);
       if (!(h instanceof FormatProblem)) parseEntries('f', h, bytes);
+    }
+  });
+
+  it('parses each entry once and reuses it on later reads until the file is replaced', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = new FileStore({ dir });
+      const cells = store.series(JOBS, ['x']);
+      cells.add(0, 1);
+      store.flush();
+      const reader = new StoreFileReader();
+      const seriesOf = (): { labelValues: readonly string[]; cells: Float64Array } => {
+        const parsed = reader.read(dir, store.fileName);
+        assert.ok(!(parsed instanceof FormatProblem));
+        const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
+        const { labelValues, data, start } = family!.series[0]!;
+        return { labelValues, cells: data.subarray(start, start + 1) };
+      };
+      const first = seriesOf();
+      cells.add(0, 1);
+      store.flush();
+      const second = seriesOf();
+      // Same parsed key object (from the cache), fresh values.
+      assert.equal(second.labelValues, first.labelValues);
+      assert.deepEqual(Array.from(second.cells), [2]);
+      // A different file under the same name (another token) is parsed afresh.
+      const replacement = healthyFile();
+      writeFileSync(join(dir, store.fileName), replacement);
+      const third = seriesOf();
+      assert.notEqual(third.labelValues, first.labelValues);
+      assert.deepEqual(Array.from(third.cells), [7]);
+      store.close();
+    } finally {
+      cleanup();
     }
   });
 

@@ -76,6 +76,23 @@ describe('FileStore with forked workers', () => {
     }
   });
 
+  it('writes the updates of the exiting turn from the exit hook', async () => {
+    const { dir: own, cleanup: done } = tempDir();
+    try {
+      const [w] = await start(1, own);
+      await w!.run({ op: 'inc', name: 'exiting_total', labels: [], times: 5, by: 1 });
+      // No ack comes back: the worker exits in the turn of the updates.
+      void w!.run({ op: 'incAndExit', name: 'exiting_total', times: 7 });
+      const { code } = await w!.exited;
+      assert.equal(code, 0);
+      const scraper = new FileStore({ dir: own });
+      assert.equal(singleValue(scraper.collect(), 'exiting_total'), 12);
+      scraper.close();
+    } finally {
+      done();
+    }
+  });
+
   it('merges gauges by every mode and drops live-mode gauges of dead workers', async () => {
     const { dir: own, cleanup: done } = tempDir();
     try {

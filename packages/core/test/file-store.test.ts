@@ -230,7 +230,11 @@ describe('FileStore', () => {
     for (const file of [reused, gone]) {
       for (const mode of modes) {
         const d = gaugeOf(`g_${mode}`, mode);
-        const cells = new FileCells(file, file.appendSeries(file.appendDescriptor(d), [], 2), 2);
+        const cells = new FileCells(
+          file,
+          file.appendSeries(file.appendDescriptor(d), [], 2).word,
+          2,
+        );
         cells.set(0, 5);
       }
       file.flush();

@@ -58,12 +58,19 @@ export function mountTemplate(layer: LayerLike): string | undefined {
   if (cached !== undefined) return cached === null ? undefined : cached;
   let template: string | undefined;
   if ('rawPath' in layer) {
-    template = trimMount(templateOf(layer.rawPath));
+    template = mountPattern(layer.rawPath);
   } else if (layer.regexp instanceof RegExp) {
     template = readExpress4Mount(layer.regexp, layer.keys ?? []);
   }
   (layer as Cached)[kTemplate] = template === undefined ? null : template;
   return template;
+}
+
+/** Template of a mount path as written: strings trimmed (see trimMount), arrays per entry. */
+function mountPattern(pattern: unknown): string {
+  if (typeof pattern === 'string') return trimMount(pattern);
+  if (Array.isArray(pattern)) return pattern.map((p) => mountPattern(p) || '/').join('|');
+  return templateOf(pattern);
 }
 
 /** `/` and a trailing slash add nothing to a mount prefix (Express strips both from baseUrl). */
@@ -102,13 +109,20 @@ export function readExpress4Mount(
   return parts.join('|');
 }
 
-/** Splits a RegExp source on `|` outside groups and classes; undefined if unbalanced. */
-function splitTopLevel(source: string): string[] | undefined {
-  const parts: string[] = [];
+/**
+ * Walks a RegExp source and reports every `(`, `)` and `|` that is syntax: escaped characters
+ * and character classes are skipped. `visit` gets the character, its index and the group depth
+ * before it; returning false stops the walk. Returns the depth at the end (or at the stop),
+ * -1 when a `)` closes nothing or a class is left open.
+ */
+function scanSyntax(
+  source: string,
+  from: number,
+  visit: (c: '(' | ')' | '|', index: number, depth: number) => boolean,
+): number {
   let depth = 0;
   let inClass = false;
-  let start = 0;
-  for (let i = 0; i < source.length; i++) {
+  for (let i = from; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
       i++;
@@ -116,59 +130,48 @@ function splitTopLevel(source: string): string[] | undefined {
       if (c === ']') inClass = false;
     } else if (c === '[') {
       inClass = true;
-    } else if (c === '(') {
-      depth++;
-    } else if (c === ')') {
-      depth--;
-      if (depth < 0) return undefined;
-    } else if (c === '|' && depth === 0) {
+    } else if (c === '(' || c === ')' || c === '|') {
+      if (!visit(c, i, depth)) return depth;
+      depth += c === '(' ? 1 : c === ')' ? -1 : 0;
+      if (depth < 0) return -1;
+    }
+  }
+  return inClass ? -1 : depth;
+}
+
+/** Splits a RegExp source on `|` outside groups and classes; undefined if unbalanced. */
+function splitTopLevel(source: string): string[] | undefined {
+  const parts: string[] = [];
+  let start = 0;
+  const depth = scanSyntax(source, 0, (c, i, d) => {
+    if (c === '|' && d === 0) {
       parts.push(source.slice(start, i));
       start = i + 1;
     }
-  }
-  if (depth !== 0 || inClass) return undefined;
+    return true;
+  });
+  if (depth !== 0) return undefined;
   parts.push(source.slice(start));
   return parts;
 }
 
 /** Index just past the `)` closing the group opened at `open`; -1 if unbalanced. */
 function groupEnd(source: string, open: number): number {
-  let depth = 0;
-  let inClass = false;
-  for (let i = open; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-    } else if (inClass) {
-      if (c === ']') inClass = false;
-    } else if (c === '[') {
-      inClass = true;
-    } else if (c === '(') {
-      depth++;
-    } else if (c === ')') {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
+  let end = -1;
+  scanSyntax(source, open, (c, i, d) => {
+    if (c === ')' && d === 1) end = i + 1;
+    return end < 0;
+  });
+  return end;
 }
 
 /** Number of capturing groups in a RegExp source fragment. */
 function countCaptures(fragment: string): number {
   let count = 0;
-  let inClass = false;
-  for (let i = 0; i < fragment.length; i++) {
-    const c = fragment[i];
-    if (c === '\\') {
-      i++;
-    } else if (inClass) {
-      if (c === ']') inClass = false;
-    } else if (c === '[') {
-      inClass = true;
-    } else if (c === '(' && fragment[i + 1] !== '?') {
-      count++;
-    }
-  }
+  scanSyntax(fragment, 0, (c, i) => {
+    if (c === '(' && fragment[i + 1] !== '?') count++;
+    return true;
+  });
   return count;
 }
 

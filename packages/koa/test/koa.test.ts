@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { request as httpRequest, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { RequestListener } from 'node:http';
 import { describe, it } from 'node:test';
 import Router from '@koa/router';
 import { InvalidOptionError, Registry } from '@promfork/core';
@@ -100,41 +98,6 @@ for (const [name, Koa] of [
       assert.equal(count(text, 'GET', '/health', '200'), 1);
       assert.deepEqual(errors, []);
       assert.match(text, /^promfork_instrumentation_errors_total 0$/m);
-    });
-
-    it('records a request the client aborted as status_code="aborted"', async () => {
-      const registry = new Registry();
-      const app = new Koa();
-      app.use(metricsMiddleware({ registry }));
-      let entered!: () => void;
-      const inHandler = new Promise<void>((resolve) => {
-        entered = resolve;
-      });
-      const router = new Router();
-      router.get('/slow/:id', async () => {
-        entered();
-        await new Promise(() => {}); // never answers: the client gives up first
-      });
-      app.use(router.routes());
-      const server: Server = app.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      try {
-        const { port } = server.address() as AddressInfo;
-        const req = httpRequest({ host: '127.0.0.1', port, path: '/slow/1' });
-        req.on('error', () => {});
-        req.end();
-        await inHandler;
-        req.destroy();
-        let text = '';
-        for (let i = 0; i < 100 && count(text, 'GET', '/slow/:id', 'aborted') === undefined; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 10));
-          text = (await registry.scrape()).body;
-        }
-        assert.equal(count(text, 'GET', '/slow/:id', 'aborted'), 1);
-      } finally {
-        server.closeAllConnections();
-        server.close();
-      }
     });
 
     it('serves the metrics with negotiation, gzip, HEAD, 405 and authorize', async () => {

@@ -13,6 +13,7 @@
  * - the exposition ends with `# EOF`.
  */
 import type { Exemplar, LabelValue, MetricObject, MetricValue } from '../types.js';
+import { CHUNK_CHARS, ChunkedOutput } from './chunked-output.js';
 import { escapeHelpOpenMetrics } from './escape.js';
 import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
 import { formatCanonical, formatTimestampSeconds, formatValue } from './number.js';
@@ -61,7 +62,7 @@ export function exemplarLabelChars(labels: Readonly<Record<string, string>>): nu
  * Canonical `le`/`quantile`, whether the input gave a number or a numeric string (`'+Inf'`,
  * `'0.5'`). A non-numeric string is left as is.
  */
-function canonicalLabel(value: string): string {
+export function canonicalLabel(value: string): string {
   const n = parseCanonicalInput(value);
   return n === undefined ? value : formatCanonical(n);
 }
@@ -88,6 +89,7 @@ const numberLabel: NumberLabelFormatter = plainNumberLabel;
  * prom-client's `get()` produces them).
  */
 export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
+  const output = new ChunkedOutput();
   let out = '';
   for (const family of metrics) {
     const name = openMetricsFamilyName(family);
@@ -113,9 +115,14 @@ export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
         out += renderExemplar(sample.exemplar);
       }
       out += '\n';
+      if (out.length >= CHUNK_CHARS) {
+        output.push(out);
+        out = '';
+      }
     }
   }
-  return `${out}# EOF\n`;
+  output.push(`${out}# EOF\n`);
+  return output.join();
 }
 
 function renderSampleLabels(
@@ -131,7 +138,11 @@ function allowsExemplar(family: MetricObject, sample: MetricValue): boolean {
   return family.type === 'histogram' && (sample.metricName ?? '').endsWith('_bucket');
 }
 
-function renderExemplar(exemplar: Exemplar): string {
+/**
+ * The exemplar suffix of a sample line, ` # {labels} value [timestamp]`, or the empty string
+ * when its labels exceed {@link EXEMPLAR_MAX_LABEL_CHARS}.
+ */
+export function renderExemplar(exemplar: Exemplar): string {
   if (exemplarLabelChars(exemplar.labels) > EXEMPLAR_MAX_LABEL_CHARS) return '';
   let out = ` # ${renderLabelSet(exemplar.labels, numberLabel) || '{}'} ${formatValue(exemplar.value)}`;
   if (exemplar.timestamp !== undefined && Number.isFinite(exemplar.timestamp)) {

@@ -13,6 +13,7 @@
  * them), and there is no escape that could protect them.
  */
 import type { LabelValue, MetricObject } from '../types.js';
+import { CHUNK_CHARS, ChunkedOutput } from './chunked-output.js';
 import { escapeHelpText } from './escape.js';
 import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
 import { formatNumericLabel, formatTimestampMs, formatValue } from './number.js';
@@ -30,6 +31,7 @@ const numberLabel: NumberLabelFormatter = (name, value) =>
  * samples must be grouped (as prom-client's `get()` groups them).
  */
 export function formatText(metrics: readonly MetricObject[]): string {
+  const output = new ChunkedOutput();
   let out = '';
   for (const family of metrics) {
     // An empty HELP line says nothing (and promtool flags it); leave it out.
@@ -41,9 +43,14 @@ export function formatText(metrics: readonly MetricObject[]): string {
         out += ` ${formatTimestampMs(sample.timestamp)}`;
       }
       out += '\n';
+      if (out.length >= CHUNK_CHARS) {
+        output.push(out);
+        out = '';
+      }
     }
   }
-  return out;
+  output.push(out);
+  return output.join();
 }
 
 function renderLabels(labels: Readonly<Record<string, LabelValue>>): string {

@@ -38,7 +38,7 @@ import {
   MAX_FILE_SIZE,
   SERIES_HEAD,
   seriesEntrySize,
-  seriesKeyJson,
+  seriesKey,
   seriesSlotsOffset,
   TEMP_PREFIX,
   TOKEN_SIZE,
@@ -71,7 +71,7 @@ export function encodeArchive(
   const encoded = content.families.map((family) => ({
     json: Buffer.from(descriptorJson(family.descriptor), 'utf8'),
     series: family.series.map((s) => ({
-      key: Buffer.from(seriesKeyJson(s.labelValues), 'utf8'),
+      key: Buffer.from(seriesKey(s.labelValues), 'utf8'),
       cells: s.cells,
     })),
   }));

@@ -253,11 +253,8 @@ function mergeForArchive(
     live: false,
     families: file.families,
   }));
-  const merged = mergeSources(
-    sources,
-    () => true,
-    Date.now(),
-    ({ file, kept, skipped }) => {
+  const merged = mergeSources(sources, () => true, Date.now(), {
+    conflict: ({ file, kept, skipped }) => {
       report(
         `compaction-conflict:${file}:${kept.name}`,
         new StoreError(
@@ -269,7 +266,20 @@ function mergeForArchive(
         ),
       );
     },
-  );
+    failed: (file, error) => {
+      // Values a merge cannot take (a sketch window it rejects): that metric of that file is
+      // left out of the archive, like a scrape leaves it out of its view.
+      report(
+        `compaction-merge:${file}`,
+        new StoreError(
+          'PROMFORK_FILE_UNREADABLE',
+          `Compaction in ${describeValue(dir)} left out part of ${describeValue(file)}: ` +
+            `merging it failed (${String(error)})`,
+          { cause: error },
+        ),
+      );
+    },
+  });
   return merged.filter((family) => family.series.length > 0 && archived(family.descriptor));
 }
 

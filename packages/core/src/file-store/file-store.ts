@@ -19,7 +19,7 @@ import {
 import type { MetricDescriptor } from '../types.js';
 import { ensureDirectory } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
-import { compatibleDescriptors, FILE_FLAG_ARCHIVE } from './format.js';
+import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { type MergeConflict, mergeSources, type Source, type SourceFamily } from './merge.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
@@ -93,6 +93,7 @@ export const SCRAPE_DURATION_METRIC: MetricDescriptor = {
 
 interface LocalSeries {
   readonly labelValues: readonly string[];
+  readonly key: string;
   readonly cells: FileCells;
   /** Byte offset of the series entry (to mark it removed). */
   readonly offset: number;
@@ -254,10 +255,9 @@ export class FileStore implements Store {
     const found = metric.series.get(key);
     if (found !== undefined) return found.cells;
     const values = labelValues.slice();
-    const offsetBefore = this.file.usedSize;
-    const base = this.file.appendSeries(metric.offset, values, metric.size);
-    const cells = new FileCells(this.file, base, metric.size);
-    metric.series.set(key, { labelValues: values, cells, offset: offsetBefore });
+    const { offset, word } = this.file.appendSeries(metric.offset, values, metric.size);
+    const cells = new FileCells(this.file, word, metric.size);
+    metric.series.set(key, { labelValues: values, key, cells, offset });
     return cells;
   }
 
@@ -336,11 +336,27 @@ export class FileStore implements Store {
       });
     }
     this.reader.retain(view?.names ?? new Set());
-    // Own values last to be taken (they include this scrape's read errors), first to merge.
+    // Live processes before dead ones and archives (a stable sort keeps name order within
+    // each group): where two files share a pid after pid reuse, an `all` gauge shows the live
+    // process's value. Own values are taken last (they include this scrape's read errors) and
+    // merged first, so this process's descriptors and help texts win.
+    sources.sort((a, b) => Number(b.live) - Number(a.live));
     sources.unshift(this.ownSource());
-    const families = mergeSources(sources, accept, Date.now(), (conflict) =>
-      this.reportConflict(conflict),
-    );
+    const families = mergeSources(sources, accept, Date.now(), {
+      conflict: (conflict) => this.reportConflict(conflict),
+      failed: (file, error) => {
+        this.readErrors.add(COUNTER_VALUE, 1);
+        this.reporter.report(
+          `merge:${file}`,
+          new StoreError(
+            'PROMFORK_FILE_UNREADABLE',
+            `Skipped part of the metrics file ${describeValue(file)} in ` +
+              `${describeValue(this.dir)}: merging it failed (${String(error)})`,
+            { cause: error },
+          ),
+        );
+      },
+    });
     // The store's own families go last, after the user's.
     const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
     for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
@@ -360,13 +376,16 @@ export class FileStore implements Store {
     this.file.close();
   }
 
-  /** This process's metrics, read straight from the in-memory image (always current). */
+  /**
+   * This process's metrics, read straight from the in-memory image (always current; merging
+   * copies, so no snapshot is needed here).
+   */
   private ownSource(): Source {
     const families: SourceFamily[] = [];
     for (const metric of this.metrics.values()) {
       const series = [];
       for (const s of metric.series.values()) {
-        series.push({ labelValues: s.labelValues, cells: s.cells.snapshot() });
+        series.push({ labelValues: s.labelValues, key: s.key, ...s.cells.window() });
       }
       families.push({ descriptor: metric.descriptor, series });
     }
@@ -408,11 +427,6 @@ function gaugeFamily(descriptor: MetricDescriptor, value: number): CollectedFami
 
 function sameDescriptor(a: MetricDescriptor, b: MetricDescriptor): boolean {
   return a.help === b.help && compatibleDescriptors(a, b);
-}
-
-/** In-memory key of a series; JSON so that no label value can collide with another. */
-function seriesKey(labelValues: readonly string[]): string {
-  return labelValues.length === 0 ? '' : JSON.stringify(labelValues);
 }
 
 function codeOf(error: unknown): string {

@@ -11,8 +11,11 @@
  * nothing beyond it, so it never sees half an entry. After an entry is written, only its slots
  * and its flags byte ever change.
  */
+
+import { assertBuckets } from '../buckets.js';
 import type { GaugeMode, MetricDescriptor, MetricType, SummarySettings } from '../types.js';
 import { GAUGE_MODES } from '../types.js';
+import { assertLabelNames, assertMetricName, isUnicodeText } from '../validation.js';
 
 /** The 8 bytes every store file starts with: ASCII `PROMFORK`. */
 export const MAGIC = Buffer.from('PROMFORK', 'latin1');
@@ -278,6 +281,16 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
     }
     summary = { percentiles, maxAgeSeconds, ageBuckets };
   }
+  // The rules a metric constructor enforces hold for a file too: a name or label the
+  // exposition cannot carry (a damaged byte, a hand-made file) would break the whole scrape,
+  // not just this metric. Such a descriptor makes the file unreadable (skipped and counted).
+  try {
+    assertMetricName(r.name);
+    assertLabelNames(r.labelNames, r.name, type);
+    if (type === 'histogram') assertBuckets(buckets, r.name);
+  } catch {
+    return undefined;
+  }
   const descriptor: MetricDescriptor = {
     name: r.name,
     help: r.help,
@@ -309,8 +322,11 @@ function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // Series entries
 
-/** Encodes the key of a series entry: the label values as a JSON array of strings. */
-export function seriesKeyJson(labelValues: readonly string[]): string {
+/**
+ * The key of a series: its label values as a JSON array of strings. Injective whatever the
+ * values contain; stored as is in series entries and used as the in-memory key everywhere.
+ */
+export function seriesKey(labelValues: readonly string[]): string {
   return JSON.stringify(labelValues);
 }
 
@@ -332,5 +348,7 @@ export function decodeSeriesKey(json: string): string[] | undefined {
   } catch {
     return undefined;
   }
-  return isStringArray(raw) ? raw : undefined;
+  // A lone surrogate (valid as a JSON escape) would reach Prometheus as U+FFFD: refused, as
+  // metrics refuse it when recording.
+  return isStringArray(raw) && raw.every(isUnicodeText) ? raw : undefined;
 }

@@ -22,14 +22,21 @@ import {
   SUMMARY_COUNT,
   SUMMARY_SKETCH,
   SUMMARY_SUM,
+  seriesSize,
 } from '../store.js';
 import type { GaugeMode, MetricDescriptor } from '../types.js';
 import { compatibleDescriptors } from './format.js';
 
-/** One series of one process. */
+/**
+ * One series of one process: its slots are `data[start]`, `data[start + 1]`, ... (a window of a
+ * whole file image, so that a scrape allocates no view per series).
+ */
 export interface SourceSeries {
   readonly labelValues: readonly string[];
-  readonly cells: ArrayLike<number>;
+  /** `seriesKey(labelValues)` (format.ts), computed once when the series was parsed or created. */
+  readonly key: string;
+  readonly data: Float64Array;
+  readonly start: number;
 }
 
 /** One metric of one process. */
@@ -49,6 +56,17 @@ export interface Source {
   readonly families: readonly SourceFamily[];
 }
 
+/** How merging tells its caller about what it skipped. */
+export interface MergeProblems {
+  /** A file declared a metric incompatibly with the first declaration; its series skipped. */
+  conflict(conflict: MergeConflict): void;
+  /**
+   * Merging one metric of a file threw (values a sketch could not merge, say); the rest of
+   * that metric from that file is skipped and the scrape goes on.
+   */
+  failed(file: string, error: unknown): void;
+}
+
 /** What merging could not reconcile; reported by the caller. */
 export interface MergeConflict {
   readonly file: string;
@@ -64,6 +82,8 @@ interface SeriesAcc {
 
 interface FamilyAcc {
   readonly descriptor: MetricDescriptor;
+  /** Slots per series. */
+  readonly size: number;
   readonly series: Map<string, SeriesAcc>;
 }
 
@@ -86,7 +106,7 @@ export function mergeSources(
   sources: readonly Source[],
   accept: (name: string) => boolean,
   nowMs: number,
-  onConflict: (conflict: MergeConflict) => void,
+  problems: MergeProblems,
 ): CollectedFamily[] {
   const families = new Map<string, FamilyAcc>();
   for (const source of sources) {
@@ -95,14 +115,18 @@ export function mergeSources(
       if (!accept(d.name)) continue;
       let acc = families.get(d.name);
       if (acc === undefined) {
-        acc = { descriptor: d, series: new Map() };
+        acc = { descriptor: d, size: seriesSize(d), series: new Map() };
         families.set(d.name, acc);
       } else if (acc.descriptor !== d && !compatibleDescriptors(acc.descriptor, d)) {
-        onConflict({ file: source.file, kept: acc.descriptor, skipped: d });
+        problems.conflict({ file: source.file, kept: acc.descriptor, skipped: d });
         continue;
       }
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
-      for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+      try {
+        for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+      } catch (error) {
+        problems.failed(source.file, error);
+      }
     }
   }
   const result: CollectedFamily[] = [];
@@ -117,41 +141,42 @@ export function mergeSources(
 function mergeSeries(acc: FamilyAcc, series: SourceSeries, source: Source, nowMs: number): void {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-  // JSON keeps label values apart whatever characters they contain.
-  const key = perProcess
-    ? JSON.stringify([series.labelValues, source.pid])
-    : JSON.stringify(series.labelValues);
+  // A pid never contains a NUL, so appending it keeps per-process keys apart.
+  const key = perProcess ? `${series.key}\u0000${source.pid}` : series.key;
+  const { data, start } = series;
   const existing = acc.series.get(key);
   if (existing === undefined) {
     acc.series.set(key, {
       labelValues: series.labelValues,
       ...(perProcess ? { extraLabels: { pid: source.pid } } : {}),
-      cells: Float64Array.from(series.cells),
+      cells: data.slice(start, start + acc.size),
     });
     return;
   }
   const dst = existing.cells;
-  const src = series.cells;
   switch (d.type) {
     case 'counter':
     case 'histogram':
-      for (let i = 0; i < dst.length; i++) dst[i]! += src[i] ?? 0;
+      for (let i = 0; i < dst.length; i++) dst[i]! += data[start + i] ?? 0;
       return;
     case 'summary':
-      dst[SUMMARY_SUM]! += src[SUMMARY_SUM] ?? 0;
-      dst[SUMMARY_COUNT]! += src[SUMMARY_COUNT] ?? 0;
-      if (d.summary !== undefined) sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
+      dst[SUMMARY_SUM]! += data[start + SUMMARY_SUM] ?? 0;
+      dst[SUMMARY_COUNT]! += data[start + SUMMARY_COUNT] ?? 0;
+      if (d.summary !== undefined) {
+        const src = data.subarray(start, start + acc.size);
+        sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
+      }
       return;
     case 'gauge':
-      mergeGauge(d.mode, dst, src);
+      mergeGauge(d.mode, dst, data, start);
       return;
   }
 }
 
-/** Folds gauge `src` into `dst` by mode (per-process modes never reach here). */
-function mergeGauge(mode: GaugeMode, dst: Float64Array, src: ArrayLike<number>): void {
-  const value = src[GAUGE_VALUE] ?? 0;
-  const time = src[GAUGE_TIMESTAMP] ?? 0;
+/** Folds the gauge at `data[start]` into `dst` by mode (per-process modes never reach here). */
+function mergeGauge(mode: GaugeMode, dst: Float64Array, data: Float64Array, start: number): void {
+  const value = data[start + GAUGE_VALUE] ?? 0;
+  const time = data[start + GAUGE_TIMESTAMP] ?? 0;
   switch (mode) {
     case 'sum':
     case 'livesum':

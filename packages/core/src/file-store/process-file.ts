@@ -44,7 +44,7 @@ import {
   processFileName,
   SERIES_HEAD,
   seriesEntrySize,
-  seriesKeyJson,
+  seriesKey,
   seriesSlotsOffset,
   TEMP_PREFIX,
   writeHeader,
@@ -203,20 +203,20 @@ export class ProcessFile {
 
   /**
    * Appends a series entry with `slotCount` zeroed slots for the descriptor entry at
-   * `descriptorOffset`; returns the float64 index of its first slot.
+   * `descriptorOffset`; returns the entry's byte offset and the float64 index of its first slot.
    */
   appendSeries(
     descriptorOffset: number,
     labelValues: readonly string[],
     slotCount: number,
-  ): number {
-    const key = Buffer.from(seriesKeyJson(labelValues), 'utf8');
+  ): { offset: number; word: number } {
+    const key = Buffer.from(seriesKey(labelValues), 'utf8');
     const offset = this.reserve(seriesEntrySize(key.length, slotCount), KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);
     this.view.setUint32(offset + 12, slotCount, true);
     this.view.setUint32(offset + 16, key.length, true);
     this.bytes.set(key, offset + SERIES_HEAD);
-    return (offset + seriesSlotsOffset(key.length)) / 8;
+    return { offset, word: (offset + seriesSlotsOffset(key.length)) / 8 };
   }
 
   /** Marks the entry at byte `offset` removed; readers skip it from the next flush on. */
@@ -414,9 +414,9 @@ export class FileCells implements Cells {
     return this.file.f64[this.base + index] ?? Number.NaN;
   }
 
-  /** Copies the current slots (for collect). */
-  snapshot(): Float64Array {
-    return this.file.f64.slice(this.base, this.base + this.size);
+  /** Where the slots are now (for collect): `data[start]`, ... of the live image. */
+  window(): { data: Float64Array; start: number } {
+    return { data: this.file.f64, start: this.base };
   }
 }
 

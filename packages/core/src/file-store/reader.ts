@@ -35,9 +35,11 @@ import {
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
+  seriesKey,
   seriesSlotsOffset,
   TOKEN_SIZE,
 } from './format.js';
+import type { SourceSeries } from './merge.js';
 
 /** A parsed descriptor entry (cached). */
 interface DescriptorEntry {
@@ -52,6 +54,7 @@ interface SeriesEntry {
   readonly length: number;
   readonly descriptorOffset: number;
   readonly labelValues: readonly string[];
+  readonly key: string;
   /** Float64 index of the first slot within the file. */
   readonly slotWord: number;
   readonly slotCount: number;
@@ -66,11 +69,8 @@ interface AbsorbedEntry {
 
 type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry;
 
-/** One series of a parsed file. `cells` views the bytes read in this scrape. */
-export interface FileSeries {
-  readonly labelValues: readonly string[];
-  readonly cells: Float64Array;
-}
+/** One series of a parsed file: slots `data[start]`, ... of the bytes read in this scrape. */
+export type FileSeries = SourceSeries;
 
 /** One metric of a parsed file with its live (not removed) series. */
 export interface FileFamily {
@@ -118,6 +118,13 @@ export class StoreFileReader {
       const headRead = readAll(fd, head, 0);
       const header = readHeader(head.subarray(0, headRead));
       if (header instanceof FormatProblem) return header;
+      // A damaged `used` (up to 4 GiB) must not become an allocation of that size.
+      if (header.used > stat.size) {
+        return new FormatProblem(
+          'truncated',
+          `header says ${header.used} bytes are used but the file has only ${stat.size}`,
+        );
+      }
       // Read exactly what the header covers; everything in it is complete.
       const bytes = new Uint8Array(new ArrayBuffer(header.used));
       const got = readAll(fd, bytes, 0);
@@ -221,7 +228,9 @@ export function parseEntries(
       if (family !== null && !removed) {
         family.series.push({
           labelValues: entry.labelValues,
-          cells: words.subarray(entry.slotWord, entry.slotWord + entry.slotCount),
+          key: entry.key,
+          data: words,
+          start: entry.slotWord,
         });
       }
     } else {
@@ -284,6 +293,7 @@ function parseEntry(
         length,
         descriptorOffset,
         labelValues,
+        key: seriesKey(labelValues),
         slotWord: (offset + seriesSlotsOffset(keyLength)) / 8,
         slotCount,
       };

@@ -171,21 +171,18 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
           multiprocessMode: 'livesum' as const,
         })
       : undefined;
+    const sizes = (name: string, what: string) =>
+      registry.getOrCreate(Histogram, {
+        name,
+        help: `Size of HTTP ${what} bodies from Content-Length, in bytes`,
+        labelNames,
+        buckets: resolved.sizeBuckets,
+      });
     this.#requestSize = resolved.requestSize
-      ? registry.getOrCreate(Histogram, {
-          name: HTTP_REQUEST_SIZE_BYTES,
-          help: 'Size of HTTP request bodies from Content-Length, in bytes',
-          labelNames,
-          buckets: resolved.sizeBuckets,
-        })
+      ? sizes(HTTP_REQUEST_SIZE_BYTES, 'request')
       : undefined;
     this.#responseSize = resolved.responseSize
-      ? registry.getOrCreate(Histogram, {
-          name: HTTP_RESPONSE_SIZE_BYTES,
-          help: 'Size of HTTP response bodies from Content-Length, in bytes',
-          labelNames,
-          buckets: resolved.sizeBuckets,
-        })
+      ? sizes(HTTP_RESPONSE_SIZE_BYTES, 'response')
       : undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
     this.metricsRoute = new MetricsRoute<Req>({

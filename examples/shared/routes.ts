@@ -1,0 +1,60 @@
+/**
+ * What the example apps answer, kept out of the framework code so the Express, Koa and Fastify
+ * examples serve exactly the same thing and differ only in how they route.
+ *
+ * Routes (the templates the metrics are labelled with):
+ *   GET  /                              index
+ *   GET  /users/:userId                 200 for a numeric id, else 404 (a matched route)
+ *   GET  /users/:userId/posts/:postId   nested two routers deep
+ *   POST /users/:userId/posts           201
+ *   GET  /metrics                       the merged metrics of every worker (the adapter's)
+ * Anything else is the framework's 404, counted under the adapters' fixed "unmatched" route.
+ */
+
+/** Status and JSON body of a response. */
+export interface Reply {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Header naming the worker process that answered. Shows the load balancing at work
+ * (`curl -i`), and lets the e2e tests check that traffic reached every worker.
+ */
+export const SERVED_BY_HEADER = 'x-served-by';
+
+/** GET / */
+export function indexReply(): Reply {
+  return {
+    status: 200,
+    body: {
+      message: 'promfork example: every worker counts its own requests; /metrics merges them all',
+      try: ['/users/7', '/users/7/posts/42', '/metrics'],
+    },
+  };
+}
+
+const NUMERIC_ID = /^[0-9]{1,9}$/;
+
+/** GET /users/:userId */
+export function userReply(userId: string): Reply {
+  if (!NUMERIC_ID.test(userId)) return { status: 404, body: { error: 'no such user' } };
+  return { status: 200, body: { id: Number(userId), name: `user ${userId}` } };
+}
+
+/** GET /users/:userId/posts/:postId */
+export function postReply(userId: string, postId: string): Reply {
+  if (!NUMERIC_ID.test(userId) || !NUMERIC_ID.test(postId)) {
+    return { status: 404, body: { error: 'no such post' } };
+  }
+  return {
+    status: 200,
+    body: { userId: Number(userId), id: Number(postId), title: `post ${postId}` },
+  };
+}
+
+/** POST /users/:userId/posts (the body is not read: the examples are about the metrics). */
+export function createPostReply(userId: string): Reply {
+  if (!NUMERIC_ID.test(userId)) return { status: 404, body: { error: 'no such user' } };
+  return { status: 201, body: { userId: Number(userId), created: true } };
+}

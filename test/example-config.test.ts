@@ -1,0 +1,74 @@
+/**
+ * The examples' flag and environment reader: zero values work (PORT=0), bad values and
+ * unknown flags are rejected with a message naming them, never replaced by a default.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type * as ConfigModule from '../examples/shared/config.js';
+
+// The compiled example, loaded by URL: this file runs from test/dist, the examples' output is
+// examples/dist (the type-only import above is checked against the examples project).
+const { ConfigError, readClusterConfig } = (await import(
+  new URL('../../examples/dist/shared/config.js', import.meta.url).href
+)) as typeof ConfigModule;
+
+const defaults = { port: 3000 };
+
+describe('readClusterConfig', () => {
+  it('uses the defaults when nothing is set', () => {
+    assert.deepEqual(readClusterConfig(defaults, [], {}), {
+      host: '127.0.0.1',
+      port: 3000,
+      workers: 4,
+      dir: undefined,
+    });
+  });
+
+  it('accepts PORT=0 (any free port) and reads every variable', () => {
+    const env = { PORT: '0', WORKERS: '2', HOST: '::1', PROMETHEUS_MULTIPROC_DIR: '/tmp/x' };
+    assert.deepEqual(readClusterConfig(defaults, [], env), {
+      host: '::1',
+      port: 0,
+      workers: 2,
+      dir: '/tmp/x',
+    });
+  });
+
+  it('lets a flag win over the environment', () => {
+    const config = readClusterConfig(defaults, ['--port', '0', '--workers=3', '--dir', '/d'], {
+      PORT: '8080',
+      WORKERS: '9',
+      PROMETHEUS_MULTIPROC_DIR: '/e',
+    });
+    assert.equal(config.port, 0);
+    assert.equal(config.workers, 3);
+    assert.equal(config.dir, '/d');
+  });
+
+  for (const [env, message] of [
+    [{ PORT: 'abc' }, /PORT must be an integer from 0 to 65535, got "abc"/],
+    [{ PORT: '' }, /PORT must be an integer from 0 to 65535, got ""/],
+    [{ PORT: '1e3' }, /got "1e3"/],
+    [{ PORT: '65536' }, /got 65536/],
+    [{ WORKERS: '0' }, /WORKERS must be an integer from 1 to 64, got 0/],
+    [{ WORKERS: '-1' }, /WORKERS must be an integer from 1 to 64, got "-1"/],
+    [{ PROMETHEUS_MULTIPROC_DIR: '' }, /PROMETHEUS_MULTIPROC_DIR is set but empty/],
+    [{ HOST: '' }, /HOST must not be empty/],
+  ] as const) {
+    it(`rejects ${JSON.stringify(env)}`, () => {
+      assert.throws(
+        () => readClusterConfig(defaults, [], env),
+        (error: Error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('rejects an unknown flag and a positional argument', () => {
+    assert.throws(() => readClusterConfig(defaults, ['--prot', '1'], {}), ConfigError);
+    assert.throws(() => readClusterConfig(defaults, ['3000'], {}), ConfigError);
+  });
+});

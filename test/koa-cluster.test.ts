@@ -1,0 +1,4 @@
+/** End-to-end: the koa cluster example as real processes (see helpers/cluster-scenario.ts). */
+import { describeClusterScenario } from './helpers/cluster-scenario.js';
+
+describeClusterScenario('koa');

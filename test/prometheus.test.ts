@@ -1,0 +1,87 @@
+/**
+ * End-to-end with a real Prometheus server (Debian package `prometheus`): it scrapes the
+ * Express cluster example every second while we send traffic, and its query API must report
+ * exactly the number of responses sent, whichever worker answered each scrape.
+ *
+ * Skipped, with the reason, where the binary is absent; fails instead when CI is set, since CI
+ * installs the package (.ci/run).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import { UNMATCHED_ROUTE } from './helpers/cluster-scenario.js';
+import { waitFor } from './helpers/deadline.js';
+import { type ExampleCluster, startExampleCluster } from './helpers/processes.js';
+import { findPrometheus, type PrometheusServer, startPrometheus } from './helpers/prometheus.js';
+import { expectedCounts, planRequests, sendPlan, sortedObject } from './helpers/traffic.js';
+
+const JOB = 'promfork-express';
+const APP_ROUTES = `{job="${JOB}",route!="/metrics"}`;
+
+const binary = findPrometheus();
+let cluster: ExampleCluster | undefined;
+let prometheus: PrometheusServer | undefined;
+let dir: string | undefined;
+
+after(async () => {
+  await prometheus?.stop();
+  await cluster?.program.stop('SIGKILL');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it('a real Prometheus server scrapes the Express cluster and sums every response', async (t) => {
+  if (binary === undefined) {
+    const reason =
+      'the prometheus binary is not installed (apt-get install prometheus, or set PROMETHEUS_BIN)';
+    if (process.env.CI) assert.fail(`CI is set but ${reason}`);
+    t.skip(reason);
+    return;
+  }
+  dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-prometheus-'));
+  cluster = await startExampleCluster('express', { workers: 2, dir });
+  const target = new URL(cluster.url).host;
+  prometheus = await startPrometheus(binary, { jobName: JOB, targets: [target] });
+  const server = prometheus;
+
+  // Half the traffic before the first scrape, half after: both must show up.
+  const first = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE));
+  await waitFor(
+    'Prometheus to scrape the example successfully',
+    async () => {
+      const up = await server.query(`up{job="${JOB}"}`);
+      return up.length === 1 && up[0]!.value === 1 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  const second = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE, 30));
+  const sent = [...first, ...second];
+
+  // The total settles on the number of responses once a scrape after the traffic is stored.
+  let lastTotal: number | undefined;
+  await waitFor(
+    `sum(http_requests_total) to reach ${sent.length}`,
+    async () => {
+      const result = await server.query(`sum(http_requests_total${APP_ROUTES})`);
+      lastTotal = result[0]?.value;
+      return lastTotal === sent.length ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; last value ${lastTotal}`);
+  });
+  assert.equal(lastTotal, sent.length);
+
+  // And per series, as Prometheus stored them.
+  const series = await server.query(
+    `sum by (method, route, status_code) (http_requests_total${APP_ROUTES})`,
+  );
+  const stored = new Map(
+    series.map((s) => [`${s.metric.method} ${s.metric.route} ${s.metric.status_code}`, s.value]),
+  );
+  assert.deepEqual(sortedObject(stored), sortedObject(expectedCounts(sent)));
+
+  // Both workers served traffic, so a scrape answered by either one had to merge the other's.
+  assert.equal(new Set(sent.map((r) => r.pid)).size, 2, 'the traffic reached both workers');
+});
