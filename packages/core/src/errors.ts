@@ -89,6 +89,8 @@ export const ERROR_CODES = {
     'folding dead processes files into the archive failed; the files stay in place and still count',
   PROMFORK_NOT_CLUSTER_PRIMARY:
     'a node:cluster primary helper was called in a process that is not the cluster primary',
+  PROMFORK_SERIES_LIMIT:
+    'a metric reached its maxSeries limit; updates of new label sets are dropped and counted, never thrown',
   PROMFORK_METRIC_CONFLICT:
     'processes declared one metric name with a different type, labels, buckets or mode; the differing series are skipped',
 } as const;
