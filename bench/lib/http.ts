@@ -140,9 +140,9 @@ export async function runHttp(
   context: ScenarioContext,
 ): Promise<BenchResult[]> {
   const id = `http.${framework}.added_cpu`;
-  const requests = context.quick ? 5_000 : 40_000;
+  const requests = context.quick ? 3_000 : 20_000;
   const warmup = context.quick ? 1_500 : 10_000;
-  const rounds = context.quick ? 3 : 5;
+  const rounds = context.quick ? 5 : 9;
   const ticks = clockTicksPerSecond();
   const pinned = hasTaskset();
   const dir = makeTempDir(`http-${framework}`);
@@ -161,7 +161,9 @@ export async function runHttp(
     for (const server of servers) await load(server.port, warmup);
     sent += warmup;
     for (let round = 0; round < rounds; round++) {
-      for (const server of servers) {
+      // Rotate the order each round so no server always runs right after another.
+      const order = servers.map((_, k) => servers[(k + round) % servers.length] as RunningServer);
+      for (const server of order) {
         const pid = server.child.pid as number;
         const before = processCpuSeconds(pid, ticks);
         const res = await load(server.port, requests);
