@@ -85,6 +85,8 @@ export const ERROR_CODES = {
     'writing a metrics file failed (disk full, I/O error); values stay in memory and writing is retried',
   PROMFORK_FILE_UNREADABLE:
     'a file in the multi-process directory is empty, truncated, damaged, of a newer format or vanished; it is skipped',
+  PROMFORK_SERIES_LIMIT:
+    'a metric reached its maxSeries limit; updates of new label sets are dropped and counted, never thrown',
   PROMFORK_METRIC_CONFLICT:
     'processes declared one metric name with a different type, labels, buckets or mode; the differing series are skipped',
 } as const;

@@ -95,6 +95,7 @@ export {
   type ChildBase,
   Metric,
   type MetricOptions,
+  SERIES_DROPPED_TOTAL,
   type ValueData,
 } from './metric.js';
 export {

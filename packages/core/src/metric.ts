@@ -89,6 +89,21 @@ export interface MetricOptions<T extends string, M> {
    * @default []
    */
   initLabelSets?: readonly LabelValues<T>[];
+  /**
+   * Most label sets this metric keeps in this process. Beyond it, an update of a new label set
+   * is dropped: it goes nowhere and never throws, is counted in
+   * `promfork_series_dropped_total{metric="<name>"}`, and the first drop is reported through
+   * `onError`. Label sets seen before keep working. Guards memory and store files against
+   * label values a client controls. No cost on updates of existing label sets.
+   * @default unlimited
+   */
+  maxSeries?: number;
+  /**
+   * Receives problems the metric handles without throwing (today: the first label set dropped
+   * by `maxSeries`).
+   * @default writes one line to stderr
+   */
+  onError?: (error: Error) => void;
 }
 
 /** Option keys every metric accepts. */
@@ -102,7 +117,30 @@ export const COMMON_OPTION_KEYS: readonly string[] = [
   'enableExemplars',
   'store',
   'initLabelSets',
+  'maxSeries',
+  'onError',
 ];
+
+/** Name of the counter of label sets dropped by `maxSeries`, labelled `metric`. */
+export const SERIES_DROPPED_TOTAL = 'promfork_series_dropped_total';
+
+/** Cells of a dropped label set: writes go nowhere, reads give 0. */
+const DROPPED_CELLS: Cells = Object.freeze({
+  add(): void {},
+  set(): void {},
+  get(): number {
+    return 0;
+  },
+});
+
+/** True for a child handed out for a label set dropped by `maxSeries` (its updates go nowhere). */
+export function isDroppedChild(child: ChildBase): boolean {
+  return child.cells === DROPPED_CELLS;
+}
+
+function defaultOnError(error: Error): void {
+  process.stderr.write(`promfork: ${error.message}\n`);
+}
 
 /** The type-specific part of a descriptor, computed by a subclass from its own options. */
 export interface DescriptorSpec {
@@ -167,6 +205,13 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   private unlabelled: C | undefined;
   private declared = true;
   private readonly initSets: readonly (readonly string[])[];
+  /** Label sets beyond which new ones are dropped (Infinity: no limit). */
+  readonly maxSeries: number;
+  private readonly onError: (error: Error) => void;
+  /** Label sets in the child cache (labelled metrics only). */
+  private seriesCount = 0;
+  /** Cells of `promfork_series_dropped_total{metric=<name>}`, made at the first drop. */
+  private dropCells: Cells | undefined;
 
   /**
    * @param options the user's options, checked against `allowedKeys`
@@ -213,6 +258,17 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     ) {
       invalidOption(where, 'registers', registers, 'an array of Registry objects');
     }
+    const maxSeries = opts.maxSeries === undefined ? Number.POSITIVE_INFINITY : opts.maxSeries;
+    if (
+      typeof maxSeries !== 'number' ||
+      !(Number.isSafeInteger(maxSeries) || maxSeries === Number.POSITIVE_INFINITY) ||
+      maxSeries < 0
+    ) {
+      invalidOption(where, 'maxSeries', opts.maxSeries, 'a non-negative integer');
+    }
+    if (opts.onError !== undefined && typeof opts.onError !== 'function') {
+      invalidOption(where, 'onError', opts.onError, 'a function');
+    }
     const initLabelSets = opts.initLabelSets ?? [];
     if (!Array.isArray(initLabelSets)) {
       invalidOption(where, 'initLabelSets', initLabelSets, 'an array of label objects');
@@ -226,6 +282,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.enableExemplars = enableExemplars;
     this.store = store;
     this.collectCallback = opts.collect as (() => void | Promise<void>) | undefined;
+    this.maxSeries = maxSeries;
+    this.onError = (opts.onError as ((error: Error) => void) | undefined) ?? defaultOnError;
     this.descriptor = Object.freeze({
       name,
       help: opts.help,
@@ -298,8 +356,9 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     if (this.trie === undefined) {
       // An unlabelled metric always exports its one series: it restarts at zero.
       this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
-    } else {
+    } else if (this.trie.find(values) !== undefined) {
       this.trie.delete(values);
+      this.seriesCount--;
     }
   }
 
@@ -310,6 +369,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   reset(): void {
     this.store.reset(this.descriptor);
     this.trie?.clear();
+    this.seriesCount = 0;
     this.createUpFront();
   }
 
@@ -371,6 +431,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.store.forget(this.descriptor);
     noteForgotten(this.store, this.name);
     this.trie?.clear();
+    this.seriesCount = 0;
   }
 
   /** Declares the metric in its store again after {@link forgetInStore} (re-registration). */
@@ -407,10 +468,37 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     let child = trie.find(values);
     if (child === undefined) {
       assertUnicodeLabelValues(values, this.labelNames, this.name);
+      // The series limit is checked here, on a cache miss only: cached children never see it.
+      if (this.seriesCount >= this.maxSeries) return this.droppedChild(values);
       child = this.createChild(this.store.series(this.descriptor, values), values);
       trie.insert(values, child);
+      this.seriesCount++;
     }
     return child;
+  }
+
+  /**
+   * A child for a label set beyond `maxSeries`: not cached, its cells go nowhere. Counts the
+   * drop and reports the first one.
+   */
+  private droppedChild(values: readonly string[]): C {
+    if (this.dropCells === undefined) {
+      this.dropCells = dropCounterCells(this);
+      try {
+        this.onError(
+          new LabelSetError(
+            'PROMFORK_SERIES_LIMIT',
+            `Metric "${this.name}" reached maxSeries (${this.maxSeries} label sets); updates of ` +
+              `new label sets such as [${values.map((v) => describeValue(v)).join(', ')}] are ` +
+              `dropped and counted in ${SERIES_DROPPED_TOTAL}{metric="${this.name}"}`,
+          ),
+        );
+      } catch {
+        // A throwing error hook must not turn a dropped update into an exception.
+      }
+    }
+    this.dropCells.add(0, 1);
+    return this.createChild(DROPPED_CELLS, values);
   }
 
   /** The child of an unlabelled metric; a labelled metric called without labels throws. */
@@ -479,4 +567,49 @@ export abstract class Metric<T extends string, C extends ChildBase> {
 
 function missing(where: string, key: string): never {
   throw new InvalidOptionError('PROMFORK_MISSING_OPTION', `${where}: option "${key}" is required`);
+}
+
+/**
+ * The counter of label sets dropped by `maxSeries` (one series per metric). A metric of its
+ * own, kept in the dropping metric's store and registries so every scrape that shows the
+ * metric shows its drops, summed over processes like any counter.
+ */
+class SeriesDroppedCounter extends Metric<'metric', ChildBase> {
+  constructor(store: Store, registers: readonly Registry[]) {
+    super(
+      {
+        name: SERIES_DROPPED_TOTAL,
+        help: 'Updates of new label sets dropped because their metric reached maxSeries.',
+        labelNames: ['metric'],
+        store,
+        registers,
+      },
+      COMMON_OPTION_KEYS,
+      () => ({ type: 'counter' }),
+    );
+  }
+
+  protected createChild(cells: Cells, labelValues: readonly string[]): ChildBase {
+    return { cells, labelValues };
+  }
+}
+
+/**
+ * The cells counting `metric`'s drops: on the drop counter already in one of its registries
+ * (for the same store), or on a new one registered in every registry of `metric` where the
+ * name is free.
+ */
+function dropCounterCells(metric: Metric<string, ChildBase>): Cells {
+  let counter: SeriesDroppedCounter | undefined;
+  const free: Registry[] = [];
+  for (const registry of metric.registries) {
+    const existing = registry.getSingleMetric(SERIES_DROPPED_TOTAL);
+    if (existing === undefined) free.push(registry);
+    else if (existing instanceof SeriesDroppedCounter && existing.store === metric.store) {
+      counter ??= existing;
+    }
+  }
+  if (counter === undefined) counter = new SeriesDroppedCounter(metric.store, free);
+  else for (const registry of free) registry.registerMetric(counter);
+  return counter.labels(metric.name).cells;
 }

@@ -16,13 +16,12 @@ import { isDeclaredHere } from './declarations.js';
 import { getDefaultStore } from './default-store.js';
 import { AlreadyRegisteredError, describeValue, InvalidOptionError } from './errors.js';
 import {
-  formatOpenMetrics,
-  formatText,
   negotiateFormat,
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_CONTENT_TYPE,
 } from './exposition/index.js';
 import type { ChildBase, Metric } from './metric.js';
+import { FamilyRenderer, type RenderFormat, type RenderItem } from './render.js';
 import { familyToMetricObject, pickFamily } from './snapshot.js';
 import type { CollectedFamily, Store } from './store.js';
 import type { MetricObject } from './types.js';
@@ -80,6 +79,8 @@ export class Registry {
   private readonly metricsByName = new Map<string, AnyMetric>();
   private defaultLabels: Readonly<Record<string, string>> = {};
   private format: RegistryContentType;
+  /** Renders scrapes; caches each series' escaped labels between scrapes. */
+  private readonly renderer = new FamilyRenderer();
 
   constructor(options?: RegistryContentType | RegistryOptions) {
     if (options === undefined || typeof options === 'string') {
@@ -212,25 +213,20 @@ export class Registry {
 
   /** Every family as prom-client's MetricObject (default labels applied). */
   async getMetricsAsJSON(): Promise<MetricObject[]> {
-    return this.collectObjects();
+    const items = await this.collectItems();
+    return items.map(({ family, options }) => familyToMetricObject(family, options));
   }
 
   /** The exposition of every metric in this registry's content type. */
   async metrics(): Promise<string> {
-    const objects = await this.collectObjects();
-    return this.format === OPENMETRICS_CONTENT_TYPE
-      ? formatOpenMetrics(objects)
-      : formatText(objects);
+    return this.renderer.render(await this.collectItems(), this.formatName());
   }
 
   /** The exposition of one metric (empty string when it is not registered). */
   async getSingleMetricAsString(name: string): Promise<string> {
     const metric = this.metricsByName.get(name);
     if (metric === undefined) return '';
-    const objects = await this.collectObjects([metric], false);
-    return this.format === OPENMETRICS_CONTENT_TYPE
-      ? formatOpenMetrics(objects)
-      : formatText(objects);
+    return this.renderer.render(await this.collectItems([metric], false), this.formatName());
   }
 
   /**
@@ -239,8 +235,8 @@ export class Registry {
    */
   async scrape(accept?: string): Promise<ScrapeResult> {
     const format = negotiateFormat(accept);
-    const objects = await this.collectObjects();
-    return { contentType: format.contentType, body: format.render(objects) };
+    const body = this.renderer.render(await this.collectItems(), format.name);
+    return { contentType: format.contentType, body };
   }
 
   /**
@@ -269,10 +265,18 @@ export class Registry {
     return merged;
   }
 
-  private async collectObjects(
+  private formatName(): RenderFormat {
+    return this.format === OPENMETRICS_CONTENT_TYPE ? 'openmetrics' : 'prometheus';
+  }
+
+  /**
+   * Every family to render, each with the options snapshot.ts converts it with: the scrape
+   * renders them directly (render.ts), `getMetricsAsJSON()` converts them to MetricObject.
+   */
+  private async collectItems(
     metrics: readonly AnyMetric[] = this.getMetricsAsArray(),
     foreign: boolean = this.includeForeignFamilies,
-  ): Promise<MetricObject[]> {
+  ): Promise<RenderItem[]> {
     await Promise.all(metrics.map((metric) => metric.runCollect()));
     const byStore = new Map<Store, AnyMetric[]>();
     for (const metric of metrics) {
@@ -284,7 +288,7 @@ export class Registry {
 
     const nowMs = Date.now();
     const defaultLabels = this.defaultLabels;
-    const owned = new Map<AnyMetric, MetricObject>();
+    const owned = new Map<AnyMetric, RenderItem>();
     const foreignFamilies = new Map<string, CollectedFamily>();
     for (const [store, storeMetrics] of byStore) {
       const names = new Set(storeMetrics.map((m) => m.name));
@@ -298,29 +302,29 @@ export class Registry {
           descriptor: metric.descriptor,
           series: [],
         };
-        owned.set(
-          metric,
-          familyToMetricObject(family, {
+        owned.set(metric, {
+          family,
+          options: {
             aggregator: metric.aggregator,
             defaultLabels,
-            exemplars: (values, slot) => metric.exemplarFor(values, slot),
+            exemplars: metric.enableExemplars
+              ? (values, slot) => metric.exemplarFor(values, slot)
+              : undefined,
             nowMs,
-          }),
-        );
+          },
+        });
       }
       for (const family of families) {
         const name = family.descriptor.name;
         if (!names.has(name) && !foreignFamilies.has(name)) foreignFamilies.set(name, family);
       }
     }
-    const out = metrics.map((metric) => owned.get(metric) as MetricObject);
+    const out = metrics.map((metric) => owned.get(metric) as RenderItem);
     for (const name of [...foreignFamilies.keys()].sort()) {
-      out.push(
-        familyToMetricObject(foreignFamilies.get(name) as CollectedFamily, {
-          defaultLabels,
-          nowMs,
-        }),
-      );
+      out.push({
+        family: foreignFamilies.get(name) as CollectedFamily,
+        options: { defaultLabels, nowMs },
+      });
     }
     return out;
   }

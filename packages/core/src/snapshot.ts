@@ -31,7 +31,11 @@ export interface SnapshotOptions {
   readonly nowMs: number;
 }
 
-function baseLabels(
+/**
+ * The labels record of a series' samples before `le` / `quantile`: declared labels, then the
+ * store's extra labels, then the default labels the series does not already have.
+ */
+export function sampleLabels(
   names: readonly string[],
   series: CollectedSeries,
   defaults: Readonly<Record<string, string>> | undefined,
@@ -72,7 +76,7 @@ export function familyToMetricObject(
   const { name, labelNames } = descriptor;
   const values: MetricValue[] = [];
   for (const series of family.series) {
-    const labels = baseLabels(labelNames, series, options.defaultLabels);
+    const labels = sampleLabels(labelNames, series, options.defaultLabels);
     const cells = series.cells;
     switch (descriptor.type) {
       case 'counter':

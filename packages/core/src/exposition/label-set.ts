@@ -17,19 +17,44 @@ function valueText(value: LabelValue): string {
 }
 
 /**
- * Renders `{a="x",b="y"}` in key order, or the empty string when there are no labels. Used for
- * exemplars and for label sets the fast path of {@link SampleLabelRenderer} does not cover.
+ * How a label value given as a number is written by {@link renderLabelSet}. Strings are always
+ * written as given (escaped); numbers go through this function.
+ */
+export type NumberLabelFormatter = (name: string, value: number) => string;
+
+/** Default for ordinary labels: `String(value)`, as prom-client does for numeric label values. */
+export const plainNumberLabel: NumberLabelFormatter = (_name, value) => String(value);
+
+/**
+ * Renders `{a="x",b="y"}` in key order, or the empty string when there are no labels.
+ * `formatNumber` decides how numeric values are written; `rewrite`, when given, may replace
+ * the text of any value. Used for exemplars and by render.ts.
  */
 export function renderLabelSet(
   labels: Readonly<Record<string, LabelValue>>,
-  special?: string,
-  formatSpecial?: (value: LabelValue) => string,
+  formatNumber: NumberLabelFormatter = plainNumberLabel,
+  rewrite?: (name: string, value: string) => string,
 ): string {
   let out = '';
   for (const name in labels) {
     const raw = labels[name] as LabelValue;
-    const text =
-      name === special && formatSpecial !== undefined ? formatSpecial(raw) : valueText(raw);
+    let text = typeof raw === 'number' ? formatNumber(name, raw) : raw;
+    if (rewrite !== undefined) text = rewrite(name, text);
+    out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(text)}"`;
+  }
+  return out === '' ? '' : `${out}}`;
+}
+
+/** {@link renderLabelSet} with one label's value written by `formatSpecial`, in key order. */
+function renderInOrder(
+  labels: Readonly<Record<string, LabelValue>>,
+  special: string | undefined,
+  formatSpecial: (value: LabelValue) => string,
+): string {
+  let out = '';
+  for (const name in labels) {
+    const raw = labels[name] as LabelValue;
+    const text = name === special ? formatSpecial(raw) : valueText(raw);
     out += `${out === '' ? '{' : ','}${name}="${escapeLabelValue(text)}"`;
   }
   return out === '' ? '' : `${out}}`;
@@ -78,7 +103,7 @@ export class SampleLabelRenderer {
     }
     // The fast path keeps the special label last, where it was; otherwise render in order.
     if (specialValue !== undefined && !specialLast) {
-      return renderLabelSet(labels, special, this.formatSpecial);
+      return renderInOrder(labels, special, this.formatSpecial);
     }
     let open: string;
     if (same && count === this.previousCount) {

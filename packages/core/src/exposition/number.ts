@@ -49,6 +49,14 @@ export function formatCanonical(value: number): string {
 }
 
 /**
+ * Renders a label value given as a number for the `le` / `quantile` labels of the text format
+ * 0.0.4 (`+Inf` for infinity, otherwise as {@link formatValue}).
+ */
+export function formatNumericLabel(value: number): string {
+  return formatValue(value);
+}
+
+/**
  * Renders a timestamp for the Prometheus text format 0.0.4: integer milliseconds since the
  * epoch (Prometheus parses it as an int64). Fractions of a millisecond are rounded.
  */

@@ -62,7 +62,7 @@ export function exemplarLabelChars(labels: Readonly<Record<string, string>>): nu
  * Canonical `le`/`quantile`, whether the input gave a number or a numeric string (`'+Inf'`,
  * `'0.5'`). A non-numeric string is left as is.
  */
-function canonicalLabel(value: LabelValue): string {
+export function canonicalLabel(value: LabelValue): string {
   if (typeof value === 'number') return formatCanonical(value);
   const n = parseCanonicalInput(value);
   return n === undefined ? value : formatCanonical(n);
@@ -126,7 +126,11 @@ function allowsExemplar(family: MetricObject, sample: MetricValue): boolean {
   return family.type === 'histogram' && (sample.metricName ?? '').endsWith('_bucket');
 }
 
-function renderExemplar(exemplar: Exemplar): string {
+/**
+ * The exemplar suffix of a sample line, ` # {labels} value [timestamp]`, or the empty string
+ * when its labels exceed {@link EXEMPLAR_MAX_LABEL_CHARS}.
+ */
+export function renderExemplar(exemplar: Exemplar): string {
   if (exemplarLabelChars(exemplar.labels) > EXEMPLAR_MAX_LABEL_CHARS) return '';
   let out = ` # ${renderLabelSet(exemplar.labels) || '{}'} ${formatValue(exemplar.value)}`;
   if (exemplar.timestamp !== undefined && Number.isFinite(exemplar.timestamp)) {

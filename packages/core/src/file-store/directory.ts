@@ -11,6 +11,7 @@
 import {
   closeSync,
   constants,
+  type Dirent,
   lstatSync,
   mkdirSync,
   openSync,
@@ -157,14 +158,18 @@ export function prepareDirectory(options: PrepareDirectoryOptions = {}): string 
     );
   }
   const path = ensureDirectory(dir);
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = readdirSync(path);
+    entries = readdirSync(path, { withFileTypes: true });
   } catch (error) {
     throw unusable(path, 'cannot be listed', 'give this user read permission on it', error);
   }
-  for (const name of names) {
+  for (const entry of entries) {
+    const name = entry.name;
     if (!isStoreFileName(name) && !isTempFileName(name)) continue;
+    // promfork never creates directories: one named like its files is not its own (and
+    // unlink would fail on it). Symlinks with its names are removed (the link, not its target).
+    if (entry.isDirectory()) continue;
     try {
       unlinkSync(join(path, name));
     } catch (error) {

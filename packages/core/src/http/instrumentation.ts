@@ -15,6 +15,7 @@
 import { Counter, type CounterChild } from '../counter.js';
 import { Gauge } from '../gauge.js';
 import { Histogram, type HistogramChild } from '../histogram.js';
+import { isDroppedChild } from '../metric.js';
 import type { Registry } from '../registry.js';
 import { asError, MetricsRoute } from './metrics-route.js';
 import {
@@ -153,16 +154,23 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const registry: Registry = resolved.registry;
     const labelNames = [...LABELS, ...resolved.extraLabels.map(([name]) => name)];
     this.onError = errorReporter(registry, resolved.onError);
+    // The series limit of the labelled metrics; dropped label sets are reported to onError.
+    const limit =
+      resolved.maxSeries === undefined
+        ? {}
+        : { maxSeries: resolved.maxSeries, onError: this.onError };
     this.#requests = registry.getOrCreate(Counter, {
       name: HTTP_REQUESTS_TOTAL,
       help: 'HTTP requests handled, by method, route template and status code',
       labelNames,
+      ...limit,
     });
     this.#duration = registry.getOrCreate(Histogram, {
       name: HTTP_REQUEST_DURATION_SECONDS,
       help: 'Time from the start of the request to the end of the response, in seconds',
       labelNames,
       buckets: resolved.buckets,
+      ...limit,
     });
     this.#inFlight = resolved.inFlight
       ? registry.getOrCreate(Gauge, {
@@ -177,6 +185,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         help: `Size of HTTP ${what} bodies from Content-Length, in bytes`,
         labelNames,
         buckets: resolved.sizeBuckets,
+        ...limit,
       });
     this.#requestSize = resolved.requestSize
       ? sizes(HTTP_REQUEST_SIZE_BYTES, 'request')
@@ -310,14 +319,12 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     if (extra.length === 0) {
       if (node !== undefined) return node as Children;
       const children = this.#bind([method, route, status]);
-      statuses.set(status, children);
+      // A label set dropped by maxSeries is not cached: the cache stays as bounded as the
+      // metrics, and every later request of it is counted as dropped again.
+      if (!isDropped(children)) statuses.set(status, children);
       return children;
     }
     // Extra labels: one more Map level per label, keyed by the computed value.
-    if (node === undefined) {
-      node = new Map();
-      statuses.set(status, node);
-    }
     const values = this.#extraValues;
     for (let i = 0; i < extra.length; i++) {
       const [name, fn] = extra[i] as (typeof extra)[number];
@@ -335,26 +342,32 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       }
       values[i] = value;
     }
+    // Look up without creating anything; levels are created only for a label set kept.
+    for (let i = 0; node !== undefined && i < extra.length; i++) {
+      node = (node as Map<string, unknown>).get(values[i] as string);
+    }
+    if (node !== undefined) return node as Children;
+    const children = this.#bind([method, route, status, ...values]);
+    if (isDropped(children)) return children;
+    let map = statuses.get(status) as Map<string, unknown> | undefined;
+    if (map === undefined) {
+      map = new Map();
+      statuses.set(status, map);
+    }
     const last = extra.length - 1;
     for (let i = 0; i < last; i++) {
-      const map = node as Map<string, unknown>;
-      let next = map.get(values[i] as string);
+      let next = map.get(values[i] as string) as Map<string, unknown> | undefined;
       if (next === undefined) {
         next = new Map();
         map.set(values[i] as string, next);
       }
-      node = next;
+      map = next;
     }
-    const leaf = node as Map<string, Children>;
-    let children = leaf.get(values[last] as string);
-    if (children === undefined) {
-      children = this.#bind([method, route, status, ...values]);
-      leaf.set(values[last] as string, children);
-    }
+    map.set(values[last] as string, children);
     return children;
   }
 
-  #bind(values: string[]): Children {
+  #bind(values: readonly string[]): Children {
     return {
       requests: this.#requests.labels(...values),
       duration: this.#duration.labels(...values),
@@ -362,4 +375,14 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       responseSize: this.#responseSize?.labels(...values),
     };
   }
+}
+
+/** True when any child of a label set was dropped by `maxSeries` (its metric is full). */
+function isDropped(children: Children): boolean {
+  return (
+    isDroppedChild(children.requests) ||
+    isDroppedChild(children.duration) ||
+    (children.requestSize !== undefined && isDroppedChild(children.requestSize)) ||
+    (children.responseSize !== undefined && isDroppedChild(children.responseSize))
+  );
 }

@@ -105,6 +105,14 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
    * @default [100, 1000, 10000, 100000, 1000000, 10000000]
    */
   readonly sizeBuckets?: readonly number[];
+  /**
+   * Most label sets (method, route, status, extra labels) each HTTP metric keeps per process.
+   * Beyond it a request with a new combination is not recorded: it is counted in
+   * `promfork_series_dropped_total{metric=...}` and the first drop is reported to `onError`.
+   * Mostly useful with `extraLabels` whose values a client can influence.
+   * @default unlimited
+   */
+  readonly maxSeries?: number;
 }
 
 /** Options after validation, with every default applied. */
@@ -123,6 +131,8 @@ export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
   readonly requestSize: boolean;
   readonly responseSize: boolean;
   readonly sizeBuckets: readonly number[];
+  /** Undefined when unlimited. */
+  readonly maxSeries: number | undefined;
 }
 
 /** The option defaults, in one place. */
@@ -151,6 +161,7 @@ const HTTP_KEYS = [
   'requestSize',
   'responseSize',
   'sizeBuckets',
+  'maxSeries',
 ] as const;
 
 /** Label names the HTTP metrics declare themselves; `extraLabels` may not reuse them. */
@@ -268,8 +279,14 @@ export function resolveHttpMetricsOptions<Req, Res>(
     }
   }
 
+  const maxSeries = o.maxSeries;
+  if (maxSeries !== undefined && (!Number.isSafeInteger(maxSeries) || (maxSeries as number) < 0)) {
+    invalidOption(where, 'maxSeries', maxSeries, 'a non-negative integer');
+  }
+
   return {
     ...resolveRouteOptions<Req>(o, where),
+    maxSeries: maxSeries as number | undefined,
     metricsPath,
     buckets: numberList(where, 'buckets', o.buckets, HTTP_METRICS_DEFAULTS.buckets),
     groupStatusCodes: optionalBoolean(

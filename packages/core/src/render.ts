@@ -1,0 +1,350 @@
+/**
+ * Collected families -> exposition text, directly: the registry's scrape path.
+ *
+ * The output is byte for byte what `formatText` / `formatOpenMetrics` make of
+ * `familyToMetricObject` (snapshot.ts) for the same families; `get()` and `getMetricsAsJSON()`
+ * keep going through MetricObject. This file applies the same label order as snapshot.ts and
+ * the same escaping and number rules as exposition/*, calling the same functions; it only
+ * skips what a scrape does not need: one labels object per sample (a histogram series with
+ * 11 buckets made 14 of them), one escape of every label value per sample, and a re-render of
+ * unchanged series. A test (render-paths.test.ts) renders a fixture with every type, default
+ * labels, `pid` labels, escaping and exemplars both ways and compares the text.
+ *
+ * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
+ * declared labels are escaped and encoded once and kept between scrapes, keyed by the
+ * series' `labelValues` array (stores hand out the same, never mutated, array for a series
+ * as long as it exists; see CollectedSeries). Irregular families, where a default or store
+ * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
+ * every corner keeps exactly the generic behaviour.
+ */
+import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './exposition/escape.js';
+import { plainNumberLabel, renderLabelSet } from './exposition/label-set.js';
+import { formatNumericLabel, formatValue } from './exposition/number.js';
+import {
+  canonicalLabel,
+  formatOpenMetrics,
+  openMetricsFamilyName,
+  renderExemplar,
+} from './exposition/openmetrics.js';
+import { formatText } from './exposition/text.js';
+import { sketchQuantiles } from './sketch.js';
+import { familyToMetricObject, type SnapshotOptions, sampleLabels } from './snapshot.js';
+import {
+  type CollectedFamily,
+  type CollectedSeries,
+  GAUGE_VALUE,
+  histogramCountIndex,
+  histogramSumIndex,
+  SUMMARY_COUNT,
+  SUMMARY_SKETCH,
+  SUMMARY_SUM,
+} from './store.js';
+import { type EncodedText, encodeText, TextBuffer } from './text-buffer.js';
+import type { MetricDescriptor } from './types.js';
+
+/** The two exposition formats. */
+export type RenderFormat = 'prometheus' | 'openmetrics';
+
+/** One family to render with the options snapshot.ts would convert it with. */
+export interface RenderItem {
+  readonly family: CollectedFamily;
+  readonly options: SnapshotOptions;
+}
+
+/** The escaped declared labels of one series, `a="x",b="y"`, and the names they were made for. */
+interface DeclaredLabels {
+  readonly names: readonly string[];
+  readonly encoded: EncodedText;
+}
+
+/** What one family's series share while rendering. */
+interface FamilyContext {
+  readonly d: MetricDescriptor;
+  readonly options: SnapshotOptions;
+  /** The family's default labels, rendered (empty when none apply). */
+  readonly defaults: EncodedText;
+}
+
+const EOF = '# EOF\n';
+const NONE: EncodedText = encodeText('');
+const LF = 10;
+const SPACE = 32;
+const COMMA = 44;
+const OPEN = 123;
+const CLOSE = 125;
+
+/**
+ * Renders collected families to exposition text, caching each series' escaped labels between
+ * scrapes. One per registry; holds no strong reference to any series.
+ */
+export class FamilyRenderer {
+  private readonly declared = new WeakMap<readonly string[], DeclaredLabels>();
+
+  /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
+  render(items: readonly RenderItem[], format: RenderFormat): string {
+    const om = format === 'openmetrics';
+    const out = new TextBuffer();
+    for (const { family, options } of items) this.family(out, family, options, om);
+    if (om) out.text(EOF);
+    return out.finish();
+  }
+
+  private family(
+    out: TextBuffer,
+    family: CollectedFamily,
+    options: SnapshotOptions,
+    om: boolean,
+  ): void {
+    const d = family.descriptor;
+    if (irregular(family, options)) {
+      out.text(viaMetricObject(family, options, om));
+      return;
+    }
+    const name = om ? openMetricsFamilyName(d) : d.name;
+    if (om) out.text(`# TYPE ${name} ${d.type}\n`);
+    if (d.help !== '') {
+      out.text(`# HELP ${name} ${om ? escapeHelpOpenMetrics(d.help) : escapeHelpText(d.help)}\n`);
+    }
+    if (!om) out.text(`# TYPE ${name} ${d.type}\n`);
+    const context: FamilyContext = {
+      d,
+      options,
+      defaults: encodeText(defaultsText(d.labelNames, options.defaultLabels)),
+    };
+    switch (d.type) {
+      case 'counter': {
+        const sampleName = encodeText(om ? `${name}_total` : name);
+        const exemplars = om ? options.exemplars : undefined;
+        for (const series of family.series) {
+          out.piece(sampleName);
+          this.braced(out, context, series);
+          out.byte(SPACE);
+          out.number(series.cells[0] ?? 0, formatValue);
+          const exemplar = exemplars?.(series.labelValues, 0);
+          if (exemplar !== undefined) out.text(renderExemplar(exemplar));
+          out.byte(LF);
+        }
+        return;
+      }
+      case 'gauge': {
+        const sampleName = encodeText(name);
+        for (const series of family.series) {
+          out.piece(sampleName);
+          this.braced(out, context, series);
+          out.byte(SPACE);
+          out.number(series.cells[GAUGE_VALUE] ?? 0, formatValue);
+          out.byte(LF);
+        }
+        return;
+      }
+      case 'histogram':
+        this.histogram(out, context, family.series, om);
+        return;
+      case 'summary':
+        this.summary(out, context, family.series, om);
+        return;
+    }
+  }
+
+  private histogram(
+    out: TextBuffer,
+    context: FamilyContext,
+    seriesList: readonly CollectedSeries[],
+    om: boolean,
+  ): void {
+    const { d, options } = context;
+    const bounds = d.buckets;
+    const n = bounds.length;
+    // `le="<bound>"} ` per bucket, +Inf last: the same text both paths give a numeric `le`.
+    const le: EncodedText[] = [];
+    for (let i = 0; i <= n; i++) {
+      const bound = i < n ? (bounds[i] as number) : undefined;
+      const text = om
+        ? canonicalLabel(bound === undefined ? '+Inf' : String(bound))
+        : bound === undefined
+          ? '+Inf'
+          : formatNumericLabel(bound);
+      le.push(encodeText(`le="${escapeLabelValue(text)}"} `));
+    }
+    const bucketName = encodeText(`${d.name}_bucket`);
+    const sumName = encodeText(`${d.name}_sum`);
+    const countName = encodeText(`${d.name}_count`);
+    const sumIndex = histogramSumIndex(n);
+    const countIndex = histogramCountIndex(n);
+    const exemplars = om ? options.exemplars : undefined;
+    for (const series of seriesList) {
+      const labels = this.labels(context, series);
+      const defaults = series.extraLabels === undefined ? context.defaults : NONE;
+      const cells = series.cells;
+      let cumulative = 0;
+      for (let i = 0; i <= n; i++) {
+        cumulative += cells[i] ?? 0;
+        out.piece(bucketName);
+        out.byte(OPEN);
+        if (writeLabels(out, labels, defaults)) out.byte(COMMA);
+        out.piece(le[i] as EncodedText);
+        out.number(cumulative, formatValue);
+        const exemplar = exemplars?.(series.labelValues, i);
+        if (exemplar !== undefined) out.text(renderExemplar(exemplar));
+        out.byte(LF);
+      }
+      out.piece(sumName);
+      bracedLabels(out, labels, defaults);
+      out.byte(SPACE);
+      out.number(cells[sumIndex] ?? 0, formatValue);
+      out.byte(LF);
+      out.piece(countName);
+      bracedLabels(out, labels, defaults);
+      out.byte(SPACE);
+      out.number(cells[countIndex] ?? 0, formatValue);
+      out.byte(LF);
+    }
+  }
+
+  private summary(
+    out: TextBuffer,
+    context: FamilyContext,
+    seriesList: readonly CollectedSeries[],
+    om: boolean,
+  ): void {
+    const { d, options } = context;
+    const settings = d.summary;
+    const percentiles = settings?.percentiles ?? [];
+    const quantileText = percentiles.map((q) =>
+      encodeText(
+        `quantile="${escapeLabelValue(om ? canonicalLabel(String(q)) : formatNumericLabel(q))}"} `,
+      ),
+    );
+    const name = encodeText(d.name);
+    const sumName = encodeText(`${d.name}_sum`);
+    const countName = encodeText(`${d.name}_count`);
+    for (const series of seriesList) {
+      const labels = this.labels(context, series);
+      const defaults = series.extraLabels === undefined ? context.defaults : NONE;
+      const cells = series.cells;
+      if (settings !== undefined && percentiles.length > 0) {
+        const quantiles = sketchQuantiles([cells], SUMMARY_SKETCH, settings, options.nowMs);
+        for (let i = 0; i < percentiles.length; i++) {
+          out.piece(name);
+          out.byte(OPEN);
+          if (writeLabels(out, labels, defaults)) out.byte(COMMA);
+          out.piece(quantileText[i] as EncodedText);
+          out.number(quantiles[i] ?? Number.NaN, formatValue);
+          out.byte(LF);
+        }
+      }
+      out.piece(sumName);
+      bracedLabels(out, labels, defaults);
+      out.byte(SPACE);
+      out.number(cells[SUMMARY_SUM] ?? 0, formatValue);
+      out.byte(LF);
+      out.piece(countName);
+      bracedLabels(out, labels, defaults);
+      out.byte(SPACE);
+      out.number(cells[SUMMARY_COUNT] ?? 0, formatValue);
+      out.byte(LF);
+    }
+  }
+
+  /** Writes `{labels}` of a series (nothing when it has no labels). */
+  private braced(out: TextBuffer, context: FamilyContext, series: CollectedSeries): void {
+    const labels = this.labels(context, series);
+    const defaults = series.extraLabels === undefined ? context.defaults : NONE;
+    bracedLabels(out, labels, defaults);
+  }
+
+  /**
+   * The labels of a series before the family's default labels: the declared ones (cached),
+   * or, for a series with store labels (per-process gauges, rare), the whole generic record in
+   * snapshot.ts' order, defaults included.
+   */
+  private labels(context: FamilyContext, series: CollectedSeries): EncodedText {
+    const { d } = context;
+    if (series.extraLabels !== undefined) {
+      const text = renderLabelSet(
+        sampleLabels(d.labelNames, series, context.options.defaultLabels),
+        plainNumberLabel,
+      );
+      return encodeText(text === '' ? '' : text.slice(1, -1));
+    }
+    const names = d.labelNames;
+    if (names.length === 0) return NONE;
+    const values = series.labelValues;
+    const cached = this.declared.get(values);
+    if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
+      return cached.encoded;
+    }
+    let text = '';
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) text += ',';
+      text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
+    }
+    const encoded = encodeText(text);
+    this.declared.set(values, { names, encoded });
+    return encoded;
+  }
+}
+
+/**
+ * Writes a series' labels then the defaults, comma separated, without braces. Returns whether
+ * anything was written.
+ */
+function writeLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText): boolean {
+  const hasLabels = labels.bytes.length > 0;
+  const hasDefaults = defaults.bytes.length > 0;
+  if (hasLabels) out.piece(labels);
+  if (hasDefaults) {
+    if (hasLabels) out.byte(COMMA);
+    out.piece(defaults);
+  }
+  return hasLabels || hasDefaults;
+}
+
+function bracedLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText): void {
+  if (labels.bytes.length === 0 && defaults.bytes.length === 0) return;
+  out.byte(OPEN);
+  writeLabels(out, labels, defaults);
+  out.byte(CLOSE);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The default labels a family's series get (those it does not declare), rendered. */
+function defaultsText(
+  names: readonly string[],
+  defaults: Readonly<Record<string, string>> | undefined,
+): string {
+  if (defaults === undefined) return '';
+  let text = '';
+  for (const name in defaults) {
+    if (!Object.hasOwn(defaults, name) || names.includes(name)) continue;
+    text += `${text === '' ? '' : ','}${name}="${escapeLabelValue(defaults[name] as string)}"`;
+  }
+  return text;
+}
+
+/**
+ * True when the generic path places labels differently from the direct one: a default or
+ * store label named like the `le` / `quantile` label the family adds (its value would be
+ * replaced in place instead of appended).
+ */
+function irregular(family: CollectedFamily, options: SnapshotOptions): boolean {
+  const { type } = family.descriptor;
+  const added = type === 'histogram' ? 'le' : type === 'summary' ? 'quantile' : undefined;
+  if (added === undefined) return false;
+  if (options.defaultLabels !== undefined && Object.hasOwn(options.defaultLabels, added)) {
+    return true;
+  }
+  return family.series.some(
+    (s) => s.extraLabels !== undefined && Object.hasOwn(s.extraLabels, added),
+  );
+}
+
+function viaMetricObject(family: CollectedFamily, options: SnapshotOptions, om: boolean): string {
+  const object = familyToMetricObject(family, options);
+  return om ? formatOpenMetrics([object]).slice(0, -EOF.length) : formatText([object]);
+}

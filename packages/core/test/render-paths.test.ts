@@ -1,0 +1,217 @@
+/**
+ * The registry renders scrapes straight from collected families (render.ts) while `get()` and
+ * `getMetricsAsJSON()` go through prom-client's MetricObject (snapshot.ts). These tests render
+ * one rich fixture both ways, on both stores and in both formats, and require the same text.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  Counter,
+  FileStore,
+  formatOpenMetrics,
+  formatText,
+  Gauge,
+  Histogram,
+  MemoryStore,
+  type MetricObject,
+  Registry,
+  type Store,
+  Summary,
+} from '../src/index.js';
+import { tempDir } from './file-store-helpers.js';
+
+const FORMATS = [
+  { contentType: Registry.PROMETHEUS_CONTENT_TYPE, render: formatText, accept: 'text/plain' },
+  {
+    contentType: Registry.OPENMETRICS_CONTENT_TYPE,
+    render: formatOpenMetrics,
+    accept: 'application/openmetrics-text; version=1.0.0',
+  },
+] as const;
+
+/** Label values that need escaping, are empty, are not ASCII, or look like syntax. */
+const AWKWARD = ['a\\b', 'q"uote', 'new\nline', '', 'ünï©ødé 🚀', 'x,y="z"}', 200];
+
+/** Every type and corner the renderer special-cases, registered in `registry` on `store`. */
+function fixture(registry: Registry, store: Store): { update(round: number): void } {
+  const iso = { registers: [registry], store };
+  const requests = new Counter({
+    name: 'req_total',
+    help: 'Requests with "quotes", back\\slash and\nnewline',
+    labelNames: ['method', 'path'],
+    enableExemplars: true,
+    ...iso,
+  });
+  const plain = new Counter({ name: 'plain_counter', help: '', ...iso });
+  const perProcess = new Gauge({
+    name: 'temperature',
+    help: 'per process',
+    labelNames: ['room'],
+    multiprocessMode: 'all',
+    ...iso,
+  });
+  const summed = new Gauge({ name: 'queue_depth', help: 'sum', multiprocessMode: 'sum', ...iso });
+  const latency = new Histogram({
+    name: 'latency_seconds',
+    help: 'latency',
+    labelNames: ['route'],
+    buckets: [1e-5, 0.001, 0.5, 1, 100000, 1e6, 1.5e7],
+    enableExemplars: true,
+    ...iso,
+  });
+  const unlabelled = new Histogram({ name: 'plain_histogram', help: 'default buckets', ...iso });
+  const sizes = new Summary({
+    name: 'size_bytes',
+    help: 'sizes',
+    labelNames: ['kind'],
+    percentiles: [0.01, 0.5, 0.9, 0.99, 1],
+    maxAgeSeconds: 0,
+    ...iso,
+  });
+  const noQuantiles = new Summary({
+    name: 'plain_summary',
+    help: 'no quantiles',
+    percentiles: [],
+    ...iso,
+  });
+  return {
+    update(round) {
+      AWKWARD.forEach((value, i) => {
+        requests.inc({ method: 'GET', path: value }, i + round);
+        if (i % 2 === 0) {
+          requests.inc({
+            labels: { method: 'POST', path: value },
+            value: 0.5,
+            exemplarLabels: { trace_id: `t${i}`, span: 'ü' },
+          });
+        }
+        perProcess.set({ room: value }, [-0, 1.5e-7, 1e21, -3.25, 1e-300, 123456789.125][i % 6]!);
+        latency.observe({ route: value }, [1e-6, 0.0005, 0.7, 3, 5e6, 2e7][i % 6]! * (round + 1));
+        latency.observe({
+          labels: { route: value },
+          value: 0.25,
+          exemplarLabels: { trace_id: `h${round}` },
+        });
+        sizes.observe({ kind: value }, 10 ** (i % 5) + round);
+      });
+      plain.inc(round + 1);
+      summed.set(-42.125 - round);
+      unlabelled.observe(0.3 * (round + 1));
+      noQuantiles.observe(7);
+    },
+  };
+}
+
+/** Drops the line of the scrape-duration gauge, which differs between any two scrapes. */
+function stable(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^promfork_scrape_duration_seconds[ {]/.test(line))
+    .join('\n');
+}
+
+async function assertPathsAgree(registry: Registry, label: string): Promise<string[]> {
+  const texts: string[] = [];
+  for (const format of FORMATS) {
+    registry.setContentType(format.contentType);
+    const objects: MetricObject[] = await registry.getMetricsAsJSON();
+    const expected = stable(format.render(objects));
+    assert.equal(
+      stable(await registry.metrics()),
+      expected,
+      `${label}: metrics() ${format.accept}`,
+    );
+    const scraped = await registry.scrape(format.accept);
+    assert.equal(scraped.contentType, format.contentType);
+    assert.equal(stable(scraped.body), expected, `${label}: scrape() ${format.accept}`);
+    for (const object of objects.slice(0, 3)) {
+      const single = await registry.getSingleMetricAsString(object.name);
+      const one = objects.find((o) => o.name === object.name) as MetricObject;
+      assert.equal(single, format.render([one]), `${label}: single ${object.name}`);
+    }
+    texts.push(expected);
+  }
+  return texts;
+}
+
+test('direct rendering equals MetricObject rendering: memory store, default labels', async () => {
+  const registry = new Registry();
+  const data = fixture(registry, new MemoryStore());
+  registry.setDefaultLabels({ app: 'api "1"', method: 'shadowed', zone: 'eu\\west\n1' });
+  for (let round = 0; round < 3; round++) {
+    data.update(round);
+    const [text, om] = await assertPathsAgree(registry, `memory round ${round}`);
+    // The fixture really exercises what it claims to.
+    assert.match(text as string, /path="a\\\\b"/);
+    assert.match(text as string, /path="new\\nline"/);
+    assert.match(text as string, /le="1000000"/);
+    assert.match(om as string, /le="1e\+06"/);
+    assert.match(om as string, / # \{trace_id="t0",span="ü"\} 0\.5 /);
+    assert.match(om as string, /quantile="0\.99"/);
+    assert.match(text as string, /zone="eu\\\\west\\n1"/);
+  }
+});
+
+test('direct rendering equals MetricObject rendering: file store with pid labels', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-');
+  const store = new FileStore({ dir });
+  const other = new FileStore({ dir });
+  try {
+    const registry = new Registry({ includeForeignFamilies: true });
+    const data = fixture(registry, store);
+    // A family only another store declared arrives as a foreign family (no aggregator).
+    const foreign = new Counter({
+      name: 'foreign_total',
+      help: 'declared elsewhere',
+      labelNames: ['k'],
+      registers: [],
+      store: other,
+    });
+    foreign.inc({ k: 'v"' }, 3);
+    other.flush();
+    for (let round = 0; round < 2; round++) {
+      data.update(round);
+      registry.setDefaultLabels(round === 0 ? {} : { app: 'api' });
+      const [text] = await assertPathsAgree(registry, `file round ${round}`);
+      assert.match(
+        text as string,
+        new RegExp(`temperature\\{room="q\\\\"uote",pid="${process.pid}"`),
+      );
+      assert.match(text as string, /foreign_total\{k="v\\""/);
+    }
+  } finally {
+    other.close();
+    store.close();
+    cleanup();
+  }
+});
+
+test('default labels named le or quantile render as the generic path places them', async () => {
+  const registry = new Registry();
+  const data = fixture(registry, new MemoryStore());
+  data.update(0);
+  registry.setDefaultLabels({ le: 'default', quantile: 'q', app: 'x' });
+  await assertPathsAgree(registry, 'le/quantile defaults');
+});
+
+test('cached labels follow removed and recreated series', async () => {
+  const registry = new Registry();
+  const store = new MemoryStore();
+  const counter = new Counter({
+    name: 'c_total',
+    help: 'c',
+    labelNames: ['a', 'b'],
+    registers: [registry],
+    store,
+  });
+  counter.inc({ a: 'x', b: 'y' });
+  await assertPathsAgree(registry, 'before remove');
+  counter.remove({ a: 'x', b: 'y' });
+  counter.inc({ a: 'x', b: 'z"' }, 2);
+  counter.inc({ a: 'x', b: 'y' }, 5);
+  const [text] = await assertPathsAgree(registry, 'after remove');
+  assert.equal(
+    text,
+    '# HELP c_total c\n# TYPE c_total counter\nc_total{a="x",b="z\\""} 2\nc_total{a="x",b="y"} 5\n',
+  );
+});
