@@ -140,9 +140,9 @@ export async function runHttp(
   context: ScenarioContext,
 ): Promise<BenchResult[]> {
   const id = `http.${framework}.added_cpu`;
-  const requests = context.quick ? 5_000 : 40_000;
+  const requests = context.quick ? 3_000 : 20_000;
   const warmup = context.quick ? 1_500 : 10_000;
-  const rounds = context.quick ? 3 : 5;
+  const rounds = context.quick ? 5 : 9;
   const ticks = clockTicksPerSecond();
   const pinned = hasTaskset();
   const dir = makeTempDir(`http-${framework}`);
@@ -161,7 +161,9 @@ export async function runHttp(
     for (const server of servers) await load(server.port, warmup);
     sent += warmup;
     for (let round = 0; round < rounds; round++) {
-      for (const server of servers) {
+      // Rotate the order each round so no server always runs right after another.
+      const order = servers.map((_, k) => servers[(k + round) % servers.length] as RunningServer);
+      for (const server of order) {
         const pid = server.child.pid as number;
         const before = processCpuSeconds(pid, ticks);
         const res = await load(server.port, requests);
@@ -194,7 +196,8 @@ export async function runHttp(
     context.note(
       id,
       `server CPU per request, median of ${rounds} rounds of ${requests} requests: bare ${bare.toFixed(1)} µs, ` +
-        `ours ${cpu('ours').toFixed(1)} µs (FileStore), ${peerName} ${cpu('peer').toFixed(1)} µs; ` +
+        `ours ${cpu('ours').toFixed(1)} µs (FileStore), ${peerName} ${cpu('peer').toFixed(1)} µs ` +
+        `(added by ours: ${(cpu('ours') - bare).toFixed(1)} µs; issue 4 aims at ≤ 5 µs); ` +
         `${pinned ? 'servers pinned to core 0, load to core 1' : 'taskset missing: not pinned'}; ` +
         `our /metrics counted exactly the ${sent} requests sent.`,
     );

@@ -85,6 +85,10 @@ export const ERROR_CODES = {
     'writing a metrics file failed (disk full, I/O error); values stay in memory and writing is retried',
   PROMFORK_FILE_UNREADABLE:
     'a file in the multi-process directory is empty, truncated, damaged, of a newer format or vanished; it is skipped',
+  PROMFORK_COMPACTION_FAILED:
+    'folding dead processes files into the archive failed; the files stay in place and still count',
+  PROMFORK_NOT_CLUSTER_PRIMARY:
+    'a node:cluster primary helper was called in a process that is not the cluster primary',
   PROMFORK_SERIES_LIMIT:
     'a metric reached its maxSeries limit; updates of new label sets are dropped and counted, never thrown',
   PROMFORK_METRIC_CONFLICT:

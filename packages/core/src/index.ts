@@ -40,8 +40,14 @@ export {
   PROMETHEUS_FORMAT,
 } from './exposition/index.js';
 export {
+  type CompactionReport,
+  type CompactOnWorkerExitOptions,
+  compactDeadProcesses,
+  compactOnWorkerExit,
+  type DeadProcessOptions,
   FileStore,
   type FileStoreOptions,
+  markProcessDead,
   type PrepareDirectoryOptions,
   prepareDirectory,
 } from './file-store/index.js';

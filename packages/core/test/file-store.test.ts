@@ -242,16 +242,24 @@ describe('FileStore', () => {
     const checker = new LivenessChecker();
     assert.equal(checker.isAlive(me), true);
     assert.equal(checker.isAlive({ pid: me.pid, startTime: me.startTime + 12345 }), false);
-    const scraper = new FileStore({ dir });
-    const got = flatten(scraper.collect());
-    // The reused file's `all` series carries our pid; it is the only one with that pid here.
-    assert.deepEqual(got, {
+    // Without compaction, both dead files are read as they are: no live-mode gauge, `all`
+    // series with their pids.
+    const reader = new FileStore({ dir, compactDeadProcesses: false });
+    assert.deepEqual(flatten(reader.collect()), {
       'g_sum{}': [10, 0],
       [`g_all{pid=${me.pid}}`]: [5, 0],
       [`g_all{pid=${32767 + 1000}}`]: [5, 0],
     });
+    // A compacting store folds both into the archive: `sum` survives, `all` goes (compaction.ts).
+    const scraper = new FileStore({ dir });
+    assert.deepEqual(flatten(scraper.collect()), { 'g_sum{}': [10, 0] });
+    assert.deepEqual(
+      readdirSync(dir).sort(),
+      [reader.fileName, scraper.fileName, 'promfork-archive.db'].sort(),
+    );
     reused.close();
     gone.close();
+    reader.close();
     scraper.close();
   });
 

@@ -15,7 +15,7 @@
 import type { Exemplar, LabelValue, MetricObject, MetricValue } from '../types.js';
 import { CHUNK_CHARS, ChunkedOutput } from './chunked-output.js';
 import { escapeHelpOpenMetrics } from './escape.js';
-import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
+import { renderLabelSet, SampleLabelRenderer } from './label-set.js';
 import { formatCanonical, formatTimestampSeconds, formatValue } from './number.js';
 
 /** Content type of OpenMetrics 1.0.0. */
@@ -62,7 +62,8 @@ export function exemplarLabelChars(labels: Readonly<Record<string, string>>): nu
  * Canonical `le`/`quantile`, whether the input gave a number or a numeric string (`'+Inf'`,
  * `'0.5'`). A non-numeric string is left as is.
  */
-export function canonicalLabel(value: string): string {
+export function canonicalLabel(value: LabelValue): string {
+  if (typeof value === 'number') return formatCanonical(value);
   const n = parseCanonicalInput(value);
   return n === undefined ? value : formatCanonical(n);
 }
@@ -81,8 +82,6 @@ function parseCanonicalInput(text: string): number | undefined {
   return Number(text);
 }
 
-const numberLabel: NumberLabelFormatter = plainNumberLabel;
-
 /**
  * Renders metric families in OpenMetrics 1.0.0 text, ending with `# EOF\n`. Samples are written
  * in input order, so each series' samples must be grouped and histogram buckets ascending (as
@@ -100,14 +99,10 @@ export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
     if (family.help !== '') out += `# HELP ${name} ${escapeHelpOpenMetrics(family.help)}\n`;
     const numericLabel =
       family.type === 'histogram' ? 'le' : family.type === 'summary' ? 'quantile' : undefined;
-    const rewrite =
-      numericLabel === undefined
-        ? undefined
-        : (label: string, value: string) =>
-            label === numericLabel ? canonicalLabel(value) : value;
+    const labels = new SampleLabelRenderer(numericLabel, canonicalLabel);
     for (const sample of family.values) {
       const sampleName = family.type === 'counter' ? name + TOTAL : (sample.metricName ?? name);
-      out += `${sampleName}${renderSampleLabels(sample.labels, rewrite)} ${formatValue(sample.value)}`;
+      out += `${sampleName}${labels.render(sample.labels)} ${formatValue(sample.value)}`;
       if (sample.timestamp !== undefined && Number.isFinite(sample.timestamp)) {
         out += ` ${formatTimestampSeconds(sample.timestamp)}`;
       }
@@ -125,13 +120,6 @@ export function formatOpenMetrics(metrics: readonly MetricObject[]): string {
   return output.join();
 }
 
-function renderSampleLabels(
-  labels: Readonly<Record<string, LabelValue>>,
-  rewrite: ((name: string, value: string) => string) | undefined,
-): string {
-  return renderLabelSet(labels, numberLabel, rewrite);
-}
-
 /** Exemplars are allowed on a counter's total and on histogram buckets only. */
 function allowsExemplar(family: MetricObject, sample: MetricValue): boolean {
   if (family.type === 'counter') return true;
@@ -144,7 +132,7 @@ function allowsExemplar(family: MetricObject, sample: MetricValue): boolean {
  */
 export function renderExemplar(exemplar: Exemplar): string {
   if (exemplarLabelChars(exemplar.labels) > EXEMPLAR_MAX_LABEL_CHARS) return '';
-  let out = ` # ${renderLabelSet(exemplar.labels, numberLabel) || '{}'} ${formatValue(exemplar.value)}`;
+  let out = ` # ${renderLabelSet(exemplar.labels) || '{}'} ${formatValue(exemplar.value)}`;
   if (exemplar.timestamp !== undefined && Number.isFinite(exemplar.timestamp)) {
     out += ` ${formatValue(exemplar.timestamp)}`;
   }

@@ -12,18 +12,24 @@
  * HELP text, so leading spaces or tabs of a help text do not survive 0.0.4 (OpenMetrics keeps
  * them), and there is no escape that could protect them.
  */
-import type { LabelValue, MetricObject } from '../types.js';
+import type { LabelValue, MetricObject, MetricType } from '../types.js';
 import { CHUNK_CHARS, ChunkedOutput } from './chunked-output.js';
 import { escapeHelpText } from './escape.js';
-import { type NumberLabelFormatter, plainNumberLabel, renderLabelSet } from './label-set.js';
-import { formatNumericLabel, formatTimestampMs, formatValue } from './number.js';
+import { SampleLabelRenderer } from './label-set.js';
+import { formatTimestampMs, formatValue } from './number.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** `le` and `quantile` given as numbers are rendered like values (`+Inf`, not `Infinity`). */
-const numberLabel: NumberLabelFormatter = (name, value) =>
-  name === 'le' || name === 'quantile' ? formatNumericLabel(value) : plainNumberLabel(name, value);
+function numericLabel(value: LabelValue): string {
+  return typeof value === 'number' ? formatValue(value) : value;
+}
+
+/** The label whose numeric value is rendered like a sample value, per type. */
+function specialLabel(type: MetricType): string | undefined {
+  return type === 'histogram' ? 'le' : type === 'summary' ? 'quantile' : undefined;
+}
 
 /**
  * Renders metric families in the Prometheus text format 0.0.4. Each line ends with a line
@@ -37,8 +43,9 @@ export function formatText(metrics: readonly MetricObject[]): string {
     // An empty HELP line says nothing (and promtool flags it); leave it out.
     if (family.help !== '') out += `# HELP ${family.name} ${escapeHelpText(family.help)}\n`;
     out += `# TYPE ${family.name} ${family.type}\n`;
+    const labels = new SampleLabelRenderer(specialLabel(family.type), numericLabel);
     for (const sample of family.values) {
-      out += `${sample.metricName ?? family.name}${renderLabels(sample.labels)} ${formatValue(sample.value)}`;
+      out += `${sample.metricName ?? family.name}${labels.render(sample.labels)} ${formatValue(sample.value)}`;
       if (sample.timestamp !== undefined && Number.isFinite(sample.timestamp)) {
         out += ` ${formatTimestampMs(sample.timestamp)}`;
       }
@@ -51,8 +58,4 @@ export function formatText(metrics: readonly MetricObject[]): string {
   }
   output.push(out);
   return output.join();
-}
-
-function renderLabels(labels: Readonly<Record<string, LabelValue>>): string {
-  return renderLabelSet(labels, numberLabel);
 }

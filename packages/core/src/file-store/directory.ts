@@ -21,6 +21,7 @@ import {
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
 import { isStoreFileName, isTempFileName, TEMP_PREFIX } from './format.js';
+import { LOCK_FILE_NAME } from './lock.js';
 
 /** `O_NOFOLLOW` where the platform has it (0 elsewhere, e.g. Windows). */
 export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
@@ -122,7 +123,7 @@ export interface PrepareDirectoryOptions {
 
 /**
  * For a primary before it forks: creates the directory (0700) or removes promfork's files from
- * it (only those: process files, the archive and leftover temp files), and checks it is
+ * it (only those: process files, the archive, the compaction lock and leftover temp files), and checks it is
  * writable; throws StoreError (PROMFORK_DIRECTORY_UNUSABLE) otherwise. A fresh start thus never
  * reads a previous run's gauges. Returns the absolute directory used.
  *
@@ -166,7 +167,7 @@ export function prepareDirectory(options: PrepareDirectoryOptions = {}): string 
   }
   for (const entry of entries) {
     const name = entry.name;
-    if (!isStoreFileName(name) && !isTempFileName(name)) continue;
+    if (!isStoreFileName(name) && !isTempFileName(name) && name !== LOCK_FILE_NAME) continue;
     // promfork never creates directories: one named like its files is not its own (and
     // unlink would fail on it). Symlinks with its names are removed (the link, not its target).
     if (entry.isDirectory()) continue;

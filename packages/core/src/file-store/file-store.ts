@@ -17,13 +17,15 @@ import {
   seriesSize,
 } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { ensureDirectory, listStoreFiles } from './directory.js';
-import { compatibleDescriptors, FILE_FLAG_ARCHIVE, FormatProblem, seriesKey } from './format.js';
+import { ensureDirectory } from './directory.js';
+import { type DirectoryView, readDirectoryView } from './directory-view.js';
+import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { type MergeConflict, mergeSources, type Source, type SourceFamily } from './merge.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
 import { FileCells, ProcessFile } from './process-file.js';
-import { StoreFileReader } from './reader.js';
+import { type ParsedFile, StoreFileReader } from './reader.js';
+import { COMPACTION_ERRORS_METRIC, ScrapeCompactor } from './scrape-compaction.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -35,6 +37,14 @@ export interface FileStoreOptions {
    * @default writes one line to stderr per distinct problem
    */
   readonly onError?: (error: Error) => void;
+  /**
+   * Fold the files of dead processes into the archive when the store starts and at scrape time
+   * (bounded work per scrape; see compaction.ts). Turn it off only when processes in other
+   * pid namespaces (other containers or hosts) share the directory: their pids cannot be
+   * checked from here, so they would look dead.
+   * @default true
+   */
+  readonly compactDeadProcesses?: boolean;
 }
 
 /** Counter of files skipped at scrape time because they could not be read. */
@@ -97,7 +107,7 @@ interface LocalMetric {
   readonly series: Map<string, LocalSeries>;
 }
 
-const OPTION_KEYS = new Set(['dir', 'onError']);
+const OPTION_KEYS = new Set(['dir', 'onError', 'compactDeadProcesses']);
 
 function validateOptions(options: unknown): FileStoreOptions {
   if (typeof options !== 'object' || options === null) {
@@ -110,11 +120,12 @@ function validateOptions(options: unknown): FileStoreOptions {
     if (!OPTION_KEYS.has(key)) {
       throw new InvalidOptionError(
         'PROMFORK_UNKNOWN_OPTION',
-        `FileStore does not accept the option ${describeValue(key)}; expected "dir" or "onError"`,
+        `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError" ` +
+          'or "compactDeadProcesses"',
       );
     }
   }
-  const { dir, onError } = options as Record<string, unknown>;
+  const { dir, onError, compactDeadProcesses } = options as Record<string, unknown>;
   if (dir === undefined) {
     throw new InvalidOptionError(
       'PROMFORK_MISSING_OPTION',
@@ -131,6 +142,12 @@ function validateOptions(options: unknown): FileStoreOptions {
     throw new InvalidOptionError(
       'PROMFORK_INVALID_OPTION',
       `FileStore option "onError" must be a function, got ${describeValue(onError)}`,
+    );
+  }
+  if (compactDeadProcesses !== undefined && typeof compactDeadProcesses !== 'boolean') {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "compactDeadProcesses" must be a boolean, got ${describeValue(compactDeadProcesses)}`,
     );
   }
   return options as FileStoreOptions;
@@ -151,6 +168,8 @@ export class FileStore implements Store {
   private readonly writeErrors: Cells;
   /** Problem keys of write failures reported since the last successful flush. */
   private readonly writeKeys = new Set<string>();
+  /** Folds dead processes' files into the archive (undefined when turned off). */
+  private readonly compactor: ScrapeCompactor | undefined;
 
   /**
    * Creates the directory if needed and this process's file in it. Throws InvalidOptionError
@@ -158,7 +177,7 @@ export class FileStore implements Store {
    * be used.
    */
   constructor(options: FileStoreOptions) {
-    const { dir, onError } = validateOptions(options);
+    const { dir, onError, compactDeadProcesses } = validateOptions(options);
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
     this.dir = ensureDirectory(dir);
     this.file = ProcessFile.create(this.dir, currentIdentity(), {
@@ -188,6 +207,17 @@ export class FileStore implements Store {
     });
     this.readErrors = this.series(READ_ERRORS_METRIC, []);
     this.writeErrors = this.series(WRITE_ERRORS_METRIC, []);
+    this.compactor =
+      compactDeadProcesses === false
+        ? undefined
+        : new ScrapeCompactor(
+            this.dir,
+            this.file.name,
+            this.reporter,
+            // Declared on the first failure only, so healthy files carry no extra metric.
+            () => this.series(COMPACTION_ERRORS_METRIC, []).add(COUNTER_VALUE, 1),
+          );
+    this.compactor?.run(new LivenessChecker());
   }
 
   /** Name of this process's file inside {@link dir}. */
@@ -261,9 +291,18 @@ export class FileStore implements Store {
     const accept = filter ?? (() => true);
     const sources: Source[] = [];
     const liveness = new LivenessChecker();
-    let names: string[] = [];
+    let view: DirectoryView | undefined;
     try {
-      names = listStoreFiles(this.dir);
+      view = readDirectoryView(this.dir, this.reader, this.file.name);
+      // Dead processes' files are folded into the archive before they are merged, so a scrape
+      // right after a compaction shows what the one before it did.
+      if (
+        this.compactor !== undefined &&
+        view.files.some((f) => !isArchive(f) && !liveness.isAlive(f.header)) &&
+        this.compactor.run(liveness)
+      ) {
+        view = readDirectoryView(this.dir, this.reader, this.file.name);
+      }
     } catch (error) {
       this.readErrors.add(COUNTER_VALUE, 1);
       this.reporter.report(
@@ -276,30 +315,27 @@ export class FileStore implements Store {
         ),
       );
     }
-    for (const name of names) {
-      if (name === this.file.name) continue;
-      const parsed = this.reader.read(this.dir, name);
-      if (parsed instanceof FormatProblem) {
-        this.readErrors.add(COUNTER_VALUE, 1);
-        this.reporter.report(
-          `read:${name}:${parsed.kind}`,
-          new StoreError(
-            'PROMFORK_FILE_UNREADABLE',
-            `Skipped the metrics file ${describeValue(name)} in ${describeValue(this.dir)}: ` +
-              `${parsed.message}`,
-          ),
-        );
-        continue;
-      }
-      const archive = (parsed.header.flags & FILE_FLAG_ARCHIVE) !== 0;
+    for (const { name, problem } of view?.problems ?? []) {
+      this.readErrors.add(COUNTER_VALUE, 1);
+      this.reporter.report(
+        `read:${name}:${problem.kind}`,
+        new StoreError(
+          'PROMFORK_FILE_UNREADABLE',
+          `Skipped the metrics file ${describeValue(name)} in ${describeValue(this.dir)}: ` +
+            `${problem.message}`,
+        ),
+      );
+    }
+    for (const parsed of view?.files ?? []) {
+      const archive = isArchive(parsed);
       sources.push({
-        file: name,
+        file: parsed.name,
         pid: archive ? 'archive' : String(parsed.header.pid),
         live: !archive && liveness.isAlive(parsed.header),
         families: parsed.families,
       });
     }
-    this.reader.retain(new Set(names));
+    this.reader.retain(view?.names ?? new Set());
     // Live processes before dead ones and archives (a stable sort keeps name order within
     // each group): where two files share a pid after pid reuse, an `all` gauge shows the live
     // process's value. Own values are taken last (they include this scrape's read errors) and
@@ -372,7 +408,15 @@ export class FileStore implements Store {
 }
 
 function isSelfMetric(name: string): boolean {
-  return name === READ_ERRORS_METRIC.name || name === WRITE_ERRORS_METRIC.name;
+  return (
+    name === READ_ERRORS_METRIC.name ||
+    name === WRITE_ERRORS_METRIC.name ||
+    name === COMPACTION_ERRORS_METRIC.name
+  );
+}
+
+function isArchive(file: ParsedFile): boolean {
+  return (file.header.flags & FILE_FLAG_ARCHIVE) !== 0;
 }
 
 function gaugeFamily(descriptor: MetricDescriptor, value: number): CollectedFamily {
