@@ -37,13 +37,18 @@ export function runFixture(name: string, args: readonly string[]): Promise<Run> 
   });
 }
 
-/** Runs short-lived worker `index` (see the fixture for the values it writes). */
+/**
+ * Runs short-lived worker `index` (see the fixture for the values it writes); with `compact`
+ * false its store does not compact when it starts.
+ */
 export async function shortLived(
   dir: string,
   index: number,
   ending: 'exit' | 'kill',
+  compact = true,
 ): Promise<void> {
-  const run = await runFixture('short-lived-worker', [dir, String(index), ending]);
+  const args = [dir, String(index), ending, ...(compact ? [] : ['no-compact'])];
+  const run = await runFixture('short-lived-worker', args);
   if (ending === 'exit') assert.equal(run.code, 0, `worker ${index} failed`);
   else assert.equal(run.signal, 'SIGKILL');
 }
