@@ -341,6 +341,7 @@ export function seriesEntrySize(keyBytes: number, slotCount: number): number {
 }
 
 /** Characters that make a key text need a real JSON parse: escapes and control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters, so finding one is the point.
 const NEEDS_JSON = /[\u0000-\u001f\\]/;
 
 /**
