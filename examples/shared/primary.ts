@@ -5,7 +5,8 @@
  * The primary serves no HTTP itself and never touches a metric: workers write their own files
  * and whichever worker answers GET /metrics merges them. All it does for promfork is
  * `prepareDirectory()` before the first fork, so a restart never shows the previous run's
- * numbers.
+ * numbers, and `compactOnWorkerExit()`, so a dead worker's file is folded into the archive
+ * at once.
  *
  * Port 0: node:cluster binds one listening socket in the primary per (address, port) and hands
  * connections to the workers round-robin, so every worker that calls listen(0) shares the port
@@ -22,7 +23,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareDirectory } from '@promfork/core';
+import { compactOnWorkerExit, prepareDirectory } from '@promfork/core';
 import type { ClusterConfig } from './config.js';
 
 /** Options of {@link startPrimary}. */
@@ -83,6 +84,10 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
   // Creates the directory or removes a previous run's files from it; throws a StoreError
   // naming the directory when it cannot be used.
   prepareDirectory({ dir });
+  // Folds each exited worker's file into the directory's archive (its counters and histograms
+  // keep counting), so the directory holds the live workers' files and one archive however
+  // many workers come and go. Without it the workers would do it at their next scrape.
+  const stopCompacting = compactOnWorkerExit({ dir });
 
   cluster.setupPrimary({ exec: options.workerScript, args: [] });
   const workerEnv = {
@@ -92,6 +97,8 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
   };
 
   const listened = new WeakSet<Worker>();
+  let onListening: (worker: Worker, address: { port: number }) => void = () => {};
+  let onExit: (worker: Worker, code: number | null, signal: string | null) => void = () => {};
   let port: number | undefined;
   let stopping = false;
   let resolveDone!: (status: number) => void;
@@ -109,8 +116,11 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
       (w): w is Worker => w !== undefined && !w.isDead(),
     );
     await Promise.all(workers.map((worker) => stopWorker(worker, stopTimeoutMs)));
-    cluster.removeAllListeners('listening');
-    cluster.removeAllListeners('exit');
+    // The helper compacts one event-loop turn after an exit; let that finish first.
+    await new Promise((resolve) => setImmediate(resolve));
+    stopCompacting();
+    cluster.off('listening', onListening);
+    cluster.off('exit', onExit);
     if (dirIsTemporary) rmSync(dir, { recursive: true, force: true });
     log(`${tag} stopped`);
     resolveDone(status);
@@ -120,7 +130,7 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
     let started = false;
     const urlFor = (p: number) => `http://${config.host}:${p}`;
 
-    cluster.on('listening', (worker, address) => {
+    onListening = (worker, address) => {
       listened.add(worker);
       port ??= address.port;
       log(
@@ -144,9 +154,9 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
           done,
         });
       }
-    });
+    };
 
-    cluster.on('exit', (worker, code, signal) => {
+    onExit = (worker, code, signal) => {
       if (stopping) return;
       const how = describeExit(code, signal);
       if (!listened.has(worker)) {
@@ -170,8 +180,10 @@ export function startPrimary(options: PrimaryOptions): Promise<RunningCluster> {
         `${tag} worker ${worker.id} pid=${worker.process.pid} died (${how}); starting a replacement`,
       );
       cluster.fork(workerEnv);
-    });
+    };
 
+    cluster.on('listening', onListening);
+    cluster.on('exit', onExit);
     for (let i = 0; i < config.workers; i++) cluster.fork(workerEnv);
   });
 }

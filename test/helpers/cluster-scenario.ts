@@ -7,7 +7,9 @@
  *    every response, by method, route template and status, exactly;
  * 3. SIGKILL one worker while no request is in flight; the primary replaces it;
  * 4. send more requests and scrape again: the dead worker's counts are still there, so the
- *    totals still add up exactly;
+ *    totals still add up exactly, and its file has been compacted away: the directory holds
+ *    one file per live worker plus the archive (compacted by the examples' primary as the
+ *    worker exits, or by a worker at a scrape under the PM2 stand-in);
  * 5. SIGTERM the primary: it stops its workers and exits 0.
  *
  * The kill happens between requests, not during one: a response the client never received
@@ -15,7 +17,7 @@
  * death may legitimately be lost (the store's documented at-most-one-turn window).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -105,6 +107,30 @@ async function scrapeAndCompare(
   return answeredBy;
 }
 
+/** Name of the archive dead processes are compacted into (docs: packages/core/FORMAT.md). */
+const ARCHIVE_FILE = 'promfork-archive.db';
+
+/**
+ * Undefined unless `dir` holds exactly one file per live worker (`promfork-<pid>-…db`) and
+ * the archive; other names (temp files, locks) are ignored. Returns the listing otherwise.
+ */
+function liveFilesAndArchive(dir: string, livePids: readonly number[]): string[] | undefined {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.db'));
+  const perPid = new Map<number, number>();
+  for (const name of files) {
+    if (name === ARCHIVE_FILE) continue;
+    const match = name.match(/^promfork-(\d+)-/);
+    if (!match) return undefined;
+    const pid = Number(match[1]);
+    perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
+  }
+  const exact =
+    files.includes(ARCHIVE_FILE) &&
+    perPid.size === livePids.length &&
+    livePids.every((pid) => perPid.get(pid) === 1);
+  return exact ? files : undefined;
+}
+
 function pidsOf(sent: readonly SentRequest[]): Set<number> {
   return new Set(sent.map((r) => r.pid));
 }
@@ -166,6 +192,21 @@ export function describeClusterScenario(kind: ClusterKind): void {
       );
       assert.deepEqual([...pidsOf(phase2)].sort(), [...pidsAfterKill].sort());
       const scrapers2 = await scrapeAndCompare(cluster, [...phase1, ...phase2], SCRAPES_PER_PHASE);
+
+      // The killed worker's file was compacted away: live workers' files and one archive.
+      let listing: string[] = [];
+      await waitFor(
+        'the directory to hold one file per live worker and the archive',
+        () => {
+          listing = readdirSync(dir);
+          return liveFilesAndArchive(dir, pidsAfterKill);
+        },
+        { timeoutMs: 10_000, intervalMs: 100 },
+      ).catch((error: Error) => {
+        assert.fail(
+          `${error.message}; live pids ${pidsAfterKill.join(', ')}, files: ${listing.join(', ')}`,
+        );
+      });
 
       // Scrapes were answered by different workers, each showing everyone's counts.
       assert.ok(

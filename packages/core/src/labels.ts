@@ -85,6 +85,18 @@ export function labelsRecord(
 type Node = Map<string, unknown>;
 
 /**
+ * One trie level: the entry under a label value, or undefined when `node` is undefined (an
+ * earlier level missed), the value is neither a string nor a number, or nothing is cached.
+ * Numbers are normalised with String() exactly as on the slow path; anything else misses and
+ * is reported by the slow path.
+ */
+function step(node: unknown, raw: unknown): unknown {
+  if (node === undefined) return undefined;
+  const value = typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : undefined;
+  return value === undefined ? undefined : (node as Node).get(value);
+}
+
+/**
  * Child cache for a metric with at least one label: label values (declared order) -> child.
  * Lookups never allocate; misses and irregular input return undefined so the caller takes its
  * validating slow path.
@@ -92,9 +104,20 @@ type Node = Map<string, unknown>;
 export class LabelTrie<C> {
   private readonly root: Node = new Map();
   private readonly names: readonly string[];
+  /**
+   * The first three label names as fields: the lookups of 1-3 labels are unrolled so that each
+   * `labels[name]` site sees one name (a monomorphic keyed load) instead of one site cycling
+   * through every name (measured: about a third of a 3-label lookup).
+   */
+  private readonly name0: string;
+  private readonly name1: string;
+  private readonly name2: string;
 
   constructor(names: readonly string[]) {
     this.names = names;
+    this.name0 = names[0] ?? '';
+    this.name1 = names[1] ?? '';
+    this.name2 = names[2] ?? '';
   }
 
   /**
@@ -103,23 +126,30 @@ export class LabelTrie<C> {
    * path of a labelled `inc`/`observe`.
    */
   findByObject(labels: LabelsInput): C | undefined {
-    const names = this.names;
-    let node: unknown = this.root;
-    for (let i = 0; i < names.length; i++) {
-      const raw = labels[names[i] as string];
-      // Numbers are normalised with String() exactly as on the slow path; anything else
-      // misses and is reported by the slow path.
-      const value =
-        typeof raw === 'string' ? raw : typeof raw === 'number' ? String(raw) : undefined;
-      if (value === undefined) return undefined;
-      node = (node as Node).get(value);
-      if (node === undefined) return undefined;
+    let node: unknown;
+    switch (this.names.length) {
+      case 1:
+        node = step(this.root, labels[this.name0]);
+        break;
+      case 2:
+        node = step(step(this.root, labels[this.name0]), labels[this.name1]);
+        break;
+      case 3:
+        node = step(
+          step(step(this.root, labels[this.name0]), labels[this.name1]),
+          labels[this.name2],
+        );
+        break;
+      default:
+        node = this.root;
+        for (const name of this.names) node = step(node, labels[name]);
     }
+    if (node === undefined) return undefined;
     // Exactly the declared keys: every declared one was found above, so equal counts mean no
     // extra key. for-in counts without allocating an array.
     let count = 0;
     for (const _key in labels) count++;
-    return count === names.length ? (node as C) : undefined;
+    return count === this.names.length ? (node as C) : undefined;
   }
 
   /** The child for label values in declared order, or undefined. */

@@ -55,6 +55,11 @@ export interface RenderItem {
 interface DeclaredLabels {
   readonly names: readonly string[];
   readonly encoded: EncodedText;
+  /** `<sample name>{<labels>,<defaults>,` of the series' bucket/quantile lines, once made. */
+  line?: EncodedText;
+  /** The sample name and default labels {@link line} was made with. */
+  lineName?: string;
+  lineDefaults?: string;
 }
 
 /** What one family's series share while rendering. */
@@ -63,6 +68,7 @@ interface FamilyContext {
   readonly options: SnapshotOptions;
   /** The family's default labels, rendered (empty when none apply). */
   readonly defaults: EncodedText;
+  readonly defaultsText: string;
 }
 
 const EOF = '# EOF\n';
@@ -79,13 +85,16 @@ const CLOSE = 125;
  */
 export class FamilyRenderer {
   private readonly declared = new WeakMap<readonly string[], DeclaredLabels>();
+  /** Bytes of the previous render, the size hint of the next one. */
+  private lastSize = 0;
 
   /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
   render(items: readonly RenderItem[], format: RenderFormat): string {
     const om = format === 'openmetrics';
-    const out = new TextBuffer();
+    const out = new TextBuffer(this.lastSize);
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
+    this.lastSize = out.length;
     return out.finish();
   }
 
@@ -106,10 +115,12 @@ export class FamilyRenderer {
       out.text(`# HELP ${name} ${om ? escapeHelpOpenMetrics(d.help) : escapeHelpText(d.help)}\n`);
     }
     if (!om) out.text(`# TYPE ${name} ${d.type}\n`);
+    const defaults = defaultsText(d.labelNames, options.defaultLabels);
     const context: FamilyContext = {
       d,
       options,
-      defaults: encodeText(defaultsText(d.labelNames, options.defaultLabels)),
+      defaults: encodeText(defaults),
+      defaultsText: defaults,
     };
     switch (d.type) {
       case 'counter': {
@@ -166,7 +177,7 @@ export class FamilyRenderer {
           : formatNumericLabel(bound);
       le.push(encodeText(`le="${escapeLabelValue(text)}"} `));
     }
-    const bucketName = encodeText(`${d.name}_bucket`);
+    const bucketName = `${d.name}_bucket`;
     const sumName = encodeText(`${d.name}_sum`);
     const countName = encodeText(`${d.name}_count`);
     const sumIndex = histogramSumIndex(n);
@@ -176,12 +187,11 @@ export class FamilyRenderer {
       const labels = this.labels(context, series);
       const defaults = series.extraLabels === undefined ? context.defaults : NONE;
       const cells = series.cells;
+      const open = this.openLine(context, series, bucketName);
       let cumulative = 0;
       for (let i = 0; i <= n; i++) {
         cumulative += cells[i] ?? 0;
-        out.piece(bucketName);
-        out.byte(OPEN);
-        if (writeLabels(out, labels, defaults)) out.byte(COMMA);
+        out.piece(open);
         out.piece(le[i] as EncodedText);
         out.number(cumulative, formatValue);
         const exemplar = exemplars?.(series.labelValues, i);
@@ -215,7 +225,6 @@ export class FamilyRenderer {
         `quantile="${escapeLabelValue(om ? canonicalLabel(String(q)) : formatNumericLabel(q))}"} `,
       ),
     );
-    const name = encodeText(d.name);
     const sumName = encodeText(`${d.name}_sum`);
     const countName = encodeText(`${d.name}_count`);
     for (const series of seriesList) {
@@ -224,10 +233,9 @@ export class FamilyRenderer {
       const cells = series.cells;
       if (settings !== undefined && percentiles.length > 0) {
         const quantiles = sketchQuantiles([cells], SUMMARY_SKETCH, settings, options.nowMs);
+        const open = this.openLine(context, series, d.name);
         for (let i = 0; i < percentiles.length; i++) {
-          out.piece(name);
-          out.byte(OPEN);
-          if (writeLabels(out, labels, defaults)) out.byte(COMMA);
+          out.piece(open);
           out.piece(quantileText[i] as EncodedText);
           out.number(quantiles[i] ?? Number.NaN, formatValue);
           out.byte(LF);
@@ -254,6 +262,32 @@ export class FamilyRenderer {
   }
 
   /**
+   * `<name>{<labels>,` for the lines of a series that end with an added label (`le`,
+   * `quantile`): cached with the series' labels, as long as name and defaults stay the same.
+   */
+  private openLine(context: FamilyContext, series: CollectedSeries, name: string): EncodedText {
+    const record = series.extraLabels === undefined ? this.record(context, series) : undefined;
+    if (
+      record?.line !== undefined &&
+      record.lineName === name &&
+      record.lineDefaults === context.defaultsText
+    ) {
+      return record.line;
+    }
+    const labels = record?.encoded ?? this.labels(context, series);
+    const defaults = record === undefined ? '' : context.defaultsText;
+    let text = bytesText(labels);
+    if (defaults !== '') text = text === '' ? defaults : `${text},${defaults}`;
+    const line = encodeText(text === '' ? `${name}{` : `${name}{${text},`);
+    if (record !== undefined) {
+      record.line = line;
+      record.lineName = name;
+      record.lineDefaults = defaults;
+    }
+    return line;
+  }
+
+  /**
    * The labels of a series before the family's default labels: the declared ones (cached),
    * or, for a series with store labels (per-process gauges, rare), the whole generic record in
    * snapshot.ts' order, defaults included.
@@ -267,21 +301,25 @@ export class FamilyRenderer {
       );
       return encodeText(text === '' ? '' : text.slice(1, -1));
     }
-    const names = d.labelNames;
-    if (names.length === 0) return NONE;
+    return this.record(context, series).encoded;
+  }
+
+  /** The cached declared labels of a series without store labels. */
+  private record(context: FamilyContext, series: CollectedSeries): DeclaredLabels {
+    const names = context.d.labelNames;
     const values = series.labelValues;
     const cached = this.declared.get(values);
     if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
-      return cached.encoded;
+      return cached;
     }
     let text = '';
     for (let i = 0; i < names.length; i++) {
       if (i > 0) text += ',';
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
-    const encoded = encodeText(text);
-    this.declared.set(values, { names, encoded });
-    return encoded;
+    const record: DeclaredLabels = { names, encoded: encodeText(text) };
+    this.declared.set(values, record);
+    return record;
   }
 }
 
@@ -305,6 +343,13 @@ function bracedLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedTex
   out.byte(OPEN);
   writeLabels(out, labels, defaults);
   out.byte(CLOSE);
+}
+
+/** The text of an encoded piece. */
+function bytesText(encoded: EncodedText): string {
+  return Buffer.from(encoded.bytes.buffer, encoded.bytes.byteOffset, encoded.bytes.length).toString(
+    'utf8',
+  );
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

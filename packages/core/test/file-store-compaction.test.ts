@@ -27,6 +27,7 @@ import {
   markProcessDead,
   prepareDirectory,
 } from '../src/file-store/index.js';
+import { FileCells, ProcessFile } from '../src/file-store/process-file.js';
 import {
   addDeadFile,
   compactor,
@@ -38,7 +39,7 @@ import {
   shortLived,
   withoutAllGauges,
 } from './compaction-helpers.js';
-import { flatten, tempDir, Worker } from './file-store-helpers.js';
+import { flatten, singleValue, tempDir, Worker } from './file-store-helpers.js';
 import { type ParsedFamily, parseExposition } from './helpers/parse-exposition.js';
 
 function copyDir(from: string, to: string): void {
@@ -259,6 +260,96 @@ describe('compaction of dead processes', () => {
     assert.equal((JSON.parse(stdout) as CompactionResult).absorbed.length, 3);
     assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
     assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0, 1, 2]));
+  });
+
+  it('scrapes racing with back-to-back compactions count every worker exactly once', async () => {
+    const dir = dirFor();
+    const signals = dirFor();
+    const indices = Array.from({ length: 12 }, (_, i) => i);
+    for (let i = 0; i < indices.length; i += 4) {
+      await Promise.all(indices.slice(i, i + 4).map((k) => addDeadFile(dir, k)));
+    }
+    const expected = expectedAfter(indices);
+    const store = new FileStore({ dir, compactDeadProcesses: false });
+    // One file per compaction, one compaction after another, released once we are scraping.
+    const child = spawn(
+      process.execPath,
+      [fixture('compactor'), dir, 'none', 'locked', signals, '1'],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    let scrapes = 0;
+    try {
+      while (!existsSync(join(signals, 'paused'))) await new Promise((r) => setTimeout(r, 5));
+      writeFileSync(join(signals, 'go'), '');
+      do {
+        assert.deepEqual(withoutAllGauges(flatten(store.collect())), expected, `scrape ${scrapes}`);
+        scrapes++;
+      } while (!existsSync(join(signals, 'done')));
+    } finally {
+      writeFileSync(join(signals, 'go'), '');
+    }
+    assert.equal(await exited, 0);
+    assert.equal(readFileSync(join(signals, 'done'), 'utf8'), String(indices.length + 1));
+    assert.deepEqual(flatten(store.collect()), expected);
+    assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME, store.fileName].sort());
+    store.close();
+  });
+
+  it('a store compacts at most 64 files at a time and still counts every one', () => {
+    const dir = dirFor();
+    const events = { failed() {}, recovered() {}, afterClose() {} };
+    const d = counter('c_total');
+    for (let i = 0; i < 70; i++) {
+      // Pids above Linux's highest possible pid (2^22): never alive.
+      const file = ProcessFile.create(
+        dir,
+        { pid: 5_000_000 + i, startTime: 1, token: i.toString(16).padStart(32, '0') },
+        events,
+      );
+      new FileCells(file, file.appendSeries(file.appendDescriptor(d), [], 1).word, 1).add(0, i + 1);
+      file.close();
+    }
+    const store = new FileStore({ dir });
+    // Starting, the store folded 64 files into the archive; 6 wait for the next run.
+    assert.equal(listing(dir).length, 1 + 1 + 6);
+    assert.deepEqual(flatten(store.collect()), { 'c_total{}': [(70 * 71) / 2] });
+    assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME, store.fileName].sort());
+    assert.deepEqual(flatten(store.collect()), { 'c_total{}': [(70 * 71) / 2] });
+    store.close();
+  });
+
+  it('a damaged archive stops compaction, never a scrape: reported once, counted', () => {
+    const dir = dirFor();
+    writeFileSync(join(dir, ARCHIVE_FILE_NAME), Buffer.from('PROMFORK but not really'));
+    const events = { failed() {}, recovered() {}, afterClose() {} };
+    const file = ProcessFile.create(
+      dir,
+      { pid: 5_000_001, startTime: 1, token: 'f'.repeat(32) },
+      events,
+    );
+    const d = counter('c_total');
+    new FileCells(file, file.appendSeries(file.appendDescriptor(d), [], 1).word, 1).add(0, 5);
+    file.close();
+    const errors: Error[] = [];
+    const store = new FileStore({ dir, onError: (e) => errors.push(e) });
+    const first = store.collect();
+    const second = store.collect();
+    // The dead file is read as it is; its counts stay.
+    assert.deepEqual(flatten(second), { 'c_total{}': [5] });
+    assert.deepEqual(errors.map((e) => (e as { code?: string }).code).sort(), [
+      'PROMFORK_COMPACTION_FAILED',
+      'PROMFORK_FILE_UNREADABLE',
+    ]);
+    assert.match(
+      errors.find((e) => e.message.includes('archive'))!.message,
+      /promfork-archive\.db/,
+    );
+    // Start, first and second scrape each tried and failed.
+    assert.equal(singleValue(first, 'promfork_store_compaction_errors_total'), 2);
+    assert.equal(singleValue(second, 'promfork_store_compaction_errors_total'), 3);
+    assert.equal(listing(dir).length, 3);
+    store.close();
   });
 
   it('two compactors started at once never double count', async () => {

@@ -10,8 +10,10 @@
  * 2. lists the directory and reads every process file, skipping those the archive lists as
  *    absorbed (a compactor that crashed, or has not got round to unlinking them yet);
  * 3. checks the archive in place is still the one it read. If a compaction replaced it in the
- *    meantime, it starts again (at most {@link ATTEMPTS} times; then it keeps the last view,
- *    which can only be off during that compaction).
+ *    meantime, it starts again (parsed entries are cached, so a new attempt mostly re-reads
+ *    slots). After {@link ATTEMPTS} attempts, which only compactions back to back for the
+ *    whole time could cause, it keeps the last view; that view can miss a file absorbed during
+ *    the read, never count one twice.
  * A record leaves the archive only after its file is unlinked, so a file listed in step 2 is
  * either absorbed by the archive read in step 1 (skipped) or not in it (counted once).
  */
@@ -30,7 +32,7 @@ import {
 import type { ParsedFile, StoreFileReader } from './reader.js';
 
 /** Reads of the directory before accepting a view read while the archive kept changing. */
-const ATTEMPTS = 3;
+const ATTEMPTS = 10;
 
 /** A file the view could not use, with the reason. */
 export interface ViewProblem {

@@ -340,6 +340,34 @@ export function seriesEntrySize(keyBytes: number, slotCount: number): number {
   return seriesSlotsOffset(keyBytes) + slotCount * 8;
 }
 
+/** Characters that make a key text need a real JSON parse: escapes and control characters. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters, so finding one is the point.
+const NEEDS_JSON = /[\u0000-\u001f\\]/;
+
+/**
+ * A series key read from a file: its label values, and the in-memory key
+ * (`seriesKey(labelValues)`), or undefined unless the text is a JSON array of Unicode strings.
+ *
+ * The common key has no backslash and no control character. Such a text equals
+ * `seriesKey(values)` exactly when it reads `["v1","v2",...]` with no `"` inside a value (a
+ * quote or control character in a value would have been escaped), so it is split directly and
+ * is itself the key: no JSON.parse, no re-encoding. Anything else (escapes, spacing, a writer
+ * with another JSON style) is parsed and re-encoded, so keys stay canonical either way.
+ */
+export function decodeSeriesKeyText(
+  text: string,
+): { readonly labelValues: string[]; readonly key: string } | undefined {
+  if (!NEEDS_JSON.test(text)) {
+    if (text === '[]') return { labelValues: [], key: text };
+    if (text.length >= 4 && text.startsWith('["') && text.endsWith('"]')) {
+      const values = text.slice(2, -2).split('","');
+      if (values.every((value) => !value.includes('"'))) return { labelValues: values, key: text };
+    }
+  }
+  const labelValues = decodeSeriesKey(text);
+  return labelValues === undefined ? undefined : { labelValues, key: seriesKey(labelValues) };
+}
+
 /** Parses a series key read from a file; undefined unless it is an array of strings. */
 export function decodeSeriesKey(json: string): string[] | undefined {
   let raw: unknown;

@@ -21,7 +21,7 @@ import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
   decodeDescriptor,
-  decodeSeriesKey,
+  decodeSeriesKeyText,
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
@@ -35,7 +35,6 @@ import {
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
-  seriesKey,
   seriesSlotsOffset,
   TOKEN_SIZE,
 } from './format.js';
@@ -195,6 +194,7 @@ export function parseEntries(
   if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice(); // Float64Array needs 8-byte alignment.
   const view = new DataView(bytes.buffer, bytes.byteOffset, header.used);
   const words = new Float64Array(bytes.buffer, bytes.byteOffset, header.used / 8);
+  const image = Buffer.from(bytes.buffer, bytes.byteOffset, header.used);
   const families: FileFamily[] = [];
   const byOffset = new Map<number, FileFamily | null>();
   const absorbed: FileIdentity[] = [];
@@ -208,7 +208,7 @@ export function parseEntries(
     }
     let entry = cache.get(offset);
     if (entry === undefined || entry.length !== length || entry.kind !== kind) {
-      const parsed = parseEntry(view, bytes, offset, length, kind, cache);
+      const parsed = parseEntry(view, bytes, image, offset, length, kind, cache);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
       cache.set(offset, entry);
@@ -249,6 +249,7 @@ function corrupt(offset: number, why: string): FormatProblem {
 function parseEntry(
   view: DataView,
   bytes: Uint8Array,
+  image: Buffer,
   offset: number,
   length: number,
   kind: number | undefined,
@@ -260,7 +261,7 @@ function parseEntry(
       const jsonLength = view.getUint32(offset + ENTRY_HEAD, true);
       if (DESCRIPTOR_HEAD + jsonLength > length) return 'descriptor text overruns its entry';
       const start = offset + DESCRIPTOR_HEAD;
-      const json = Buffer.from(bytes.buffer, bytes.byteOffset + start, jsonLength).toString('utf8');
+      const json = image.toString('utf8', start, start + jsonLength);
       const descriptor = decodeDescriptor(json);
       if (descriptor === undefined) return 'descriptor is not a valid metric description';
       return { kind: KIND_DESCRIPTOR, length, descriptor };
@@ -283,17 +284,20 @@ function parseEntry(
       }
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
-      const key = Buffer.from(bytes.buffer, bytes.byteOffset + start, keyLength).toString('utf8');
-      const labelValues = decodeSeriesKey(key);
-      if (labelValues === undefined || labelValues.length !== owner.descriptor.labelNames.length) {
+      // toString(start, end) decodes in place: no Buffer object per entry.
+      const decoded = decodeSeriesKeyText(image.toString('utf8', start, start + keyLength));
+      if (
+        decoded === undefined ||
+        decoded.labelValues.length !== owner.descriptor.labelNames.length
+      ) {
         return 'series label values do not match the label names';
       }
       return {
         kind: KIND_SERIES,
         length,
         descriptorOffset,
-        labelValues,
-        key: seriesKey(labelValues),
+        labelValues: decoded.labelValues,
+        key: decoded.key,
         slotWord: (offset + seriesSlotsOffset(keyLength)) / 8,
         slotCount,
       };
