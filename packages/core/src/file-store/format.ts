@@ -340,9 +340,14 @@ export function seriesEntrySize(keyBytes: number, slotCount: number): number {
   return seriesSlotsOffset(keyBytes) + slotCount * 8;
 }
 
-/** Characters that make a key text need a real JSON parse: escapes and control characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters, so finding one is the point.
-const NEEDS_JSON = /[\u0000-\u001f\\]/;
+/** True when `text` has no backslash and no control character (no JSON escape can be in it). */
+function withoutEscapes(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x5c) return false;
+  }
+  return true;
+}
 
 /**
  * A series key read from a file: its label values, and the in-memory key
@@ -357,7 +362,7 @@ const NEEDS_JSON = /[\u0000-\u001f\\]/;
 export function decodeSeriesKeyText(
   text: string,
 ): { readonly labelValues: string[]; readonly key: string } | undefined {
-  if (!NEEDS_JSON.test(text)) {
+  if (withoutEscapes(text)) {
     if (text === '[]') return { labelValues: [], key: text };
     if (text.length >= 4 && text.startsWith('["') && text.endsWith('"]')) {
       const values = text.slice(2, -2).split('","');
