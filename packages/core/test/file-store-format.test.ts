@@ -65,7 +65,7 @@ describe('readHeader and parseEntries', () => {
     assert.deepEqual(
       parsed.families.map((f) => [
         f.descriptor.name,
-        f.series.map((s) => Array.from(s.data.subarray(s.start, s.start + 1))),
+        f.series.map((s) => Array.from(f.data.subarray(s.start, s.start + 1))),
       ]),
       [
         ['promfork_store_read_errors_total', [[0]]],
@@ -126,8 +126,8 @@ describe('readHeader and parseEntries', () => {
         const parsed = reader.read(dir, store.fileName);
         assert.ok(!(parsed instanceof FormatProblem));
         const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
-        const { labelValues, data, start } = family!.series[0]!;
-        return { labelValues, cells: data.subarray(start, start + 1) };
+        const { labelValues, start } = family!.series[0]!;
+        return { labelValues, cells: family!.data.subarray(start, start + 1) };
       };
       const first = seriesOf();
       cells.add(0, 1);

@@ -21,7 +21,13 @@ import { ensureDirectory } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
-import { type MergeConflict, mergeSources, type Source, type SourceFamily } from './merge.js';
+import {
+  type MergeConflict,
+  mergeSources,
+  type Source,
+  type SourceFamily,
+  type SourceSeries,
+} from './merge.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
 import { FileCells, ProcessFile } from './process-file.js';
 import { type ParsedFile, StoreFileReader } from './reader.js';
@@ -91,9 +97,8 @@ export const SCRAPE_DURATION_METRIC: MetricDescriptor = {
   mode: 'mostrecent',
 };
 
-interface LocalSeries {
-  readonly labelValues: readonly string[];
-  readonly key: string;
+/** A series of this process; also its own SourceSeries at collect time. */
+interface LocalSeries extends SourceSeries {
   readonly cells: FileCells;
   /** Byte offset of the series entry (to mark it removed). */
   readonly offset: number;
@@ -257,7 +262,7 @@ export class FileStore implements Store {
     const values = labelValues.slice();
     const { offset, word } = this.file.appendSeries(metric.offset, values, metric.size);
     const cells = new FileCells(this.file, word, metric.size);
-    metric.series.set(key, { labelValues: values, key, cells, offset });
+    metric.series.set(key, { labelValues: values, key, start: word, cells, offset });
     return cells;
   }
 
@@ -383,11 +388,12 @@ export class FileStore implements Store {
   private ownSource(): Source {
     const families: SourceFamily[] = [];
     for (const metric of this.metrics.values()) {
-      const series = [];
-      for (const s of metric.series.values()) {
-        series.push({ labelValues: s.labelValues, key: s.key, ...s.cells.window() });
-      }
-      families.push({ descriptor: metric.descriptor, series });
+      // Slot indices of a series never change; only the image may have been replaced (grown).
+      families.push({
+        descriptor: metric.descriptor,
+        data: this.file.f64,
+        series: [...metric.series.values()],
+      });
     }
     return { file: this.file.name, pid: this.pid, live: true, families };
   }

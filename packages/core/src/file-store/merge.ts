@@ -35,13 +35,18 @@ export interface SourceSeries {
   readonly labelValues: readonly string[];
   /** `seriesKey(labelValues)` (format.ts), computed once when the series was parsed or created. */
   readonly key: string;
-  readonly data: Float64Array;
+  /** Index of the series' first slot in its family's {@link SourceFamily.data}. */
   readonly start: number;
 }
 
-/** One metric of one process. */
+/**
+ * One metric of one process. Its series' slots are windows of `data` (the whole file image),
+ * so a series is described by where its slots start: the reader hands out the series objects
+ * it cached, and a scrape allocates nothing per series before merging.
+ */
 export interface SourceFamily {
   readonly descriptor: MetricDescriptor;
+  readonly data: Float64Array;
   readonly series: readonly SourceSeries[];
 }
 
@@ -123,7 +128,7 @@ export function mergeSources(
       }
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
       try {
-        for (const series of family.series) mergeSeries(acc, series, source, nowMs);
+        for (const series of family.series) mergeSeries(acc, series, family.data, source, nowMs);
       } catch (error) {
         problems.failed(source.file, error);
       }
@@ -138,12 +143,18 @@ export function mergeSources(
   return result;
 }
 
-function mergeSeries(acc: FamilyAcc, series: SourceSeries, source: Source, nowMs: number): void {
+function mergeSeries(
+  acc: FamilyAcc,
+  series: SourceSeries,
+  data: Float64Array,
+  source: Source,
+  nowMs: number,
+): void {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
   // A pid never contains a NUL, so appending it keeps per-process keys apart.
   const key = perProcess ? `${series.key}\u0000${source.pid}` : series.key;
-  const { data, start } = series;
+  const start = series.start;
   const existing = acc.series.get(key);
   if (existing === undefined) {
     acc.series.set(key, {

@@ -43,6 +43,8 @@ import type { SourceSeries } from './merge.js';
 /** A parsed descriptor entry (cached). */
 interface DescriptorEntry {
   readonly kind: typeof KIND_DESCRIPTOR;
+  /** Byte offset of the entry in its file. */
+  readonly offset: number;
   readonly length: number;
   readonly descriptor: MetricDescriptor;
 }
@@ -50,30 +52,34 @@ interface DescriptorEntry {
 /** A parsed series entry (cached). */
 interface SeriesEntry {
   readonly kind: typeof KIND_SERIES;
+  readonly offset: number;
   readonly length: number;
   readonly descriptorOffset: number;
   readonly labelValues: readonly string[];
   readonly key: string;
-  /** Float64 index of the first slot within the file. */
-  readonly slotWord: number;
+  /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
+  readonly start: number;
   readonly slotCount: number;
 }
 
 /** A parsed absorbed-process record (archives only; cached). */
 interface AbsorbedEntry {
   readonly kind: typeof KIND_ABSORBED;
+  readonly offset: number;
   readonly length: number;
   readonly identity: FileIdentity;
 }
 
 type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry;
 
-/** One series of a parsed file: slots `data[start]`, ... of the bytes read in this scrape. */
+/** One series of a parsed file: slots `family.data[start]`, ... of the bytes read in this scrape. */
 export type FileSeries = SourceSeries;
 
 /** One metric of a parsed file with its live (not removed) series. */
 export interface FileFamily {
   readonly descriptor: MetricDescriptor;
+  /** The file image of this scrape as float64 words; series slots are windows of it. */
+  readonly data: Float64Array;
   readonly series: FileSeries[];
 }
 
@@ -91,7 +97,8 @@ interface FileCache {
   readonly dev: number;
   readonly ino: number;
   readonly token: string;
-  readonly entries: Map<number, Entry>;
+  /** Parsed entries in file order (entries never move or change once written). */
+  readonly entries: Entry[];
 }
 
 /** Reads and parses store files, caching parsed entries between scrapes. */
@@ -140,7 +147,7 @@ export class StoreFileReader {
         cache.ino !== stat.ino ||
         cache.token !== header.token
       ) {
-        cache = { dev: stat.dev, ino: stat.ino, token: header.token, entries: new Map() };
+        cache = { dev: stat.dev, ino: stat.ino, token: header.token, entries: [] };
         this.caches.set(name, cache);
       }
       const parsed = parseEntries(name, header, bytes, cache.entries);
@@ -183,7 +190,7 @@ export function parseEntries(
   name: string,
   header: FileHeader,
   bytes: Uint8Array,
-  cache: Map<number, Entry> = new Map(),
+  cache: Entry[] = [],
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -198,27 +205,38 @@ export function parseEntries(
   const families: FileFamily[] = [];
   const byOffset = new Map<number, FileFamily | null>();
   const absorbed: FileIdentity[] = [];
+  /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
+  const descriptors = new Map<number, DescriptorEntry>();
   let offset = header.headerSize;
-  while (offset < header.used) {
+  // The cache holds the entries of an earlier read of this file in order: the k-th entry is
+  // reused when it sits at the same offset with the same length and kind.
+  for (let k = 0; offset < header.used; k++) {
     if (offset + ENTRY_HEAD > header.used) return corrupt(offset, 'entry head is cut off');
     const length = view.getUint32(offset, true);
     const kind = bytes[offset + 4];
     if (length < ENTRY_HEAD || length % 8 !== 0 || offset + length > header.used) {
       return corrupt(offset, `entry length ${length} is invalid`);
     }
-    let entry = cache.get(offset);
-    if (entry === undefined || entry.length !== length || entry.kind !== kind) {
-      const parsed = parseEntry(view, bytes, image, offset, length, kind, cache);
+    let entry = cache[k];
+    if (
+      entry === undefined ||
+      entry.offset !== offset ||
+      entry.length !== length ||
+      entry.kind !== kind
+    ) {
+      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
-      cache.set(offset, entry);
+      cache.length = k;
+      cache.push(entry);
     }
     const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
     if (entry.kind === KIND_DESCRIPTOR) {
+      descriptors.set(offset, entry);
       if (removed) {
         byOffset.set(offset, null);
       } else {
-        const family: FileFamily = { descriptor: entry.descriptor, series: [] };
+        const family: FileFamily = { descriptor: entry.descriptor, data: words, series: [] };
         families.push(family);
         byOffset.set(offset, family);
       }
@@ -226,12 +244,8 @@ export function parseEntries(
       const family = byOffset.get(entry.descriptorOffset);
       if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
       if (family !== null && !removed) {
-        family.series.push({
-          labelValues: entry.labelValues,
-          key: entry.key,
-          data: words,
-          start: entry.slotWord,
-        });
+        // The cached entry is the series view (its slots: `words[entry.start]`, ...).
+        family.series.push(entry);
       }
     } else {
       absorbed.push(entry.identity);
@@ -253,7 +267,7 @@ function parseEntry(
   offset: number,
   length: number,
   kind: number | undefined,
-  cache: Map<number, Entry>,
+  descriptors: ReadonlyMap<number, DescriptorEntry>,
 ): Entry | string {
   switch (kind) {
     case KIND_DESCRIPTOR: {
@@ -264,7 +278,7 @@ function parseEntry(
       const json = image.toString('utf8', start, start + jsonLength);
       const descriptor = decodeDescriptor(json);
       if (descriptor === undefined) return 'descriptor is not a valid metric description';
-      return { kind: KIND_DESCRIPTOR, length, descriptor };
+      return { kind: KIND_DESCRIPTOR, offset, length, descriptor };
     }
     case KIND_SERIES: {
       if (length < SERIES_HEAD) return 'series entry too short';
@@ -272,8 +286,8 @@ function parseEntry(
       const slotCount = view.getUint32(offset + 12, true);
       const keyLength = view.getUint32(offset + 16, true);
       if (seriesEntrySize(keyLength, slotCount) !== length) return 'series entry size mismatch';
-      const owner = descriptorOffset < offset ? cache.get(descriptorOffset) : undefined;
-      if (owner === undefined || owner.kind !== KIND_DESCRIPTOR) {
+      const owner = descriptorOffset < offset ? descriptors.get(descriptorOffset) : undefined;
+      if (owner === undefined) {
         return 'series refers to no earlier descriptor';
       }
       let expected: number;
@@ -294,11 +308,12 @@ function parseEntry(
       }
       return {
         kind: KIND_SERIES,
+        offset,
         length,
         descriptorOffset,
         labelValues: decoded.labelValues,
         key: decoded.key,
-        slotWord: (offset + seriesSlotsOffset(keyLength)) / 8,
+        start: (offset + seriesSlotsOffset(keyLength)) / 8,
         slotCount,
       };
     }
@@ -311,7 +326,7 @@ function parseEntry(
         bytes.byteOffset + offset + ENTRY_HEAD + 16,
         TOKEN_SIZE,
       ).toString('hex');
-      return { kind: KIND_ABSORBED, length, identity: { pid, startTime, token } };
+      return { kind: KIND_ABSORBED, offset, length, identity: { pid, startTime, token } };
     }
     default:
       return `unknown entry kind ${kind}`;
