@@ -50,7 +50,7 @@ import {
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { CompactionLock } from './lock.js';
 import { isLiveMode, mergeSources, type Source } from './merge.js';
-import { type ParsedFile, StoreFileReader } from './reader.js';
+import { type ParsedFile, readFileHeader, StoreFileReader } from './reader.js';
 
 /**
  * Steps at which {@link CompactionOptions.faultInjection} is called, in order:
@@ -153,17 +153,26 @@ function compactLocked(
   let remaining = 0;
   for (const name of names) {
     if (name === ARCHIVE_FILE_NAME || options.keep?.has(name)) continue;
+    // The header says whose file it is: the files of live processes (most of them, on every
+    // store start) are not parsed here. The checks are repeated on the parsed header below,
+    // in case the file was replaced in between.
+    const header = readFileHeader(dir, name);
+    if (header instanceof FormatProblem) continue;
+    if ((header.flags & FILE_FLAG_ARCHIVE) !== 0) continue;
+    if (!recorded.has(identityKey(header))) {
+      if (options.pids !== undefined && !options.pids.has(header.pid)) continue;
+      if (liveness.isAlive(header)) continue;
+    }
     const parsed = reader.read(dir, name);
     // A damaged file cannot be folded in: left alone (scrapes skip, report and count it).
     if (parsed instanceof FormatProblem) continue;
-    const header = parsed.header;
-    if ((header.flags & FILE_FLAG_ARCHIVE) !== 0) continue;
-    if (recorded.has(identityKey(header))) {
+    if ((parsed.header.flags & FILE_FLAG_ARCHIVE) !== 0) continue;
+    if (recorded.has(identityKey(parsed.header))) {
       leftovers.push(name);
       continue;
     }
-    if (options.pids !== undefined && !options.pids.has(header.pid)) continue;
-    if (liveness.isAlive(header)) continue;
+    if (options.pids !== undefined && !options.pids.has(parsed.header.pid)) continue;
+    if (liveness.isAlive(parsed.header)) continue;
     if (dead.length >= maxFiles) {
       remaining++;
       continue;

@@ -107,16 +107,8 @@ export class StoreFileReader {
 
   /** Reads `name` in `dir`: a ParsedFile, or the problem that makes it unreadable. */
   read(dir: string, name: string): ParsedFile | FormatProblem {
-    let fd: number;
-    try {
-      fd = openSync(join(dir, name), constants.O_RDONLY | O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT')
-        return new FormatProblem('vanished', 'file vanished before it was read');
-      if (code === 'ELOOP') return new FormatProblem('corrupt', 'file is a symbolic link; refused');
-      return new FormatProblem('corrupt', `file cannot be opened (${code ?? String(error)})`);
-    }
+    const fd = openStoreFile(dir, name);
+    if (fd instanceof FormatProblem) return fd;
     try {
       const stat = fstatSync(fd);
       if (!stat.isFile()) return new FormatProblem('corrupt', 'not a regular file');
@@ -168,6 +160,39 @@ export class StoreFileReader {
     for (const name of this.caches.keys()) {
       if (!names.has(name)) this.caches.delete(name);
     }
+  }
+}
+
+/** Opens a store file for reading (never through a symbolic link), or says why it cannot. */
+function openStoreFile(dir: string, name: string): number | FormatProblem {
+  try {
+    return openSync(join(dir, name), constants.O_RDONLY | O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new FormatProblem('vanished', 'file vanished before it was read');
+    if (code === 'ELOOP') return new FormatProblem('corrupt', 'file is a symbolic link; refused');
+    return new FormatProblem('corrupt', `file cannot be opened (${code ?? String(error)})`);
+  }
+}
+
+/**
+ * Reads only the header of `name` in `dir` (64 bytes): enough to tell whose file it is and
+ * whether that process is alive, without parsing its entries.
+ */
+export function readFileHeader(dir: string, name: string): FileHeader | FormatProblem {
+  const fd = openStoreFile(dir, name);
+  if (fd instanceof FormatProblem) return fd;
+  try {
+    if (!fstatSync(fd).isFile()) return new FormatProblem('corrupt', 'not a regular file');
+    const head = new Uint8Array(HEADER_SIZE);
+    return readHeader(head.subarray(0, readAll(fd, head, 0)));
+  } catch (error) {
+    return new FormatProblem(
+      'corrupt',
+      `file cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  } finally {
+    closeSync(fd);
   }
 }
 
