@@ -10,6 +10,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  renameSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -350,6 +351,32 @@ describe('compaction of dead processes', () => {
     assert.equal(singleValue(second, 'promfork_store_compaction_errors_total'), 3);
     assert.equal(listing(dir).length, 3);
     store.close();
+  });
+
+  it('never renames over an archive generation it did not read (lock or no lock)', async () => {
+    const dir = dirFor();
+    await addDeadFile(dir, 0);
+    assert.equal(compactDirectory(dir).absorbed.length, 1);
+    await addDeadFile(dir, 1);
+    // Another compactor's archive (workers 0 and 2), as if it had replaced the archive while
+    // this run was between reading it and renaming its own.
+    const other = dirFor();
+    await addDeadFile(other, 0);
+    await addDeadFile(other, 2);
+    assert.equal(compactDirectory(other).absorbed.length, 2);
+    const result = compactDirectory(dir, {
+      faultInjection: (step) => {
+        if (step !== 'temp-written') return;
+        copyFileSync(join(other, ARCHIVE_FILE_NAME), join(dir, '.replacement'));
+        renameSync(join(dir, '.replacement'), join(dir, ARCHIVE_FILE_NAME));
+      },
+    });
+    // It gives up: worker 1's file stays, worker 2's counts in the new archive stay.
+    assert.equal(result.busy, true);
+    assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0, 1, 2]));
+    assert.equal(compactDirectory(dir).absorbed.length, 1);
+    assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
+    assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0, 1, 2]));
   });
 
   it('two compactors started at once never double count', async () => {

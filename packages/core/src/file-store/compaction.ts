@@ -147,6 +147,9 @@ function compactLocked(
   const names = listStoreFiles(dir);
   const archive = names.includes(ARCHIVE_FILE_NAME) ? readArchive(dir, reader) : undefined;
   const recorded = new Set((archive?.absorbed ?? []).map(identityKey));
+  // The token of the archive this run merges; checked again just before the rename, so a run
+  // never replaces an archive generation it did not read (whatever let another compactor in).
+  const readToken = archive?.header.token;
 
   const leftovers: string[] = [];
   const dead: ParsedFile[] = [];
@@ -205,7 +208,7 @@ function compactLocked(
     image,
     writer.token,
     () => {
-      if (!lock.held()) throw new LockLost();
+      if (!lock.held() || archiveToken(dir) !== readToken) throw new LockLost();
     },
     fault,
   );
@@ -296,6 +299,12 @@ function mergeForArchive(
 function archived(descriptor: MetricDescriptor): boolean {
   if (descriptor.type !== 'gauge') return true;
   return descriptor.mode !== 'all' && !isLiveMode(descriptor.mode);
+}
+
+/** Token of the archive now in place; undefined when there is none (or it cannot be read). */
+function archiveToken(dir: string): string | undefined {
+  const header = readFileHeader(dir, ARCHIVE_FILE_NAME);
+  return header instanceof FormatProblem ? undefined : header.token;
 }
 
 function identityOf(header: FileIdentity): FileIdentity {
