@@ -168,7 +168,9 @@ describe('random damage to a healthy file (fast-check)', () => {
       const healthy = readFileSync(join(dir, writer.fileName));
       rmSync(join(dir, writer.fileName));
 
-      const reader = new FileStore({ dir, onError: () => {} });
+      // Every damaged file carries a dead pid; a compacting reader would fold the ones that
+      // still parse into the archive and unlink them under the test. Reading is what's tested.
+      const reader = new FileStore({ dir, onError: () => {}, compactDeadProcesses: false });
       const forPromtool: string[] = [];
       let pid = 920_000;
       let skipped = 0;
