@@ -198,16 +198,7 @@ export class FamilyRenderer {
         if (exemplar !== undefined) out.text(renderExemplar(exemplar));
         out.byte(LF);
       }
-      out.piece(sumName);
-      bracedLabels(out, labels, defaults);
-      out.byte(SPACE);
-      out.number(cells[sumIndex] ?? 0, formatValue);
-      out.byte(LF);
-      out.piece(countName);
-      bracedLabels(out, labels, defaults);
-      out.byte(SPACE);
-      out.number(cells[countIndex] ?? 0, formatValue);
-      out.byte(LF);
+      sumAndCount(out, sumName, countName, labels, defaults, cells[sumIndex], cells[countIndex]);
     }
   }
 
@@ -241,16 +232,15 @@ export class FamilyRenderer {
           out.byte(LF);
         }
       }
-      out.piece(sumName);
-      bracedLabels(out, labels, defaults);
-      out.byte(SPACE);
-      out.number(cells[SUMMARY_SUM] ?? 0, formatValue);
-      out.byte(LF);
-      out.piece(countName);
-      bracedLabels(out, labels, defaults);
-      out.byte(SPACE);
-      out.number(cells[SUMMARY_COUNT] ?? 0, formatValue);
-      out.byte(LF);
+      sumAndCount(
+        out,
+        sumName,
+        countName,
+        labels,
+        defaults,
+        cells[SUMMARY_SUM],
+        cells[SUMMARY_COUNT],
+      );
     }
   }
 
@@ -336,6 +326,31 @@ function writeLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText
     out.piece(defaults);
   }
   return hasLabels || hasDefaults;
+}
+
+/**
+ * Writes the `_sum` and `_count` lines of one histogram or summary series (absent slots read
+ * as 0, as on the MetricObject path).
+ */
+function sumAndCount(
+  out: TextBuffer,
+  sumName: EncodedText,
+  countName: EncodedText,
+  labels: EncodedText,
+  defaults: EncodedText,
+  sum: number | undefined,
+  count: number | undefined,
+): void {
+  out.piece(sumName);
+  bracedLabels(out, labels, defaults);
+  out.byte(SPACE);
+  out.number(sum ?? 0, formatValue);
+  out.byte(LF);
+  out.piece(countName);
+  bracedLabels(out, labels, defaults);
+  out.byte(SPACE);
+  out.number(count ?? 0, formatValue);
+  out.byte(LF);
 }
 
 function bracedLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText): void {

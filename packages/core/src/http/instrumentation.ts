@@ -52,9 +52,9 @@ export interface HttpSample {
   readonly aborted?: boolean;
   /** Seconds from the start of the request (see {@link elapsedSeconds}). */
   readonly durationSeconds: number;
-  /** The raw `Content-Length` request header; read only when `requestSize` is on. */
+  /** The raw `Content-Length` request header; recorded only when `requestSize` is on. */
   readonly requestLength?: unknown;
-  /** The raw `Content-Length` response header; read only when `responseSize` is on. */
+  /** The raw `Content-Length` response header; recorded only when `responseSize` is on. */
   readonly responseLength?: unknown;
 }
 
