@@ -133,6 +133,19 @@ const DROPPED_CELLS: Cells = Object.freeze({
   },
 });
 
+/**
+ * Cells of the probe child an update is tried on before a new series is created for it (see
+ * `Metric.applyTo`): writes go nowhere, reads give 0. Distinct from DROPPED_CELLS so a probe is
+ * never mistaken for a dropped label set.
+ */
+const PROBE_CELLS: Cells = Object.freeze({
+  add(): void {},
+  set(): void {},
+  get(): number {
+    return 0;
+  },
+});
+
 /** True for a child handed out for a label set dropped by `maxSeries` (its updates go nowhere). */
 export function isDroppedChild(child: ChildBase): boolean {
   return child.cells === DROPPED_CELLS;
@@ -212,6 +225,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   private seriesCount = 0;
   /** Cells of `promfork_series_dropped_total{metric=<name>}`, made at the first drop. */
   private dropCells: Cells | undefined;
+  /** A child over PROBE_CELLS that updates are tried on before their series exists. */
+  private probe: C | undefined;
 
   /**
    * @param options the user's options, checked against `allowedKeys`
@@ -461,6 +476,35 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     );
   }
 
+  /**
+   * Applies `update` to the child of `labels`, never leaving a series behind for an update
+   * that throws. A cached child gets `update` directly. On a miss the labels are validated
+   * first (so label errors come first, as on every path), then `update` is tried on a probe
+   * child whose cells go nowhere, and only when that succeeds is the series created (or dropped
+   * by `maxSeries`) and `update` applied to it. So a bad value, an unsupported operation or bad
+   * exemplar labels throw without creating the series at 0. Metric methods call this on the
+   * cache-miss path only: the cached-child fast path is unchanged.
+   */
+  protected applyTo(labels: LabelsInput, update: (child: C) => void): void {
+    const trie = this.trie;
+    const found = trie === undefined ? this.child(labels) : trie.findByObject(labels);
+    if (found !== undefined) {
+      update(found);
+      return;
+    }
+    const values = valuesFromObject(this.labelNames, labels, this.name);
+    assertUnicodeLabelValues(values, this.labelNames, this.name);
+    this.probe ??= this.createChild(PROBE_CELLS, []);
+    update(this.probe);
+    update(this.childByValues(values));
+  }
+
+  /** {@link applyTo} for a ValueData call: absent labels mean the unlabelled series. */
+  protected applyToData(data: ValueData<T>, update: (child: C) => void): void {
+    if (data.labels === undefined) update(this.unlabelledChild());
+    else this.applyTo(data.labels as LabelsInput, update);
+  }
+
   /** The child for validated label values in declared order, creating it on first use. */
   protected childByValues(values: readonly string[]): C {
     const trie = this.trie;
@@ -529,13 +573,6 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     return any ? (arg as ValueData<T>) : undefined;
   }
 
-  /** Child for the `labels` of a ValueData call (absent labels mean the unlabelled series). */
-  protected childForData(data: ValueData<T>): C {
-    return data.labels === undefined
-      ? this.unlabelledChild()
-      : this.child(data.labels as LabelsInput);
-  }
-
   /**
    * Starts a timer; the returned function gives the elapsed seconds to `record` together with
    * the start labels merged with the end labels, and returns the seconds.
@@ -549,10 +586,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       const seconds = secondsSince(start);
       const labels =
         endLabels === undefined ? startLabels : ({ ...startLabels, ...endLabels } as LabelsInput);
-      record(
-        labels === undefined ? this.unlabelledChild() : this.child(labels as LabelsInput),
-        seconds,
-      );
+      if (labels === undefined) record(this.unlabelledChild(), seconds);
+      else this.applyTo(labels as LabelsInput, (child) => record(child, seconds));
       return seconds;
     };
   }
