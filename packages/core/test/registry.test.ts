@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as promfork from '../src/index.js';
 import {
   AlreadyRegisteredError,
   Counter,
+  contentType,
   Gauge,
   Histogram,
   MemoryStore,
@@ -163,4 +165,32 @@ test('metrics register in the default registry unless registers says otherwise',
   } finally {
     register.removeSingleMetric('promfork_test_default_total');
   }
+});
+
+test('a registry contentType and the contentType export follow setContentType', async () => {
+  const { registry, iso } = isolated();
+  new Counter({ name: 'ct_total', help: 'h', ...iso }).inc();
+  assert.equal(registry.contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  assert.equal(registry.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+  assert.match(await registry.metrics(), /# EOF\n$/);
+  // Another registry does not move the module export, which tracks the default registry only.
+  assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+
+  try {
+    register.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(register.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(promfork.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    register.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+    assert.equal(promfork.contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+  } finally {
+    register.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+  }
+  // A rejected content type changes neither.
+  assert.throws(() => register.setContentType('text/html' as never), {
+    code: 'PROMFORK_INVALID_OPTION',
+  });
+  assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
 });
