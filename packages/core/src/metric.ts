@@ -17,10 +17,11 @@ import {
   LabelSetError,
 } from './errors.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
+import { detachedCells } from './memory-store.js';
 import type { Registry } from './registry.js';
 import { register as defaultRegistry } from './registry.js';
 import { familyToMetricObject, pickFamily } from './snapshot.js';
-import type { Cells, Store } from './store.js';
+import { type Cells, type Store, seriesSize } from './store.js';
 import type {
   Exemplar,
   GaugeMode,
@@ -367,10 +368,12 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   remove(labels: LabelValues<T>): void;
   remove(...args: unknown[]): void {
     const values = valuesFromArgs(this.labelNames, args, this.name);
-    this.store.remove(this.descriptor, values);
+    // A removed metric's values are gone from the store already; the store may meanwhile hold
+    // another metric of the same name (a file store keys by name), which must stay untouched.
+    if (this.declared) this.store.remove(this.descriptor, values);
     if (this.trie === undefined) {
       // An unlabelled metric always exports its one series: it restarts at zero.
-      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+      this.unlabelled = this.createChild(this.seriesCells([]), []);
     } else if (this.trie.find(values) !== undefined) {
       this.trie.delete(values);
       this.seriesCount--;
@@ -382,7 +385,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * and the `initLabelSets` at zero.
    */
   reset(): void {
-    this.store.reset(this.descriptor);
+    if (this.declared) this.store.reset(this.descriptor);
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
@@ -399,10 +402,14 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   /** The metric as prom-client's `get()` returns it, merged across processes by the store. */
   async get(): Promise<MetricObject> {
     await this.runCollect();
-    const family = pickFamily(
-      this.store.collect((name) => name === this.name),
-      this.descriptor,
-    );
+    // A metric removed from every registry has no values in the store; looking it up by name
+    // would find whatever metric took the name since (another type, other labels).
+    const family = this.declared
+      ? pickFamily(
+          this.store.collect((name) => name === this.name),
+          this.descriptor,
+        )
+      : undefined;
     return familyToMetricObject(family ?? { descriptor: this.descriptor, series: [] }, {
       aggregator: this.aggregator,
       exemplars: (values, slot) => this.exemplarFor(values, slot),
@@ -438,7 +445,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
 
   /**
    * Forgets this metric's values in its store; called by a registry removing it when no other
-   * registry holds it. Children handed out earlier keep working on detached cells.
+   * registry holds it. Until it is registered again the metric no longer touches the store:
+   * children handed out earlier and children made meanwhile work on detached cells, `get()`
+   * reports no series, and `remove`/`reset` leave the store alone (it may hold another metric
+   * of the same name by then).
    */
   forgetInStore(): void {
     if (!this.declared) return;
@@ -455,7 +465,17 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.declared = true;
     this.store.declare(this.descriptor);
     noteDeclared(this.store, this.name);
+    // Children made while removed hold detached cells: start over from the store.
+    this.trie?.clear();
+    this.seriesCount = 0;
     this.createUpFront();
+  }
+
+  /** The cells of a new series: the store's, or detached ones while the metric is removed. */
+  private seriesCells(values: readonly string[]): Cells {
+    return this.declared
+      ? this.store.series(this.descriptor, values)
+      : detachedCells(seriesSize(this.descriptor));
   }
 
   /** The child for a labels object: trie lookup first, validating slow path on a miss. */
@@ -514,7 +534,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       assertUnicodeLabelValues(values, this.labelNames, this.name);
       // The series limit is checked here, on a cache miss only: cached children never see it.
       if (this.seriesCount >= this.maxSeries) return this.droppedChild(values);
-      child = this.createChild(this.store.series(this.descriptor, values), values);
+      child = this.createChild(this.seriesCells(values), values);
       trie.insert(values, child);
       this.seriesCount++;
     }
@@ -594,7 +614,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
 
   private createUpFront(): void {
     if (this.trie === undefined) {
-      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+      this.unlabelled = this.createChild(this.seriesCells([]), []);
     }
     for (const values of this.initSets) this.childByValues(values);
   }
