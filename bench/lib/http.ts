@@ -5,13 +5,20 @@
  * Three servers run side by side (bare, ours, the peer plugin), each a separate process pinned
  * to core 0 with `taskset`; autocannon runs in this process, pinned to core 1, against
  * 127.0.0.1 only. A round sends a fixed number of requests (10 connections) to each server in
- * turn; the server's CPU for the round is utime + stime from `/proc/<pid>/stat`, divided by the
- * requests it answered. The figure is the median over rounds, minus the bare server's median.
- * Ours runs on the FileStore (PROMETHEUS_MULTIPROC_DIR set), the peers in memory. Afterwards
- * our server's /metrics must count exactly the requests it was sent.
+ * turn, in an order that rotates every round. The server's CPU for its part of the round is
+ * read inside the server with `process.cpuUsage()` (user + system of all its threads, in
+ * microseconds; asked for over IPC just before and just after the load), divided by the
+ * requests it answered. `/proc/<pid>/stat` would give only clock ticks (10 ms), a few µs per
+ * request at these counts, which is the size of the figure being measured.
+ *
+ * A round's added CPU is ours (or the peer's) minus the bare server's in the same round, so
+ * load from elsewhere that drifts over seconds falls on both sides of the difference; the
+ * figure is the median over rounds of these paired differences. Ours runs on the FileStore
+ * (PROMETHEUS_MULTIPROC_DIR set), the peers in memory. Afterwards our server's /metrics must
+ * count exactly the requests it was sent.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { median } from './measure.js';
 import { workerScript } from './processes.js';
@@ -25,24 +32,10 @@ const VARIANTS: readonly Variant[] = ['bare', 'ours', 'peer'];
 
 const CONNECTIONS = 10;
 const READY_TIMEOUT_MS = 30_000;
+/** Longest wait for a server's answer to a CPU reading. */
+const CPU_TIMEOUT_MS = 10_000;
 /** Hard stop for one load run, whatever autocannon does. */
 const RUN_LIMIT_MS = 120_000;
-
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
-export function processCpuSeconds(pid: number, ticksPerSecond: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name start at field 3 (state).
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
 
 function hasTaskset(): boolean {
   try {
@@ -133,6 +126,99 @@ async function countedRequests(port: number): Promise<number> {
   return total;
 }
 
+let cpuQuery = 0;
+
+/**
+ * The CPU time (µs, user + system, all threads) `server` has used so far, read by the server
+ * itself with `process.cpuUsage()` and sent back over IPC.
+ */
+function serverCpuMicros(server: RunningServer): Promise<number> {
+  const query = ++cpuQuery;
+  const { child } = server;
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    const onMessage = (message: unknown) => {
+      const m = message as { cpu?: unknown; micros?: unknown } | null;
+      if (m?.cpu !== query || typeof m.micros !== 'number') return;
+      done();
+      resolve(m.micros);
+    };
+    const onExit = () => {
+      done();
+      reject(new Error(`${server.variant} server exited while its CPU time was asked for`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${server.variant} server did not report its CPU time in time`));
+    }, CPU_TIMEOUT_MS);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send({ cpu: query });
+  });
+}
+
+/** The `p`-quantile (0..1) of a non-empty list, by linear interpolation. */
+function quantile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * p;
+  const low = Math.floor(at);
+  const lowValue = sorted[low] as number;
+  return lowValue + ((sorted[Math.ceil(at)] as number) - lowValue) * (at - low);
+}
+
+/** Starts the three servers at once; on a failure, stops those that did start and throws. */
+async function startServers(
+  framework: Framework,
+  pinned: boolean,
+  dir: string,
+): Promise<RunningServer[]> {
+  const started = await Promise.allSettled(
+    VARIANTS.map((variant) => {
+      const env = { ...process.env };
+      if (variant === 'ours') env.PROMETHEUS_MULTIPROC_DIR = dir;
+      else delete env.PROMETHEUS_MULTIPROC_DIR;
+      return startServer(framework, variant, pinned, env);
+    }),
+  );
+  const servers: RunningServer[] = [];
+  for (const s of started) if (s.status === 'fulfilled') servers.push(s.value);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed !== undefined) {
+    for (const server of servers) server.child.kill('SIGKILL');
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return servers;
+}
+
+/** Requests per round, the bounds on the number of rounds, and warm-up requests per server. */
+export interface HttpPlan {
+  /** Requests each server answers per round. */
+  readonly requests: number;
+  /** Rounds always run. */
+  readonly minRounds: number;
+  /** Rounds never exceeded. */
+  readonly maxRounds: number;
+  /** After `minRounds`, no new round starts once this much time has passed since the first. */
+  readonly budgetMs: number;
+  /** Requests per server before the first round (JIT warm-up, caches filled). */
+  readonly warmup: number;
+}
+
+/**
+ * The load plan. Rounds are bounded by count and time: a quiet machine takes more rounds in
+ * the same time (a steadier median), a loaded one stops at `minRounds`. Quick mode keeps the
+ * three HTTP scenarios within about a minute.
+ */
+export function httpPlan(quick: boolean): HttpPlan {
+  return quick
+    ? { requests: 1_000, minRounds: 5, maxRounds: 25, budgetMs: 10_000, warmup: 1_000 }
+    : { requests: 5_000, minRounds: 11, maxRounds: 51, budgetMs: 90_000, warmup: 10_000 };
+}
+
 /** Runs the scenario for one framework. */
 export async function runHttp(
   framework: Framework,
@@ -140,42 +226,38 @@ export async function runHttp(
   context: ScenarioContext,
 ): Promise<BenchResult[]> {
   const id = `http.${framework}.added_cpu`;
-  const requests = context.quick ? 3_000 : 20_000;
-  const warmup = context.quick ? 1_500 : 10_000;
-  const rounds = context.quick ? 5 : 9;
-  const ticks = clockTicksPerSecond();
+  const { requests, minRounds, maxRounds, budgetMs, warmup } = httpPlan(context.quick);
   const pinned = hasTaskset();
   const dir = makeTempDir(`http-${framework}`);
   const ownAffinity = pinned ? affinityOf(process.pid) : undefined;
-  const servers: RunningServer[] = [];
+  let servers: RunningServer[] = [];
   try {
-    for (const variant of VARIANTS) {
-      const env = { ...process.env };
-      if (variant === 'ours') env.PROMETHEUS_MULTIPROC_DIR = dir;
-      else delete env.PROMETHEUS_MULTIPROC_DIR;
-      servers.push(await startServer(framework, variant, pinned, env));
-    }
+    servers = await startServers(framework, pinned, dir);
     if (pinned) setAffinity(process.pid, '1');
     const perRequest = new Map<Variant, number[]>(VARIANTS.map((v) => [v, []]));
     let sent = 0;
     for (const server of servers) await load(server.port, warmup);
     sent += warmup;
-    for (let round = 0; round < rounds; round++) {
-      // Rotate the order each round so no server always runs right after another.
-      const order = servers.map((_, k) => servers[(k + round) % servers.length] as RunningServer);
-      for (const server of order) {
-        const pid = server.child.pid as number;
-        const before = processCpuSeconds(pid, ticks);
-        const res = await load(server.port, requests);
-        const after = processCpuSeconds(pid, ticks);
-        if (res.errors > 0 || res.timeouts > 0 || res.non2xx > 0 || res['2xx'] !== requests) {
-          throw new Error(
-            `${id}: ${server.variant} answered ${res['2xx']} of ${requests} with 2xx ` +
-              `(${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts)`,
-          );
-        }
-        perRequest.get(server.variant)?.push(((after - before) / res['2xx']) * 1e6);
-      }
+    const began = Date.now();
+    let rounds = 0;
+    while (rounds < minRounds || (rounds < maxRounds && Date.now() - began < budgetMs)) {
+      rounds++;
+      // All three servers take their round's load at the same time, so each is measured over
+      // the same seconds of the shared machine's load.
+      await Promise.all(
+        servers.map(async (server) => {
+          const before = await serverCpuMicros(server);
+          const res = await load(server.port, requests);
+          const after = await serverCpuMicros(server);
+          if (res.errors > 0 || res.timeouts > 0 || res.non2xx > 0 || res['2xx'] !== requests) {
+            throw new Error(
+              `${id}: ${server.variant} answered ${res['2xx']} of ${requests} with 2xx ` +
+                `(${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts)`,
+            );
+          }
+          perRequest.get(server.variant)?.push((after - before) / res['2xx']);
+        }),
+      );
       sent += requests;
     }
     const ours = servers.find((s) => s.variant === 'ours') as RunningServer;
@@ -183,7 +265,14 @@ export async function runHttp(
     if (counted !== sent) {
       throw new Error(`${id}: our /metrics counted ${counted} requests, ${sent} were sent`);
     }
-    const cpu = (v: Variant) => median(perRequest.get(v) ?? []);
+    const samples = (v: Variant) => perRequest.get(v) ?? [];
+    const bareSamples = samples('bare');
+    // Paired per round: the bare server's figure of the same round is subtracted.
+    const added = (v: Variant) => samples(v).map((x, r) => x - (bareSamples[r] as number));
+    const oursAdded = added('ours');
+    const peerAdded = added('peer');
+    const spread = (values: readonly number[]) =>
+      `${quantile(values, 0.25).toFixed(2)}–${quantile(values, 0.75).toFixed(2)}`;
     context.limit(
       id,
       'The added CPU is the adapter per request (reading the route template, timing, the hook ' +
@@ -192,16 +281,25 @@ export async function runHttp(
         'at the end of each event-loop turn; under the shared machine load, per-request CPU ' +
         'figures of all three servers are inflated alike, so the ratio is the comparable figure.',
     );
-    const bare = cpu('bare');
+    const oursMedian = median(oursAdded);
+    const peerMedian = median(peerAdded);
     context.note(
       id,
-      `server CPU per request, median of ${rounds} rounds of ${requests} requests: bare ${bare.toFixed(1)} µs, ` +
-        `ours ${cpu('ours').toFixed(1)} µs (FileStore), ${peerName} ${cpu('peer').toFixed(1)} µs ` +
-        `(added by ours: ${(cpu('ours') - bare).toFixed(1)} µs; issue 4 aims at ≤ 5 µs); ` +
+      `${rounds} rounds of ${requests} requests per server (clock resolution 1 µs per round, ` +
+        `${(1 / requests).toFixed(4)} µs per request); server CPU per request, median: bare ` +
+        `${median(bareSamples).toFixed(1)} µs, ours ${median(samples('ours')).toFixed(1)} µs ` +
+        `(FileStore), ${peerName} ${median(samples('peer')).toFixed(1)} µs; added over bare ` +
+        `(median of per-round differences, interquartile range): ours ${oursMedian.toFixed(2)} µs ` +
+        `(${spread(oursAdded)}; issue 4 aims at ≤ 5 µs), peer ${peerMedian.toFixed(2)} µs ` +
+        `(${spread(peerAdded)}); ` +
         `${pinned ? 'servers pinned to core 0, load to core 1' : 'taskset missing: not pinned'}; ` +
         `our /metrics counted exactly the ${sent} requests sent.`,
     );
-    return [result(id, 'µs/req', cpu('ours') - bare, cpu('peer') - bare, peerName)];
+    context.log(
+      `added µs/req: ours ${oursMedian.toFixed(2)} (IQR ${spread(oursAdded)}), ` +
+        `peer ${peerMedian.toFixed(2)} (IQR ${spread(peerAdded)}), bare ${median(bareSamples).toFixed(1)}`,
+    );
+    return [result(id, 'µs/req', oursMedian, peerMedian, peerName)];
   } finally {
     if (ownAffinity !== undefined) setAffinity(process.pid, ownAffinity);
     for (const server of servers) server.child.kill('SIGKILL');

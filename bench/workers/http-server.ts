@@ -3,6 +3,8 @@
  * in one of three variants — `bare` (no metrics), `ours` (the promfork adapter) or `peer` (the
  * plugin users would pick instead) — answering `GET /users/:id` with a small JSON body.
  * Reports `{ ready: true, port }` over IPC once listening; exits when the parent disconnects.
+ * Answers `{ cpu: n }` with `{ cpu: n, micros }`: the CPU time (user + system, all threads,
+ * microsecond resolution) this process has used so far, from `process.cpuUsage()`.
  *
  * Usage: http-server.js <express|koa|fastify> <bare|ours|peer>
  * `ours` uses the store chosen by PROMETHEUS_MULTIPROC_DIR (the runner sets it: FileStore).
@@ -109,4 +111,10 @@ if (!['bare', 'ours', 'peer'].includes(variant)) {
 }
 const port = await start();
 process.on('disconnect', () => process.exit(0));
+process.on('message', (message: unknown) => {
+  const cpu = (message as { cpu?: unknown } | null)?.cpu;
+  if (typeof cpu !== 'number') return;
+  const usage = process.cpuUsage();
+  process.send?.({ cpu, micros: usage.user + usage.system });
+});
 process.send?.({ ready: true, port });

@@ -103,14 +103,19 @@ export class Registry {
     this.includeForeignFamilies = foreign;
   }
 
-  /** Content type of `metrics()`. */
+  /** Content type of `metrics()`: the one given at construction or by the last `setContentType`. */
   get contentType(): RegistryContentType {
     return this.format;
   }
 
-  /** Switches the format of `metrics()` (Prometheus text or OpenMetrics). */
+  /**
+   * Switches the format of `metrics()` (Prometheus text or OpenMetrics). On the default
+   * registry `register` this also updates the module-level {@link contentType} export.
+   */
   setContentType(contentType: RegistryContentType): void {
     this.format = assertContentType(contentType, 'setContentType');
+    // The module export mirrors the default registry, as prom-client's does (a live binding).
+    if (this === register) defaultRegistryContentType = this.format;
   }
 
   /**
@@ -330,6 +335,17 @@ export class Registry {
   }
 }
 
+/**
+ * The content type of the default registry `register`'s `metrics()`, as prom-client's
+ * `contentType` export: it follows `register.setContentType()` (an ES module live binding, so
+ * `import { contentType }` and `promfork.contentType` both read the current value). It does not
+ * follow other registries; read `registry.contentType` for those. Unlike prom-client's it
+ * cannot be assigned: call `register.setContentType()` instead. Exported as `contentType`.
+ */
+let defaultRegistryContentType: RegistryContentType = PROMETHEUS_CONTENT_TYPE;
+
+export { defaultRegistryContentType as contentType };
+
 /** The default registry: metrics register here unless their `registers` option says otherwise. */
 export const register: Registry = new Registry({ includeForeignFamilies: true });
 
@@ -337,8 +353,3 @@ export const register: Registry = new Registry({ includeForeignFamilies: true })
 export const prometheusContentType = PROMETHEUS_CONTENT_TYPE;
 /** prom-client's name for the OpenMetrics content type. */
 export const openMetricsContentType = OPENMETRICS_CONTENT_TYPE;
-/**
- * prom-client's `contentType` export: the Prometheus text content type. (prom-client ties it to
- * the default registry; use `register.contentType` to read the registry's current one.)
- */
-export const contentType: RegistryContentType = PROMETHEUS_CONTENT_TYPE;

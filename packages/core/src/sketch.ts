@@ -96,6 +96,12 @@ const W_NEG = W_POS + SIDE_SLOTS; // negative side (keys of |v|)
 export const SKETCH_WINDOW_SLOTS = W_NEG + SIDE_SLOTS;
 
 /**
+ * Most windows (`ageBuckets`) a summary may keep: 1000 windows take 16 MB per series per
+ * process, beyond any sensible sliding window. Summary checks this bound up front.
+ */
+export const SKETCH_MAX_AGE_BUCKETS = 1000;
+
+/**
  * Number of windows a summary keeps: `ageBuckets`, or 1 when `maxAgeSeconds` is 0.
  * Throws {@link InvalidOptionError} for settings no summary could have been built with.
  */
@@ -107,10 +113,10 @@ export function sketchWindowCount(settings: SummarySettings): number {
       `maxAgeSeconds must be a finite number >= 0 (0 = no window), got ${describeValue(maxAgeSeconds)}`,
     );
   }
-  if (!Number.isInteger(ageBuckets) || ageBuckets < 1 || ageBuckets > 1000) {
+  if (!Number.isInteger(ageBuckets) || ageBuckets < 1 || ageBuckets > SKETCH_MAX_AGE_BUCKETS) {
     throw new InvalidOptionError(
       'PROMFORK_INVALID_OPTION',
-      `ageBuckets must be an integer from 1 to 1000, got ${describeValue(ageBuckets)}`,
+      `ageBuckets must be an integer from 1 to ${SKETCH_MAX_AGE_BUCKETS}, got ${describeValue(ageBuckets)}`,
     );
   }
   return maxAgeSeconds === 0 ? 1 : ageBuckets;

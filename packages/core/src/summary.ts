@@ -7,7 +7,7 @@
 import { describeValue, InvalidOptionError } from './errors.js';
 import type { LabelsInput } from './labels.js';
 import { type ChildBase, COMMON_OPTION_KEYS, Metric, type MetricOptions } from './metric.js';
-import { sketchObserve } from './sketch.js';
+import { SKETCH_MAX_AGE_BUCKETS, sketchObserve, sketchWindowCount } from './sketch.js';
 import { type Cells, SUMMARY_COUNT, SUMMARY_SKETCH, SUMMARY_SUM } from './store.js';
 import type { LabelValues, SummarySettings } from './types.js';
 import { assertFinite, invalidOption } from './validation.js';
@@ -30,7 +30,8 @@ export interface SummaryConfiguration<T extends string> extends MetricOptions<T,
    */
   maxAgeSeconds?: number;
   /**
-   * Number of sub-windows the window rotates through; only meaningful with maxAgeSeconds.
+   * Number of sub-windows the window rotates through, an integer from 1 to 1000; only
+   * meaningful with maxAgeSeconds (but checked either way).
    * @default 5 when maxAgeSeconds is set, else 1
    */
   ageBuckets?: number;
@@ -111,7 +112,9 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
   observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       const labels = labelsOrValue as LabelsInput;
-      (this.cachedChild(labels) ?? this.child(labels)).observe(value as number);
+      const hit = this.cachedChild(labels);
+      if (hit !== undefined) hit.observe(value as number);
+      else this.applyTo(labels, (child) => child.observe(value as number));
       return;
     }
     this.unlabelledChild().observe(labelsOrValue);
@@ -156,8 +159,20 @@ function summarySettings(options: Record<string, unknown>): SummarySettings {
     invalidOption(where, 'maxAgeSeconds', maxAgeSeconds, 'a finite number of seconds >= 0');
   }
   const ageBuckets = options.ageBuckets ?? (maxAgeSeconds > 0 ? 5 : 1);
-  if (typeof ageBuckets !== 'number' || !Number.isInteger(ageBuckets) || ageBuckets < 1) {
-    invalidOption(where, 'ageBuckets', ageBuckets, 'an integer >= 1');
+  // The sketch's bound, checked here too (even when maxAgeSeconds is 0 and the value is unused)
+  // so a bad value fails in the constructor, before the store sees the metric.
+  if (
+    typeof ageBuckets !== 'number' ||
+    !Number.isInteger(ageBuckets) ||
+    ageBuckets < 1 ||
+    ageBuckets > SKETCH_MAX_AGE_BUCKETS
+  ) {
+    invalidOption(
+      where,
+      'ageBuckets',
+      ageBuckets,
+      `an integer from 1 to ${SKETCH_MAX_AGE_BUCKETS}`,
+    );
   }
   if (options.pruneAgedBuckets !== undefined && typeof options.pruneAgedBuckets !== 'boolean') {
     invalidOption(where, 'pruneAgedBuckets', options.pruneAgedBuckets, 'a boolean');
@@ -168,9 +183,13 @@ function summarySettings(options: Record<string, unknown>): SummarySettings {
   ) {
     invalidOption(where, 'compressCount', options.compressCount, 'a number');
   }
-  return Object.freeze({
+  const settings: SummarySettings = Object.freeze({
     percentiles: Object.freeze([...(percentiles as number[])]),
     maxAgeSeconds,
     ageBuckets: maxAgeSeconds > 0 ? ageBuckets : 1,
   });
+  // Every check the sketch makes has been made above; this keeps the two from drifting apart
+  // (a new sketch rule fails here, in the constructor, rather than at the first update).
+  sketchWindowCount(settings);
+  return settings;
 }

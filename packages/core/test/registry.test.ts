@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { FileStore } from '../src/file-store/index.js';
+import * as promfork from '../src/index.js';
 import {
   AlreadyRegisteredError,
   Counter,
+  contentType,
   Gauge,
+  getDefaultStore,
   Histogram,
   MemoryStore,
   Registry,
   register,
 } from '../src/index.js';
+import { tempDir } from './file-store-helpers.js';
 import { isolated, samples } from './helpers.js';
 
 test('getMetricsAsJSON lists metrics in registration order with default labels', async () => {
@@ -163,4 +168,123 @@ test('metrics register in the default registry unless registers says otherwise',
   } finally {
     register.removeSingleMetric('promfork_test_default_total');
   }
+});
+
+test('a registry contentType and the contentType export follow setContentType', async () => {
+  const { registry, iso } = isolated();
+  new Counter({ name: 'ct_total', help: 'h', ...iso }).inc();
+  assert.equal(registry.contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  assert.equal(registry.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+  assert.match(await registry.metrics(), /# EOF\n$/);
+  // Another registry does not move the module export, which tracks the default registry only.
+  assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+
+  try {
+    register.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(register.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    assert.equal(promfork.contentType, Registry.OPENMETRICS_CONTENT_TYPE);
+    register.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+    assert.equal(promfork.contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+  } finally {
+    register.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+  }
+  // A rejected content type changes neither.
+  assert.throws(() => register.setContentType('text/html' as never), {
+    code: 'PROMFORK_INVALID_OPTION',
+  });
+  assert.equal(contentType, Registry.PROMETHEUS_CONTENT_TYPE);
+});
+
+for (const [kind, makeStore] of [
+  ['MemoryStore', () => ({ store: new MemoryStore(), cleanup: () => {} })],
+  [
+    'FileStore',
+    () => {
+      const { dir, cleanup } = tempDir('promfork-removed-');
+      const store = new FileStore({ dir, compactDeadProcesses: false });
+      return {
+        store,
+        cleanup: () => {
+          store.close();
+          cleanup();
+        },
+      };
+    },
+  ],
+] as const) {
+  test(`${kind}: a removed metric never resolves to the metric that took its name`, async () => {
+    const { store, cleanup } = makeStore();
+    try {
+      const registry = new Registry();
+      const old = new Counter({
+        name: 'renamed',
+        help: 'old',
+        labelNames: ['a'],
+        registers: [registry],
+        store,
+      });
+      old.inc({ a: '1' }, 5);
+      registry.removeSingleMetric('renamed');
+      const fresh = new Gauge({
+        name: 'renamed',
+        help: 'new',
+        labelNames: ['b'],
+        multiprocessMode: 'sum',
+        registers: [registry],
+        store,
+      });
+      fresh.set({ b: '2' }, 7);
+      const expected = '# HELP renamed new\n# TYPE renamed gauge\nrenamed{b="2"} 7\n';
+      store.flush();
+      assert.equal(await registry.metrics(), expected);
+      // The removed metric reads as itself, with no values: not as the gauge of its name.
+      assert.deepEqual(await old.get(), {
+        name: 'renamed',
+        help: 'old',
+        type: 'counter',
+        values: [],
+        aggregator: 'sum',
+      });
+      // Updating, resetting and removing through the stale object leave the new metric alone.
+      old.inc({ a: '3' }, 100);
+      old.reset();
+      old.remove({ a: '2' });
+      fresh.inc({ b: '2' }, 1);
+      store.flush();
+      assert.equal(await registry.metrics(), expected.replace('} 7', '} 8'));
+    } finally {
+      cleanup();
+    }
+  });
+}
+
+test('updates of a removed metric stay out of the store until it is registered again', async () => {
+  const registry = new Registry();
+  const removed = new Counter({
+    name: 'promfork_test_removed_total',
+    help: 'h',
+    labelNames: ['a'],
+    registers: [registry],
+  });
+  assert.equal(removed.store, getDefaultStore());
+  removed.inc({ a: 'before' }, 2);
+  registry.removeSingleMetric(removed.name);
+  removed.inc({ a: 'late' }, 3);
+  // The default registry shows families only other processes declared; a forgotten metric's
+  // late update must not come back as one.
+  assert.doesNotMatch(await register.metrics(), /promfork_test_removed_total/);
+  registry.registerMetric(removed);
+  assert.equal(
+    await registry.metrics(),
+    '# HELP promfork_test_removed_total h\n# TYPE promfork_test_removed_total counter\n',
+  );
+  removed.inc({ a: 'late' }, 1);
+  assert.equal(
+    await registry.metrics(),
+    '# HELP promfork_test_removed_total h\n# TYPE promfork_test_removed_total counter\n' +
+      'promfork_test_removed_total{a="late"} 1\n',
+  );
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Summary } from '../src/index.js';
+import { describeValue } from '../src/errors.js';
+import { InvalidOptionError, MemoryStore, Registry, type Store, Summary } from '../src/index.js';
 import { isolated, samples } from './helpers.js';
 
 test('summary reports quantiles (within the sketch error), sum and count', async () => {
@@ -103,4 +104,69 @@ test('summary options are validated', () => {
   });
   const s = new Summary({ name: 'ok_s', help: 'h', ...iso });
   assert.throws(() => s.observe(Number.NaN), { code: 'PROMFORK_INVALID_VALUE' });
+});
+
+test('the constructor rejects every ageBuckets the sketch would reject, before the store sees it', () => {
+  const declared: string[] = [];
+  const inner = new MemoryStore();
+  // A store that records declarations: a rejected summary must leave nothing behind in it.
+  const store: Store = {
+    kind: 'spy',
+    declare: (d) => {
+      declared.push(d.name);
+      inner.declare(d);
+    },
+    series: (d, v) => inner.series(d, v),
+    remove: (d, v) => inner.remove(d, v),
+    reset: (d) => inner.reset(d),
+    forget: (d) => inner.forget(d),
+    collect: (f) => inner.collect(f),
+    flush: () => inner.flush(),
+    close: () => inner.close(),
+  };
+  const registry = new Registry();
+  const cases: [number | undefined, unknown][] = [
+    [60, 1001],
+    [60, 5000],
+    [undefined, 1001], // unused without maxAgeSeconds, but still not a value the sketch takes
+    [60, 0],
+    [60, 2.5],
+    [60, '5'],
+  ];
+  for (const [maxAgeSeconds, ageBuckets] of cases) {
+    assert.throws(
+      () =>
+        new Summary({
+          name: 'bad_age_buckets',
+          help: 'h',
+          maxAgeSeconds,
+          ageBuckets: ageBuckets as number,
+          labelNames: ['a'],
+          registers: [registry],
+          store,
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionError);
+        assert.equal(error.code, 'PROMFORK_INVALID_OPTION');
+        assert.match(error.message, /^new Summary\(\): invalid option "ageBuckets" /);
+        assert.ok(error.message.includes(describeValue(ageBuckets)), error.message);
+        assert.match(error.message, /expected an integer from 1 to 1000$/);
+        return true;
+      },
+    );
+  }
+  assert.deepEqual(declared, []);
+  assert.equal(registry.getSingleMetric('bad_age_buckets'), undefined);
+  // The bounds themselves are accepted and work.
+  const s = new Summary({
+    name: 'edge_age_buckets',
+    help: 'h',
+    maxAgeSeconds: 1000,
+    ageBuckets: 1000,
+    percentiles: [0.5],
+    registers: [registry],
+    store,
+  });
+  s.observe(2);
+  assert.deepEqual(declared, ['edge_age_buckets']);
 });

@@ -98,6 +98,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
     ownOptions(options),
     '@promfork/fastify',
   );
+  const { measuresRequestSize, measuresResponseSize } = instrumentation;
   fastify.decorateRequest(kStart as unknown as string, -1);
   fastify.decorateRequest(kRoute as unknown as string, undefined);
   fastify.decorateRequest(kReply as unknown as string, null);
@@ -129,8 +130,8 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
         statusCode: reply.statusCode,
         aborted,
         durationSeconds: elapsedSeconds(start),
-        requestLength: request.headers['content-length'],
-        responseLength: reply.getHeader('content-length'),
+        requestLength: measuresRequestSize ? request.headers['content-length'] : undefined,
+        responseLength: measuresResponseSize ? reply.getHeader('content-length') : undefined,
       },
       request,
       reply,
