@@ -75,7 +75,7 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
         return;
       }
       const data = value === undefined ? this.asValueData(labels) : undefined;
-      if (data === undefined) this.child(labels).inc(value);
+      if (data === undefined) this.applyTo(labels, (child) => child.inc(value));
       else this.incData(data);
       return;
     }
@@ -87,13 +87,14 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
   }
 
   private incData(data: IncreaseDataWithExemplar<T>): void {
-    const child = this.childForData(data);
     const value = data.value ?? 1;
-    const exemplar =
-      data.exemplarLabels === undefined
-        ? undefined
-        : makeExemplar(this.exemplarLabels(data), value, this.name);
-    child.inc(value);
-    if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
+    this.applyToData(data, (child) => {
+      const exemplar =
+        data.exemplarLabels === undefined
+          ? undefined
+          : makeExemplar(this.exemplarLabels(data), value, this.name);
+      child.inc(value);
+      if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
+    });
   }
 }

@@ -126,7 +126,10 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
   /** Adds `value` (default 1) to the series of `labels`. */
   inc(labels: LabelValues<T>, value?: number): void;
   inc(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    this.resolve(labelsOrValue).inc(typeof labelsOrValue === 'object' ? value : labelsOrValue);
+    const delta = typeof labelsOrValue === 'object' ? value : labelsOrValue;
+    const child = this.resolve(labelsOrValue);
+    if (child !== undefined) child.inc(delta);
+    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.inc(delta));
   }
 
   /** Subtracts `value` (default 1) from the unlabelled series. */
@@ -134,7 +137,10 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
   /** Subtracts `value` (default 1) from the series of `labels`. */
   dec(labels: LabelValues<T>, value?: number): void;
   dec(labelsOrValue?: LabelValues<T> | number, value?: number): void {
-    this.resolve(labelsOrValue).dec(typeof labelsOrValue === 'object' ? value : labelsOrValue);
+    const delta = typeof labelsOrValue === 'object' ? value : labelsOrValue;
+    const child = this.resolve(labelsOrValue);
+    if (child !== undefined) child.dec(delta);
+    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.dec(delta));
   }
 
   /** Sets the unlabelled series. */
@@ -142,14 +148,17 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
   /** Sets the series of `labels`. */
   set(labels: LabelValues<T>, value: number): void;
   set(labelsOrValue: LabelValues<T> | number, value?: number): void {
-    this.resolve(labelsOrValue).set(
-      (typeof labelsOrValue === 'object' ? value : labelsOrValue) as number,
-    );
+    const next = (typeof labelsOrValue === 'object' ? value : labelsOrValue) as number;
+    const child = this.resolve(labelsOrValue);
+    if (child !== undefined) child.set(next);
+    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.set(next));
   }
 
   /** Sets the series (of `labels`, if given) to the current Unix time in seconds. */
   setToCurrentTime(labels?: LabelValues<T>): void {
-    this.resolve(labels).setToCurrentTime();
+    const child = this.resolve(labels);
+    if (child !== undefined) child.setToCurrentTime();
+    else this.applyTo(labels as LabelsInput, (c) => c.setToCurrentTime());
   }
 
   /**
@@ -170,10 +179,13 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
     );
   }
 
-  private resolve(labels: LabelValues<T> | number | undefined): GaugeChild {
+  /**
+   * The cached child of `labels`, or the unlabelled child when no labels object is given;
+   * undefined on a cache miss, which the caller sends through `applyTo`.
+   */
+  private resolve(labels: LabelValues<T> | number | undefined): GaugeChild | undefined {
     if (typeof labels === 'object' && labels !== null) {
-      const input = labels as LabelsInput;
-      return this.cachedChild(input) ?? this.child(input);
+      return this.cachedChild(labels as LabelsInput);
     }
     return this.unlabelledChild();
   }

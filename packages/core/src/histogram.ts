@@ -148,7 +148,7 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
         return;
       }
       const data = value === undefined ? this.asValueData(labels) : undefined;
-      if (data === undefined) this.child(labels).record(value as number);
+      if (data === undefined) this.applyTo(labels, (child) => child.record(value as number));
       else this.observeData(data, data.value as number);
       return;
     }
@@ -188,12 +188,15 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
   }
 
   private observeData(data: ValueData<T>, value: number): void {
-    const child = this.childForData(data);
-    const exemplar =
-      data.exemplarLabels === undefined
-        ? undefined
-        : makeExemplar(this.exemplarLabels(data), value, this.name);
-    const index = child.record(value);
-    if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[index] = exemplar;
+    this.applyToData(data, (child) => {
+      const exemplar =
+        data.exemplarLabels === undefined
+          ? undefined
+          : makeExemplar(this.exemplarLabels(data), value, this.name);
+      const index = child.record(value);
+      if (exemplar !== undefined && child.exemplars !== undefined) {
+        child.exemplars[index] = exemplar;
+      }
+    });
   }
 }

@@ -31,6 +31,14 @@ class MemoryCells implements Cells {
   }
 }
 
+/**
+ * Cells no store holds: a metric removed from every registry writes here, so its late updates
+ * neither reach the store nor bring its forgotten family back.
+ */
+export function detachedCells(size: number): Cells {
+  return new MemoryCells(size);
+}
+
 interface MemorySeries {
   readonly labelValues: readonly string[];
   readonly cells: MemoryCells;

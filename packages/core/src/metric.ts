@@ -17,10 +17,11 @@ import {
   LabelSetError,
 } from './errors.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
+import { detachedCells } from './memory-store.js';
 import type { Registry } from './registry.js';
 import { register as defaultRegistry } from './registry.js';
 import { familyToMetricObject, pickFamily } from './snapshot.js';
-import type { Cells, Store } from './store.js';
+import { type Cells, type Store, seriesSize } from './store.js';
 import type {
   Exemplar,
   GaugeMode,
@@ -133,6 +134,19 @@ const DROPPED_CELLS: Cells = Object.freeze({
   },
 });
 
+/**
+ * Cells of the probe child an update is tried on before a new series is created for it (see
+ * `Metric.applyTo`): writes go nowhere, reads give 0. Distinct from DROPPED_CELLS so a probe is
+ * never mistaken for a dropped label set.
+ */
+const PROBE_CELLS: Cells = Object.freeze({
+  add(): void {},
+  set(): void {},
+  get(): number {
+    return 0;
+  },
+});
+
 /** True for a child handed out for a label set dropped by `maxSeries` (its updates go nowhere). */
 export function isDroppedChild(child: ChildBase): boolean {
   return child.cells === DROPPED_CELLS;
@@ -212,6 +226,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   private seriesCount = 0;
   /** Cells of `promfork_series_dropped_total{metric=<name>}`, made at the first drop. */
   private dropCells: Cells | undefined;
+  /** A child over PROBE_CELLS that updates are tried on before their series exists. */
+  private probe: C | undefined;
 
   /**
    * @param options the user's options, checked against `allowedKeys`
@@ -352,10 +368,12 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   remove(labels: LabelValues<T>): void;
   remove(...args: unknown[]): void {
     const values = valuesFromArgs(this.labelNames, args, this.name);
-    this.store.remove(this.descriptor, values);
+    // A removed metric's values are gone from the store already; the store may meanwhile hold
+    // another metric of the same name (a file store keys by name), which must stay untouched.
+    if (this.declared) this.store.remove(this.descriptor, values);
     if (this.trie === undefined) {
       // An unlabelled metric always exports its one series: it restarts at zero.
-      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+      this.unlabelled = this.createChild(this.seriesCells([]), []);
     } else if (this.trie.find(values) !== undefined) {
       this.trie.delete(values);
       this.seriesCount--;
@@ -367,7 +385,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * and the `initLabelSets` at zero.
    */
   reset(): void {
-    this.store.reset(this.descriptor);
+    if (this.declared) this.store.reset(this.descriptor);
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
@@ -384,10 +402,14 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   /** The metric as prom-client's `get()` returns it, merged across processes by the store. */
   async get(): Promise<MetricObject> {
     await this.runCollect();
-    const family = pickFamily(
-      this.store.collect((name) => name === this.name),
-      this.descriptor,
-    );
+    // A metric removed from every registry has no values in the store; looking it up by name
+    // would find whatever metric took the name since (another type, other labels).
+    const family = this.declared
+      ? pickFamily(
+          this.store.collect((name) => name === this.name),
+          this.descriptor,
+        )
+      : undefined;
     return familyToMetricObject(family ?? { descriptor: this.descriptor, series: [] }, {
       aggregator: this.aggregator,
       exemplars: (values, slot) => this.exemplarFor(values, slot),
@@ -423,7 +445,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
 
   /**
    * Forgets this metric's values in its store; called by a registry removing it when no other
-   * registry holds it. Children handed out earlier keep working on detached cells.
+   * registry holds it. Until it is registered again the metric no longer touches the store:
+   * children handed out earlier and children made meanwhile work on detached cells, `get()`
+   * reports no series, and `remove`/`reset` leave the store alone (it may hold another metric
+   * of the same name by then).
    */
   forgetInStore(): void {
     if (!this.declared) return;
@@ -440,7 +465,17 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.declared = true;
     this.store.declare(this.descriptor);
     noteDeclared(this.store, this.name);
+    // Children made while removed hold detached cells: start over from the store.
+    this.trie?.clear();
+    this.seriesCount = 0;
     this.createUpFront();
+  }
+
+  /** The cells of a new series: the store's, or detached ones while the metric is removed. */
+  private seriesCells(values: readonly string[]): Cells {
+    return this.declared
+      ? this.store.series(this.descriptor, values)
+      : detachedCells(seriesSize(this.descriptor));
   }
 
   /** The child for a labels object: trie lookup first, validating slow path on a miss. */
@@ -461,6 +496,35 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     );
   }
 
+  /**
+   * Applies `update` to the child of `labels`, never leaving a series behind for an update
+   * that throws. A cached child gets `update` directly. On a miss the labels are validated
+   * first (so label errors come first, as on every path), then `update` is tried on a probe
+   * child whose cells go nowhere, and only when that succeeds is the series created (or dropped
+   * by `maxSeries`) and `update` applied to it. So a bad value, an unsupported operation or bad
+   * exemplar labels throw without creating the series at 0. Metric methods call this on the
+   * cache-miss path only: the cached-child fast path is unchanged.
+   */
+  protected applyTo(labels: LabelsInput, update: (child: C) => void): void {
+    const trie = this.trie;
+    const found = trie === undefined ? this.child(labels) : trie.findByObject(labels);
+    if (found !== undefined) {
+      update(found);
+      return;
+    }
+    const values = valuesFromObject(this.labelNames, labels, this.name);
+    assertUnicodeLabelValues(values, this.labelNames, this.name);
+    this.probe ??= this.createChild(PROBE_CELLS, []);
+    update(this.probe);
+    update(this.childByValues(values));
+  }
+
+  /** {@link applyTo} for a ValueData call: absent labels mean the unlabelled series. */
+  protected applyToData(data: ValueData<T>, update: (child: C) => void): void {
+    if (data.labels === undefined) update(this.unlabelledChild());
+    else this.applyTo(data.labels as LabelsInput, update);
+  }
+
   /** The child for validated label values in declared order, creating it on first use. */
   protected childByValues(values: readonly string[]): C {
     const trie = this.trie;
@@ -470,7 +534,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       assertUnicodeLabelValues(values, this.labelNames, this.name);
       // The series limit is checked here, on a cache miss only: cached children never see it.
       if (this.seriesCount >= this.maxSeries) return this.droppedChild(values);
-      child = this.createChild(this.store.series(this.descriptor, values), values);
+      child = this.createChild(this.seriesCells(values), values);
       trie.insert(values, child);
       this.seriesCount++;
     }
@@ -529,13 +593,6 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     return any ? (arg as ValueData<T>) : undefined;
   }
 
-  /** Child for the `labels` of a ValueData call (absent labels mean the unlabelled series). */
-  protected childForData(data: ValueData<T>): C {
-    return data.labels === undefined
-      ? this.unlabelledChild()
-      : this.child(data.labels as LabelsInput);
-  }
-
   /**
    * Starts a timer; the returned function gives the elapsed seconds to `record` together with
    * the start labels merged with the end labels, and returns the seconds.
@@ -549,17 +606,15 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       const seconds = secondsSince(start);
       const labels =
         endLabels === undefined ? startLabels : ({ ...startLabels, ...endLabels } as LabelsInput);
-      record(
-        labels === undefined ? this.unlabelledChild() : this.child(labels as LabelsInput),
-        seconds,
-      );
+      if (labels === undefined) record(this.unlabelledChild(), seconds);
+      else this.applyTo(labels as LabelsInput, (child) => record(child, seconds));
       return seconds;
     };
   }
 
   private createUpFront(): void {
     if (this.trie === undefined) {
-      this.unlabelled = this.createChild(this.store.series(this.descriptor, []), []);
+      this.unlabelled = this.createChild(this.seriesCells([]), []);
     }
     for (const values of this.initSets) this.childByValues(values);
   }

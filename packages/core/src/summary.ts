@@ -112,7 +112,9 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
   observe(labelsOrValue: LabelValues<T> | number, value?: number): void {
     if (typeof labelsOrValue === 'object' && labelsOrValue !== null) {
       const labels = labelsOrValue as LabelsInput;
-      (this.cachedChild(labels) ?? this.child(labels)).observe(value as number);
+      const hit = this.cachedChild(labels);
+      if (hit !== undefined) hit.observe(value as number);
+      else this.applyTo(labels, (child) => child.observe(value as number));
       return;
     }
     this.unlabelledChild().observe(labelsOrValue);

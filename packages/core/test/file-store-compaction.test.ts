@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
 import { type CompactionResult, compactDirectory } from '../src/file-store/compaction.js';
-import { H_PID } from '../src/file-store/format.js';
-import { currentIdentity, readProcStat } from '../src/file-store/identity.js';
+import { type FileIdentity, H_PID } from '../src/file-store/format.js';
+import { currentIdentity, LivenessChecker, readProcStat } from '../src/file-store/identity.js';
 import {
   ARCHIVE_FILE_NAME,
   compactDeadProcesses,
@@ -97,6 +97,61 @@ describe('compaction of dead processes', () => {
     writeFileSync(path, bytes);
     const result = markProcessDead(process.pid, { dir });
     assert.deepEqual(result, { busy: false, absorbed: [name], removed: [name] });
+    assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([5]));
+    assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
+  });
+
+  it('decides a process is dead before reading its file: a worker that flushes and dies mid-compaction keeps its counts', async () => {
+    // Found by the 1,000-lifetime churn run: a compactor that read a live worker's file and only
+    // then asked whether it was alive could see it dead (it had just flushed and been
+    // SIGKILLed) and fold the content read before that last flush into the archive, then unlink
+    // the file: that worker's counts were gone, with no error. Here the worker is held inside
+    // the turn in which it recorded its values (nothing flushed yet) until the compactor's
+    // liveness check opens the gate; the check returns only once the worker has flushed and
+    // died. The file must be read after that answer, so every value is in the archive.
+    const dir = dirFor();
+    const signals = dirFor();
+    const gate = join(signals, 'go');
+    const child = spawn(process.execPath, [
+      fixture('short-lived-worker'),
+      dir,
+      '5',
+      'kill',
+      'no-compact',
+      gate,
+    ]);
+    const ended = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('close', (_code, signal) => resolve(signal)),
+    );
+    const name = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('error', reject);
+    });
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    let gateOpened = false;
+    class GateOnFirstCheck extends LivenessChecker {
+      override isAlive(identity: Pick<FileIdentity, 'pid' | 'startTime'>): boolean {
+        if (identity.pid === child.pid && !gateOpened) {
+          gateOpened = true;
+          writeFileSync(gate, '');
+          // This process is blocked here, so the worker stays a zombie once it dies.
+          const deadline = Date.now() + 30_000;
+          while (new LivenessChecker().isAlive(identity)) {
+            assert.ok(Date.now() < deadline, 'the gated worker did not die within 30 s');
+            Atomics.wait(sleeper, 0, 0, 2);
+          }
+        }
+        return super.isAlive(identity);
+      }
+    }
+    const result = compactDirectory(dir, { liveness: new GateOnFirstCheck() });
+    assert.equal(await ended, 'SIGKILL');
+    assert.ok(gateOpened, 'the compactor never asked whether the worker was alive');
+    assert.deepEqual(result, { busy: false, absorbed: [name], removed: [name], remaining: 0 });
     assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([5]));
     assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
   });

@@ -29,6 +29,24 @@ const dropped = (text: string, metric: string): number | undefined => {
 };
 
 describe('maxSeries', () => {
+  it('a rejected update of a new label set beyond the limit is not counted as a drop', async () => {
+    const registry = new Registry();
+    const errors: Error[] = [];
+    const hits = new Counter({
+      name: 'rejected_total',
+      help: 'h',
+      labelNames: ['user'],
+      maxSeries: 0,
+      onError: (e) => errors.push(e),
+      registers: [registry],
+    });
+    assert.throws(() => hits.inc({ user: 'a' }, -1), { code: 'PROMFORK_NEGATIVE_INCREMENT' });
+    assert.equal(dropped(await registry.metrics(), 'rejected_total'), undefined);
+    assert.deepEqual(errors, []);
+    hits.inc({ user: 'a' });
+    assert.equal(dropped(await registry.metrics(), 'rejected_total'), 1);
+  });
+
   it('drops new label sets beyond the limit, counts them, reports once, never throws', async () => {
     const registry = new Registry();
     const errors: Error[] = [];

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Counter, Gauge, Histogram, Registry, Summary } from '../src/index.js';
 import { sketchSize } from '../src/sketch.js';
 import {
   type Cells,
@@ -298,5 +299,83 @@ export function runStoreConformance(name: string, makeStore: () => Store): void 
       store.series(d, []).add(COUNTER_VALUE, 2);
       store.flush();
       assert.deepEqual(seriesCells(family(store.collect(), d.name), []), [2]);
+    }));
+
+  test(`${name}: a rejected update with valid labels leaves no series behind`, () =>
+    withStore(async (store) => {
+      const registry = new Registry();
+      const common = { labelNames: ['a'], registers: [registry], store } as const;
+      const counter = new Counter({
+        name: 'conf_rej_total',
+        help: 'h',
+        enableExemplars: true,
+        ...common,
+      });
+      const gauge = new Gauge({
+        name: 'conf_rej_gauge',
+        help: 'h',
+        multiprocessMode: 'sum',
+        ...common,
+      });
+      const latest = new Gauge({
+        name: 'conf_rej_latest',
+        help: 'h',
+        multiprocessMode: 'mostrecent',
+        ...common,
+      });
+      const histogram = new Histogram({
+        name: 'conf_rej_seconds',
+        help: 'h',
+        buckets: [1],
+        enableExemplars: true,
+        ...common,
+      });
+      const summary = new Summary({
+        name: 'conf_rej_summary',
+        help: 'h',
+        percentiles: [0.5],
+        ...common,
+      });
+      const badExemplar = { 'not-a-label': 'x' };
+      const rejected: [() => unknown, string][] = [
+        [() => counter.inc({ a: 'negative' }, -1), 'PROMFORK_NEGATIVE_INCREMENT'],
+        [() => counter.inc({ a: 'nan' }, Number.NaN), 'PROMFORK_INVALID_VALUE'],
+        [() => counter.inc({ labels: { a: 'data' }, value: -2 }), 'PROMFORK_NEGATIVE_INCREMENT'],
+        [
+          () => counter.inc({ labels: { a: 'exemplar' }, value: 1, exemplarLabels: badExemplar }),
+          'PROMFORK_INVALID_EXEMPLAR',
+        ],
+        [() => gauge.inc({ a: 'inf' }, Number.POSITIVE_INFINITY), 'PROMFORK_INVALID_VALUE'],
+        [() => gauge.dec({ a: 'nan' }, Number.NaN), 'PROMFORK_INVALID_VALUE'],
+        [() => gauge.set({ a: 'string' }, '3' as never), 'PROMFORK_INVALID_VALUE'],
+        [() => latest.inc({ a: 'inc' }), 'PROMFORK_OPERATION_NOT_SUPPORTED'],
+        [() => latest.dec({ a: 'dec' }, 1), 'PROMFORK_OPERATION_NOT_SUPPORTED'],
+        [() => latest.set({ a: 'nan' }, Number.NaN), 'PROMFORK_INVALID_VALUE'],
+        [() => histogram.observe({ a: 'nan' }, Number.NaN), 'PROMFORK_INVALID_VALUE'],
+        [
+          () => histogram.observe({ labels: { a: 'data' }, value: Number.NEGATIVE_INFINITY }),
+          'PROMFORK_INVALID_VALUE',
+        ],
+        [() => histogram.startTimer({ a: 'timer' }, badExemplar)(), 'PROMFORK_INVALID_EXEMPLAR'],
+        [() => summary.observe({ a: 'nan' }, Number.NaN), 'PROMFORK_INVALID_VALUE'],
+        [() => summary.observe({ a: 'string' }, '1' as never), 'PROMFORK_INVALID_VALUE'],
+      ];
+      for (const [update, code] of rejected) assert.throws(update, { code });
+      store.flush();
+      const samples = (await registry.metrics()).split('\n').filter((l) => /^[a-z]/.test(l));
+      assert.deepEqual(samples, []);
+      // The same label sets still work once the update is valid.
+      counter.inc({ a: 'negative' }, 1);
+      latest.set({ a: 'inc' }, 2);
+      summary.observe({ a: 'nan' }, 3);
+      store.flush();
+      const after = (await registry.metrics()).split('\n').filter((l) => /^[a-z]/.test(l));
+      assert.deepEqual(after, [
+        'conf_rej_total{a="negative"} 1',
+        'conf_rej_latest{a="inc"} 2',
+        'conf_rej_summary{a="nan",quantile="0.5"} 3.0011537489936195',
+        'conf_rej_summary_sum{a="nan"} 3',
+        'conf_rej_summary_count{a="nan"} 1',
+      ]);
     }));
 }

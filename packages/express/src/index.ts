@@ -62,7 +62,7 @@ function firstLayer(req: Request): object | undefined {
  */
 export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandler {
   const instrumentation = new HttpInstrumentation<Request, Response>(options, 'metricsMiddleware');
-  const { metricsRoute, onError } = instrumentation;
+  const { metricsRoute, onError, measuresRequestSize, measuresResponseSize } = instrumentation;
   let hookedApp: unknown;
 
   function onClose(this: Response): void {
@@ -76,8 +76,8 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
         statusCode: this.statusCode,
         aborted: !this.writableFinished,
         durationSeconds: elapsedSeconds(state.start),
-        requestLength: req.headers['content-length'],
-        responseLength: this.getHeader('content-length'),
+        requestLength: measuresRequestSize ? req.headers['content-length'] : undefined,
+        responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
       },
       req,
       this,

@@ -21,6 +21,36 @@ async function scrape(app: Parameters<typeof request>[0]): Promise<string> {
   return res.text;
 }
 
+/** A counter of reads of the request's and the response's Content-Length header. */
+interface Reads {
+  n: number;
+}
+
+/**
+ * Makes every read of the request's Content-Length (through `headers`) and of the response's
+ * (through `getHeader`) count in `reads`.
+ */
+function spyContentLength(
+  headers: Record<string, unknown>,
+  res: { getHeader(name: string): unknown },
+  reads: Reads,
+): void {
+  const value = headers['content-length'];
+  Object.defineProperty(headers, 'content-length', {
+    configurable: true,
+    enumerable: value !== undefined,
+    get: () => {
+      reads.n++;
+      return value;
+    },
+  });
+  const getHeader = res.getHeader.bind(res);
+  res.getHeader = (name: string) => {
+    if (name.toLowerCase() === 'content-length') reads.n++;
+    return getHeader(name);
+  };
+}
+
 /** The nested-router app of the issue, plus arrays, RegExps, a sub-app and an error route. */
 function buildApp(express: Express, registry: Registry) {
   const app = express();
@@ -70,6 +100,29 @@ for (const [name, express] of [
   ['Express 5', express5],
 ] as const) {
   describe(`@promfork/express with ${name}`, () => {
+    it('reads Content-Length headers only when a size histogram is on', async () => {
+      const readsWith = async (options: Parameters<typeof metricsMiddleware>[0]) => {
+        const reads: Reads = { n: 0 };
+        const app = express();
+        app.use((req: Request, res: Response, next: NextFunction) => {
+          spyContentLength(req.headers, res, reads);
+          next();
+        });
+        app.use(metricsMiddleware({ registry: new Registry(), ...options }));
+        app.post('/echo', (_req, res) => {
+          res.send('echo');
+        });
+        await request(app).post('/echo').send('hello').expect(200, 'echo');
+        await scrape(app); // the request is recorded by the time its scrape is answered
+        return reads.n;
+      };
+      // The framework's own reads, with the request not instrumented at all.
+      const baseline = await readsWith({ skip: () => true });
+      assert.equal(await readsWith({}), baseline);
+      assert.equal(await readsWith({ requestSize: true }), baseline + 1);
+      assert.equal(await readsWith({ requestSize: true, responseSize: true }), baseline + 2);
+    });
+
     it('labels nested routers with the full template, never the concrete path', async () => {
       const registry = new Registry();
       const app = buildApp(express, registry);

@@ -122,6 +122,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
     ownOptions(options),
     '@promfork/fastify',
   );
+  const { measuresRequestSize, measuresResponseSize } = instrumentation;
   fastify.decorateRequest(kStart as unknown as string, -1);
   fastify.decorateRequest(kRoute as unknown as string, undefined);
 
@@ -138,8 +139,8 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
         statusCode: reply.statusCode,
         aborted: !sentCompletely(this),
         durationSeconds: elapsedSeconds(state[kStart]),
-        requestLength: request.headers['content-length'],
-        responseLength: reply.getHeader('content-length'),
+        requestLength: measuresRequestSize ? request.headers['content-length'] : undefined,
+        responseLength: measuresResponseSize ? reply.getHeader('content-length') : undefined,
       },
       request,
       reply,

@@ -20,6 +20,36 @@ async function metricsText(app: FastifyInstance, headers: Record<string, string>
   return res.body;
 }
 
+/** A counter of reads of the request's and the response's Content-Length header. */
+interface Reads {
+  n: number;
+}
+
+/**
+ * Makes every read of the request's Content-Length (through `headers`) and of the response's
+ * (through `getHeader`) count in `reads`.
+ */
+function spyContentLength(
+  headers: Record<string, unknown>,
+  res: { getHeader(name: string): unknown },
+  reads: Reads,
+): void {
+  const value = headers['content-length'];
+  Object.defineProperty(headers, 'content-length', {
+    configurable: true,
+    enumerable: value !== undefined,
+    get: () => {
+      reads.n++;
+      return value;
+    },
+  });
+  const getHeader = res.getHeader.bind(res);
+  res.getHeader = (name: string) => {
+    if (name.toLowerCase() === 'content-length') reads.n++;
+    return getHeader(name);
+  };
+}
+
 /** An app with a prefixed plugin, parameters, an opted-out route and an error route. */
 async function buildApp(factory: Factory, options: FastifyMetricsOptions) {
   const app = factory();
@@ -49,6 +79,38 @@ for (const [name, factory] of [
   ['Fastify 5', fastify5],
 ] as const) {
   describe(`@promfork/fastify with ${name}`, () => {
+    it('reads Content-Length headers only when a size histogram is on', async () => {
+      const readsWith = async (options: FastifyMetricsOptions) => {
+        const reads: Reads = { n: 0 };
+        const app = factory();
+        app.addHook('onRequest', (request, reply, done) => {
+          spyContentLength(request.raw.headers, reply, reads);
+          done();
+        });
+        await app.register(promfork, { registry: new Registry(), ...options });
+        app.post('/echo', async () => 'echo');
+        await app.ready();
+        try {
+          const res = await app.inject({
+            method: 'POST',
+            url: '/echo',
+            payload: 'hello',
+            headers: { 'content-type': 'text/plain' },
+          });
+          assert.equal(res.body, 'echo');
+          await metricsText(app); // the request is recorded by the time its scrape is answered
+        } finally {
+          await app.close();
+        }
+        return reads.n;
+      };
+      // The framework's own reads, with the request not instrumented at all.
+      const baseline = await readsWith({ skip: () => true });
+      assert.equal(await readsWith({}), baseline);
+      assert.equal(await readsWith({ requestSize: true }), baseline + 1);
+      assert.equal(await readsWith({ requestSize: true, responseSize: true }), baseline + 2);
+    });
+
     it('labels prefixed routes with routeOptions.url and honours config.metrics=false', async () => {
       const registry = new Registry();
       const app = await buildApp(factory, { registry });

@@ -48,7 +48,7 @@ async function serve(route: MetricsRoute<Context>, ctx: Context): Promise<void> 
  */
 export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
   const instrumentation = new HttpInstrumentation<Context, Context>(options, 'metricsMiddleware');
-  const { metricsRoute } = instrumentation;
+  const { metricsRoute, measuresRequestSize, measuresResponseSize } = instrumentation;
 
   return function promforkMetrics(ctx: Context, next: Next): Promise<void> {
     if (instrumentation.isMetricsPath(ctx.url)) return serve(metricsRoute, ctx);
@@ -65,8 +65,8 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
           statusCode: res.statusCode,
           aborted: !res.writableFinished,
           durationSeconds: elapsedSeconds(start),
-          requestLength: ctx.request.headers['content-length'],
-          responseLength: res.getHeader('content-length'),
+          requestLength: measuresRequestSize ? ctx.request.headers['content-length'] : undefined,
+          responseLength: measuresResponseSize ? res.getHeader('content-length') : undefined,
         },
         ctx,
         ctx,

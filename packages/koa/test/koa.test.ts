@@ -18,6 +18,36 @@ function count(text: string, method: string, route: string, status: string): num
   return line === undefined ? undefined : Number(line.slice(head.length));
 }
 
+/** A counter of reads of the request's and the response's Content-Length header. */
+interface Reads {
+  n: number;
+}
+
+/**
+ * Makes every read of the request's Content-Length (through `headers`) and of the response's
+ * (through `getHeader`) count in `reads`.
+ */
+function spyContentLength(
+  headers: Record<string, unknown>,
+  res: { getHeader(name: string): unknown },
+  reads: Reads,
+): void {
+  const value = headers['content-length'];
+  Object.defineProperty(headers, 'content-length', {
+    configurable: true,
+    enumerable: value !== undefined,
+    get: () => {
+      reads.n++;
+      return value;
+    },
+  });
+  const getHeader = res.getHeader.bind(res);
+  res.getHeader = (name: string) => {
+    if (name.toLowerCase() === 'content-length') reads.n++;
+    return getHeader(name);
+  };
+}
+
 /** An app with a prefixed router, a nested router and an error route. */
 function buildApp(Koa: KoaClass, options: KoaMetricsOptions) {
   const app = new Koa();
@@ -60,6 +90,31 @@ for (const [name, Koa] of [
   ['Koa 3', Koa3],
 ] as const) {
   describe(`@promfork/koa with ${name}`, () => {
+    it('reads Content-Length headers only when a size histogram is on', async () => {
+      const readsWith = async (options: KoaMetricsOptions) => {
+        const reads: Reads = { n: 0 };
+        const app = new Koa();
+        app.silent = true;
+        app.use(async (ctx, next) => {
+          spyContentLength(ctx.req.headers, ctx.res, reads);
+          await next();
+        });
+        app.use(metricsMiddleware({ registry: new Registry(), ...options }));
+        app.use((ctx) => {
+          ctx.body = 'echo';
+        });
+        await listen(app).post('/echo').send('hello').expect(200, 'echo');
+        // The request is recorded by the time its scrape is answered.
+        await listen(app).get('/metrics').expect(200);
+        return reads.n;
+      };
+      // The framework's own reads, with the request not instrumented at all.
+      const baseline = await readsWith({ skip: () => true });
+      assert.equal(await readsWith({}), baseline);
+      assert.equal(await readsWith({ requestSize: true }), baseline + 1);
+      assert.equal(await readsWith({ requestSize: true, responseSize: true }), baseline + 2);
+    });
+
     it('labels prefixed and nested routers with the full template', async () => {
       const registry = new Registry();
       const app = listen(buildApp(Koa, { registry }));

@@ -156,26 +156,36 @@ function compactLocked(
   let remaining = 0;
   for (const name of names) {
     if (name === ARCHIVE_FILE_NAME || options.keep?.has(name)) continue;
-    // The header says whose file it is: the files of live processes (most of them, on every
-    // store start) are not parsed here. The checks are repeated on the parsed header below,
-    // in case the file was replaced in between.
+    // Order matters: whose file it is and whether that process is dead are decided from the
+    // header BEFORE the content is read. A process found dead writes nothing more, so content
+    // read afterwards is final. Read first and judged after, the content could predate the
+    // process's last flush (a worker that flushed and was SIGKILLed in between is then seen
+    // dead): folding that stale content in and unlinking the file lost the worker's counts
+    // without any error (the 1,000-lifetime churn test found it). Reading the header first also
+    // keeps live processes' files (most of them, at every store start) from being parsed.
     const header = readFileHeader(dir, name);
     if (header instanceof FormatProblem) continue;
     if ((header.flags & FILE_FLAG_ARCHIVE) !== 0) continue;
-    if (!recorded.has(identityKey(header))) {
+    const absorbedEarlier = recorded.has(identityKey(header));
+    if (!absorbedEarlier) {
       if (options.pids !== undefined && !options.pids.has(header.pid)) continue;
       if (liveness.isAlive(header)) continue;
     }
     const parsed = reader.read(dir, name);
     // A damaged file cannot be folded in: left alone (scrapes skip, report and count it).
     if (parsed instanceof FormatProblem) continue;
-    if ((parsed.header.flags & FILE_FLAG_ARCHIVE) !== 0) continue;
-    if (recorded.has(identityKey(parsed.header))) {
+    // Only the file judged above may be used: one replaced under its name since (not something
+    // promfork does) is left for the next run, which judges it before reading it.
+    if (
+      identityKey(parsed.header) !== identityKey(header) ||
+      parsed.header.flags !== header.flags
+    ) {
+      continue;
+    }
+    if (absorbedEarlier) {
       leftovers.push(name);
       continue;
     }
-    if (options.pids !== undefined && !options.pids.has(parsed.header.pid)) continue;
-    if (liveness.isAlive(parsed.header)) continue;
     if (dead.length >= maxFiles) {
       remaining++;
       continue;

@@ -65,6 +65,11 @@ export function currentIdentity(): FileIdentity {
 /**
  * Answers "is the process that wrote this file still running?" for the files of one scrape.
  * Results are memoised per pid for the checker's lifetime: create one per scrape.
+ *
+ * A "dead" answer is final (a process found dead writes nothing more), while an "alive" one may
+ * be out of date by the time it is used. So code that folds a dead process's file into the
+ * archive asks first and reads the file only after a "dead" answer (compaction.ts): read
+ * before, the content could miss the process's last flush.
  */
 export class LivenessChecker {
   private readonly stats = new Map<number, ProcStat | null>();

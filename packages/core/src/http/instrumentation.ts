@@ -52,9 +52,16 @@ export interface HttpSample {
   readonly aborted?: boolean;
   /** Seconds from the start of the request (see {@link elapsedSeconds}). */
   readonly durationSeconds: number;
-  /** The raw `Content-Length` request header; recorded only when `requestSize` is on. */
+  /**
+   * The raw `Content-Length` request header; recorded only when `requestSize` is on. Adapters
+   * leave it undefined unless {@link HttpInstrumentation.measuresRequestSize}, so a request pays
+   * no header lookup for a histogram that is off.
+   */
   readonly requestLength?: unknown;
-  /** The raw `Content-Length` response header; recorded only when `responseSize` is on. */
+  /**
+   * The raw `Content-Length` response header; recorded only when `responseSize` is on.
+   * Adapters leave it undefined unless {@link HttpInstrumentation.measuresResponseSize}.
+   */
   readonly responseLength?: unknown;
 }
 
@@ -138,6 +145,16 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
    * Bound, so adapters may pass it around.
    */
   readonly onError: (error: Error) => void;
+  /**
+   * Whether `http_request_size_bytes` is recorded. Adapters read the request's
+   * `Content-Length` (for {@link HttpSample.requestLength}) only when this is true.
+   */
+  readonly measuresRequestSize: boolean;
+  /**
+   * Whether `http_response_size_bytes` is recorded. Adapters read the response's
+   * `Content-Length` (for {@link HttpSample.responseLength}) only when this is true.
+   */
+  readonly measuresResponseSize: boolean;
 
   readonly #requests: Counter<string>;
   readonly #duration: Histogram<string>;
@@ -193,6 +210,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     this.#responseSize = resolved.responseSize
       ? sizes(HTTP_RESPONSE_SIZE_BYTES, 'response')
       : undefined;
+    this.measuresRequestSize = this.#requestSize !== undefined;
+    this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
     this.metricsRoute = new MetricsRoute<Req>({
       scrape: (accept) => registry.scrape(accept),
