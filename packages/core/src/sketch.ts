@@ -102,6 +102,14 @@ export const SKETCH_WINDOW_SLOTS = W_NEG + SIDE_SLOTS;
 export const SKETCH_MAX_AGE_BUCKETS = 1000;
 
 /**
+ * Shortest window, in milliseconds, a summary may rotate through. Windows are numbered by
+ * `Date.now()`, which counts whole milliseconds: a shorter window is never seen in time, and
+ * below about 1e-3 ms its number passes 2^53 and stops being exact (quantiles turn NaN).
+ * Summary checks `maxAgeSeconds·1000/ageBuckets >= SKETCH_MIN_WINDOW_MS` up front.
+ */
+export const SKETCH_MIN_WINDOW_MS = 1;
+
+/**
  * Number of windows a summary keeps: `ageBuckets`, or 1 when `maxAgeSeconds` is 0.
  * Throws {@link InvalidOptionError} for settings no summary could have been built with.
  */

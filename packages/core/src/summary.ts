@@ -7,7 +7,12 @@
 import { describeValue, InvalidOptionError } from './errors.js';
 import type { LabelsInput } from './labels.js';
 import { type ChildBase, COMMON_OPTION_KEYS, Metric, type MetricOptions } from './metric.js';
-import { SKETCH_MAX_AGE_BUCKETS, sketchObserve, sketchWindowCount } from './sketch.js';
+import {
+  SKETCH_MAX_AGE_BUCKETS,
+  SKETCH_MIN_WINDOW_MS,
+  sketchObserve,
+  sketchWindowCount,
+} from './sketch.js';
 import { type Cells, SUMMARY_COUNT, SUMMARY_SKETCH, SUMMARY_SUM } from './store.js';
 import type { LabelValues, SummarySettings } from './types.js';
 import { assertFinite, invalidOption } from './validation.js';
@@ -25,7 +30,8 @@ export interface SummaryConfiguration<T extends string> extends MetricOptions<T,
    */
   percentiles?: readonly number[];
   /**
-   * Width of the sliding window in seconds; 0 means since start (no window).
+   * Width of the sliding window in seconds; 0 means since start (no window). Otherwise each
+   * of the `ageBuckets` sub-windows must span at least 1 ms (Date.now()'s resolution).
    * @default 0 (prom-client: no window unless set)
    */
   maxAgeSeconds?: number;
@@ -182,6 +188,15 @@ function summarySettings(options: Record<string, unknown>): SummarySettings {
     (typeof options.compressCount !== 'number' || !Number.isFinite(options.compressCount))
   ) {
     invalidOption(where, 'compressCount', options.compressCount, 'a number');
+  }
+  if (maxAgeSeconds > 0 && (maxAgeSeconds * 1000) / ageBuckets < SKETCH_MIN_WINDOW_MS) {
+    invalidOption(
+      where,
+      'maxAgeSeconds',
+      maxAgeSeconds,
+      `0 or at least ${(ageBuckets * SKETCH_MIN_WINDOW_MS) / 1000} seconds, so each of the ` +
+        `${ageBuckets} age buckets spans at least ${SKETCH_MIN_WINDOW_MS} ms`,
+    );
   }
   const settings: SummarySettings = Object.freeze({
     percentiles: Object.freeze([...(percentiles as number[])]),

@@ -170,3 +170,43 @@ test('the constructor rejects every ageBuckets the sketch would reject, before t
   s.observe(2);
   assert.deepEqual(declared, ['edge_age_buckets']);
 });
+
+test('the constructor rejects a sliding window too short to rotate (windows under 1 ms)', async () => {
+  const { registry, iso } = isolated();
+  for (const [maxAgeSeconds, ageBuckets] of [
+    [1e-7, 5],
+    [0.004, 5],
+    [Number.MIN_VALUE, 1],
+  ] as const) {
+    assert.throws(
+      () => new Summary({ name: 'short_s', help: 'h', maxAgeSeconds, ageBuckets, ...iso }),
+      (error: unknown) => {
+        assert.ok(error instanceof InvalidOptionError);
+        assert.equal(error.code, 'PROMFORK_INVALID_OPTION');
+        assert.ok(error.message.includes(`"maxAgeSeconds" ${describeValue(maxAgeSeconds)}`));
+        assert.ok(error.message.includes(`at least ${ageBuckets / 1000} seconds`), error.message);
+        return true;
+      },
+    );
+  }
+  // The shortest accepted window still reports its quantiles.
+  const s = new Summary({
+    name: 'short_ok_s',
+    help: 'h',
+    maxAgeSeconds: 60,
+    ageBuckets: 1000,
+    percentiles: [0.5],
+    ...iso,
+  });
+  const tiny = new Summary({
+    name: 'tiny_ok_s',
+    help: 'h',
+    maxAgeSeconds: 0.005,
+    ageBuckets: 5,
+    percentiles: [0.5],
+    ...iso,
+  });
+  s.observe(10);
+  tiny.observe(10);
+  assert.match(await registry.metrics(), /^short_ok_s\{quantile="0\.5"\} 10\.0/m);
+});
