@@ -257,6 +257,9 @@ export class ProcessFile {
     this.scheduled = false;
     if (this.dirtyList.length === 0 && !this.usedDirty) return;
     try {
+      // The file is extended before anything is written and `used` goes last, so the size of
+      // the file is never below a `used` a reader has seen (reader.ts takes the size after
+      // the header for that reason).
       if (this.fileSize < this.bytes.byteLength) {
         ftruncateSync(this.fd, this.bytes.byteLength);
         this.fileSize = this.bytes.byteLength;
