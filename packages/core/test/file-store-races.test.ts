@@ -8,16 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import fs, { existsSync, statSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FileStore, READ_ERRORS_METRIC } from '../src/file-store/index.js';
+import type { CollectedFamily } from '../src/store.js';
 import {
   compactor,
   expectedAfter,
   fixture,
   listing,
+  runFixture,
   shortLived,
   withoutAllGauges,
 } from './compaction-helpers.js';
@@ -85,6 +87,17 @@ function beforeFirstOpenOf<T>(path: string, before: () => void, body: () => T): 
   } finally {
     fs.openSync = original;
     syncBuiltinESMExports();
+  }
+}
+
+/** A scrape of `dir` by a store that does not compact; that store's own file is removed. */
+function lookFromAnotherProcess(dir: string): CollectedFamily[] {
+  const store = new FileStore({ dir, compactDeadProcesses: false });
+  try {
+    return store.collect();
+  } finally {
+    store.close();
+    unlinkSync(join(dir, store.fileName));
   }
 }
 
@@ -184,4 +197,20 @@ describe('races between processes sharing a directory', () => {
     assert.deepEqual(errors, []);
     scraper.close();
   });
+
+  for (const ending of ['exit', 'natural'] as const) {
+    it(`counts recorded in an exit listener added after the store's are written (${ending})`, async () => {
+      // The store flushes every open file from its own 'exit' listener, installed when the
+      // first store opens, so before the application's listeners (added later). Updates made
+      // by those listeners were only scheduled for a next turn that never comes: lost, with
+      // no error. A real process counts in such a listener and exits.
+      const dir = dirFor();
+      const run = await runFixture('exit-listener-worker', [dir, ending]);
+      assert.equal(run.code, 0);
+      assert.deepEqual(flatten(lookFromAnotherProcess(dir)), {
+        'work_total{}': [11],
+        'shutdown_total{reason=exit}': [1],
+      });
+    });
+  }
 });
