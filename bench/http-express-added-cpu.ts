@@ -10,6 +10,6 @@ import type { Scenario } from './lib/types.js';
 export const scenario: Scenario = {
   name: 'http.express.added_cpu',
   method:
-    'server CPU (utime+stime from /proc) per request over a bare express app, autocannon on 127.0.0.1 with 10 connections, server and load on different cores; median of rounds; ours on the FileStore vs express-prom-bundle.',
+    'server CPU per request over a bare express app (process.cpuUsage() read inside each server over IPC, µs resolution), autocannon on 127.0.0.1 with 10 connections per server, the servers loaded at once each round, servers and load on different cores; median over rounds of the difference with the bare server in the same round; ours on the FileStore (and on the MemoryStore as .memory) vs express-prom-bundle.',
   run: (context) => runHttp('express', peerName('express-prom-bundle'), context),
 };

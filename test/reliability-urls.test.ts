@@ -12,8 +12,9 @@
  * - the `method` label stays bounded (a method Node knows, or `#other`);
  * - no look-alike of the metrics path gets the metrics past `authorize`.
  *
- * The adapters' own tests cover the common hostile paths through supertest; this table adds
- * the raw-socket cases and checks the three adapters with the same expectations.
+ * The adapter conformance suite (adapter-conformance.ts) covers the common hostile paths
+ * through supertest; this table adds the raw-socket cases and checks the three adapters with
+ * the same expectations.
  */
 import assert from 'node:assert/strict';
 import { createServer, METHODS, type Server } from 'node:http';

@@ -8,6 +8,7 @@
  * A route opts out with `config: { metrics: false }`. Everything but timing and reading the
  * route lives in @promfork/core.
  */
+import type { ServerResponse } from 'node:http';
 import {
   createMetricsRoute,
   elapsedSeconds,
@@ -38,19 +39,23 @@ export type FastifyMetricsOptions = HttpMetricsOptions<FastifyRequest, FastifyRe
 /** Options of {@link metricsHandler}. */
 export type FastifyMetricsHandlerOptions = MetricsRouteOptions<FastifyRequest>;
 
-// Per-request state lives in two request decorations holding primitives (Fastify's advice:
+// Per-request state lives in request decorations holding primitives (Fastify's advice:
 // decorate with a value of the final type so every request object has the same shape).
 const kStart = Symbol('promfork.start');
 const kRoute = Symbol('promfork.route');
+/** On the raw response of a request being recorded: its reply, until it is recorded. */
 const kReply = Symbol('promfork.reply');
 
 interface InstrumentedRequest {
-  /** Start time, or -1 when the request is not (or no longer) being recorded. */
+  /** Start time (a value of `now()` from @promfork/core). */
   [kStart]: number;
   /** The route template read at the start, or undefined for unmatched requests. */
   [kRoute]: string | undefined;
-  /** The request's reply, for `extraLabels` of aborted requests (the abort hook has none). */
-  [kReply]: FastifyReply | null;
+}
+
+/** The raw response of a request being recorded. */
+interface InstrumentedResponse extends ServerResponse {
+  [kReply]?: FastifyReply | null;
 }
 
 /** Keys Fastify itself reads from `register` options; they are not the plugin's. */
@@ -78,21 +83,40 @@ function handler(route: MetricsRoute<FastifyRequest>): RouteHandlerMethod {
   };
 }
 
+/** {@link routeOf} for a route that opted out with `config: { metrics: false }`. */
+const OPTED_OUT = null;
+
 /**
- * The route template and opt-out of a request. `routeOptions` exists from Fastify 4.10;
- * older versions expose `routerPath` and `routeConfig`.
+ * The route template of a request (undefined when no route matched), or {@link OPTED_OUT}.
+ * `routeOptions` exists from Fastify 4.10 and builds a new object on every read, so it is
+ * read once; older versions expose `routerPath` and `routeConfig`.
  */
-function routeOf(request: FastifyRequest): { url: string | undefined; off: boolean } {
-  if (request.is404) return { url: undefined, off: false };
+function routeOf(request: FastifyRequest): string | undefined | typeof OPTED_OUT {
+  if (request.is404) return undefined;
   const options = (request as { routeOptions?: { url?: string; config?: { metrics?: unknown } } })
     .routeOptions;
-  if (options !== undefined) {
-    return { url: options.url, off: options.config?.metrics === false };
-  }
+  if (options !== undefined) return options.config?.metrics === false ? OPTED_OUT : options.url;
   const legacy = request as unknown as { routerPath?: string; routeConfig?: { metrics?: unknown } };
-  return { url: legacy.routerPath, off: legacy.routeConfig?.metrics === false };
+  return legacy.routeConfig?.metrics === false ? OPTED_OUT : legacy.routerPath;
 }
 
+/**
+ * True when the response was sent completely, false when the client went away first.
+ * `writableFinished` says so on a real socket; a response of `fastify.inject` writes into a
+ * stand-in socket that is never drained, so there a response ended on a socket that was not
+ * destroyed counts as sent.
+ */
+function sentCompletely(res: ServerResponse): boolean {
+  return res.writableFinished || (res.writableEnded && res.socket?.destroyed === false);
+}
+
+/**
+ * The plugin watches the raw response's `close` event rather than Fastify's `onResponse` and
+ * `onRequestAbort` hooks: one listener (a shared function, no closure per request) sees both
+ * ends of a request, `close` after `finish` for a complete response and alone for one the
+ * client abandoned, as in the Express and Koa adapters. The hooks would cost Fastify two
+ * listeners, two closures and two clock readings per request of its own.
+ */
 async function promforkPlugin(fastify: FastifyInstance, options: Record<string, unknown>) {
   const instrumentation = new HttpInstrumentation<FastifyRequest, FastifyReply>(
     ownOptions(options),
@@ -101,35 +125,20 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
   const { measuresRequestSize, measuresResponseSize } = instrumentation;
   fastify.decorateRequest(kStart as unknown as string, -1);
   fastify.decorateRequest(kRoute as unknown as string, undefined);
-  fastify.decorateRequest(kReply as unknown as string, null);
 
-  fastify.addHook('onRequest', (request, reply, done) => {
+  function onClose(this: InstrumentedResponse): void {
+    const reply = this[kReply];
+    if (reply === undefined || reply === null) return;
+    this[kReply] = null; // record once, whatever else the response emits
+    const request = reply.request;
     const state = request as unknown as InstrumentedRequest;
-    const { url, off } = routeOf(request);
-    if (off || instrumentation.skip(request)) {
-      state[kStart] = -1;
-    } else {
-      state[kRoute] = url;
-      state[kReply] = reply;
-      state[kStart] = instrumentation.start();
-    }
-    done();
-  });
-
-  function finish(request: FastifyRequest, aborted: boolean): void {
-    const state = request as unknown as InstrumentedRequest;
-    const start = state[kStart];
-    const reply = state[kReply];
-    if (start < 0 || reply === null) return;
-    state[kStart] = -1; // an aborted request may still finish: record it once
-    state[kReply] = null;
     instrumentation.record(
       {
         method: request.method,
         route: state[kRoute],
         statusCode: reply.statusCode,
-        aborted,
-        durationSeconds: elapsedSeconds(start),
+        aborted: !sentCompletely(this),
+        durationSeconds: elapsedSeconds(state[kStart]),
         requestLength: measuresRequestSize ? request.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? reply.getHeader('content-length') : undefined,
       },
@@ -138,12 +147,16 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
     );
   }
 
-  fastify.addHook('onResponse', (request, _reply, done) => {
-    finish(request, false);
-    done();
-  });
-  fastify.addHook('onRequestAbort', (request, done) => {
-    finish(request, true);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const route = routeOf(request);
+    if (route !== OPTED_OUT && !instrumentation.skip(request)) {
+      const state = request as unknown as InstrumentedRequest;
+      state[kRoute] = route;
+      state[kStart] = instrumentation.start();
+      const raw = reply.raw as InstrumentedResponse;
+      raw[kReply] = reply;
+      raw.on('close', onClose);
+    }
     done();
   });
 
