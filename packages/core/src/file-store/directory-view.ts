@@ -110,7 +110,11 @@ function readOnce(
     if (name === ownName || name === ARCHIVE_FILE_NAME) continue;
     const parsed = reader.read(dir, name);
     if (parsed instanceof FormatProblem) {
-      problems.push({ name, problem: parsed });
+      // A process file that vanished since the listing was unlinked by a compaction after its
+      // values went into an archive: either the archive read above (a leftover of a crashed
+      // compactor, which the next compaction unlinks without writing a new archive), or a
+      // newer one, which step 3 notices. Nothing is lost, so it is no read error.
+      if (parsed.kind !== 'vanished') problems.push({ name, problem: parsed });
       continue;
     }
     if (absorbed.has(identityKey(parsed.header))) {

@@ -7,7 +7,8 @@
  * with ONE positioned write, several only when they lie more than 64 KiB apart (measured: one
  * pwrite per update costs ~1.45 µs, one per turn of 20 updates ~83 ns per update), then, only if entries were appended, the header's `used` field in a
  * second write, so readers never see an entry before it is complete. On `process.on('exit')`
- * every open file is flushed synchronously. A process killed at any moment loses at most the
+ * every open file is flushed synchronously, and changes made after that (by later `exit`
+ * listeners) are written at once. A process killed at any moment loses at most the
  * current turn.
  *
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
@@ -82,15 +83,23 @@ export interface WriteEvents {
 
 const openFiles = new Set<ProcessFile>();
 let exitHookInstalled = false;
+/** True once the process emits `exit`: no later event-loop turn will run. */
+let exiting = false;
 
 /**
  * One `exit` listener for every open file (not one per store, which would trip Node's
  * max-listeners warning in programs and tests that open many stores).
+ *
+ * It is installed when the first store opens, so it usually runs BEFORE the application's own
+ * `exit` listeners, and values those record (a shutdown counter, say) come after this flush.
+ * Such a value cannot wait for an end-of-turn flush (no turn follows), so from `exit` on every
+ * change is written at once ({@link ProcessFile.schedule}).
  */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
+    exiting = true;
     for (const file of openFiles) file.flush();
   });
 }
@@ -195,9 +204,11 @@ export class ProcessFile {
   /** Appends a descriptor entry; returns its byte offset. */
   appendDescriptor(descriptor: MetricDescriptor): number {
     const json = Buffer.from(descriptorJson(descriptor), 'utf8');
-    const offset = this.reserve(descriptorEntrySize(json.length), KIND_DESCRIPTOR);
+    const size = descriptorEntrySize(json.length);
+    const offset = this.reserve(size, KIND_DESCRIPTOR);
     this.view.setUint32(offset + ENTRY_HEAD, json.length, true);
     this.bytes.set(json, offset + DESCRIPTOR_HEAD);
+    this.appended(offset, size);
     return offset;
   }
 
@@ -211,11 +222,13 @@ export class ProcessFile {
     slotCount: number,
   ): { offset: number; word: number } {
     const key = Buffer.from(seriesKey(labelValues), 'utf8');
-    const offset = this.reserve(seriesEntrySize(key.length, slotCount), KIND_SERIES);
+    const size = seriesEntrySize(key.length, slotCount);
+    const offset = this.reserve(size, KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);
     this.view.setUint32(offset + 12, slotCount, true);
     this.view.setUint32(offset + 16, key.length, true);
     this.bytes.set(key, offset + SERIES_HEAD);
+    this.appended(offset, size);
     return { offset, word: (offset + seriesSlotsOffset(key.length)) / 8 };
   }
 
@@ -234,12 +247,20 @@ export class ProcessFile {
     if (!this.scheduled) this.schedule();
   }
 
-  /** Schedules a flush at the end of this event-loop turn (called when none is pending). */
+  /**
+   * Schedules a flush at the end of this event-loop turn (called when none is pending); once
+   * the process is exiting, flushes right away instead (no turn follows `exit`). Callers
+   * therefore call it only when the image is complete: after a whole entry is written.
+   */
   schedule(): void {
     this.scheduled = true;
     if (this.closed) {
       this.events.afterClose();
       return; // `scheduled` stays true: a closed file never schedules again.
+    }
+    if (exiting) {
+      this.flush();
+      return;
     }
     setImmediate(this.flushTask);
   }
@@ -257,6 +278,9 @@ export class ProcessFile {
     this.scheduled = false;
     if (this.dirtyList.length === 0 && !this.usedDirty) return;
     try {
+      // The file is extended before anything is written and `used` goes last, so the size of
+      // the file is never below a `used` a reader has seen (reader.ts takes the size after
+      // the header for that reason).
       if (this.fileSize < this.bytes.byteLength) {
         ftruncateSync(this.fd, this.bytes.byteLength);
         this.fileSize = this.bytes.byteLength;
@@ -342,7 +366,10 @@ export class ProcessFile {
     }
   }
 
-  /** Reserves `size` bytes at the end of the used area for an entry and writes its head. */
+  /**
+   * Reserves `size` bytes at the end of the used area for an entry and writes its head; the
+   * caller writes the rest of the entry and then calls {@link appended}.
+   */
   private reserve(size: number, kind: number): number {
     const offset = this.used;
     const end = offset + size;
@@ -359,11 +386,26 @@ export class ProcessFile {
     this.used = end;
     this.view.setUint32(H_USED, end, true);
     this.usedDirty = true;
-    // Every block the entry touches is dirty (its head, key and initial slots).
-    for (let block = Math.floor(offset / BLOCK_BYTES); block * BLOCK_BYTES < end; block++) {
-      if (this.dirty[block] === 0) this.markBlock(block);
-    }
     return offset;
+  }
+
+  /**
+   * Flags every block of the entry just written at `offset` dirty (its head, content and
+   * initial slots), and only then asks for a flush: a flush, which also publishes `used`,
+   * must never see an entry half written (it can run at once when the process is exiting).
+   */
+  private appended(offset: number, size: number): void {
+    for (
+      let block = Math.floor(offset / BLOCK_BYTES);
+      block * BLOCK_BYTES < offset + size;
+      block++
+    ) {
+      if (this.dirty[block] === 0) {
+        this.dirty[block] = 1;
+        this.dirtyList.push(block);
+      }
+    }
+    if (!this.scheduled) this.schedule();
   }
 
   /** Doubles the image until `needed` bytes fit; the file follows at the next flush. */

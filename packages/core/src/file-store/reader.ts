@@ -110,10 +110,15 @@ export class StoreFileReader {
     const fd = openStoreFile(dir, name);
     if (fd instanceof FormatProblem) return fd;
     try {
-      const stat = fstatSync(fd);
-      if (!stat.isFile()) return new FormatProblem('corrupt', 'not a regular file');
       const head = new Uint8Array(HEADER_SIZE);
       const headRead = readAll(fd, head, 0);
+      // Order matters: the size is taken AFTER the header is read. A writer extends its file
+      // (ftruncate) before it publishes a larger `used` (process-file.ts), and files never
+      // shrink, so a size read after the header is at least the `used` it holds. Taken before,
+      // the size could predate a growing flush whose `used` the header then shows: a healthy
+      // live file was called truncated and left out of the scrape (its counters dropped).
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) return new FormatProblem('corrupt', 'not a regular file');
       const header = readHeader(head.subarray(0, headRead));
       if (header instanceof FormatProblem) return header;
       // A damaged `used` (up to 4 GiB) must not become an allocation of that size.
