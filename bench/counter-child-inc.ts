@@ -5,7 +5,7 @@
  */
 import { Counter } from '@promfork/core';
 import promClient from 'prom-client';
-import { LABEL_NAMES } from './lib/labels.js';
+import { labels3Metric } from './lib/labels.js';
 import { runMicro } from './lib/micro.js';
 import type { Scenario } from './lib/types.js';
 
@@ -24,21 +24,13 @@ export const scenario: Scenario = {
         limit:
           "A bound child's inc is one slot addition (plus marking the block dirty on the FileStore).",
         ours(store, registry) {
-          const counter = new Counter({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
-            registers: [registry],
-            store,
-          });
+          const counter = new Counter({ ...labels3Metric(METRIC), registers: [registry], store });
           const child = counter.labels('GET', '/users/:id', '200');
           return () => child.inc();
         },
         peer(registry) {
           const counter = new promClient.Counter({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
+            ...labels3Metric(METRIC),
             registers: [registry],
           });
           const child = counter.labels('GET', '/users/:id', '200');

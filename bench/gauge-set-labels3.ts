@@ -5,7 +5,7 @@
  */
 import { Gauge } from '@promfork/core';
 import promClient from 'prom-client';
-import { LABEL_NAMES, LABEL_SETS } from './lib/labels.js';
+import { LABEL_SETS, labels3Metric } from './lib/labels.js';
 import { runMicro } from './lib/micro.js';
 import type { Scenario } from './lib/types.js';
 
@@ -24,9 +24,7 @@ export const scenario: Scenario = {
         limit: 'No goal (report only).',
         ours(store, registry) {
           const gauge = new Gauge({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
+            ...labels3Metric(METRIC),
             registers: [registry],
             store,
             multiprocessMode: 'livesum',
@@ -34,12 +32,7 @@ export const scenario: Scenario = {
           return (i) => gauge.set(LABEL_SETS[i % SETS]!, i);
         },
         peer(registry) {
-          const gauge = new promClient.Gauge({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
-            registers: [registry],
-          });
+          const gauge = new promClient.Gauge({ ...labels3Metric(METRIC), registers: [registry] });
           return (i) => gauge.set(LABEL_SETS[i % SETS]!, i);
         },
       },

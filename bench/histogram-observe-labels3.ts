@@ -4,7 +4,7 @@
  */
 import { Histogram } from '@promfork/core';
 import promClient from 'prom-client';
-import { LABEL_NAMES, LABEL_SETS, OBSERVATIONS } from './lib/labels.js';
+import { LABEL_SETS, labels3Metric, OBSERVATIONS } from './lib/labels.js';
 import { runMicro } from './lib/micro.js';
 import type { Scenario } from './lib/types.js';
 
@@ -26,9 +26,7 @@ export const scenario: Scenario = {
           "observe does the labelled series lookup of inc plus a bucket search and three slot updates (bucket, sum, count), each marking its block dirty on the FileStore; prom-client's observe does comparable bucket work, so the ratio is bounded by that shared work.",
         ours(store, registry) {
           const histogram = new Histogram({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
+            ...labels3Metric(METRIC),
             registers: [registry],
             store,
           });
@@ -36,9 +34,7 @@ export const scenario: Scenario = {
         },
         peer(registry) {
           const histogram = new promClient.Histogram({
-            name: METRIC,
-            help: 'bench',
-            labelNames: LABEL_NAMES,
+            ...labels3Metric(METRIC),
             registers: [registry],
           });
           return (i) => histogram.observe(LABEL_SETS[i % SETS]!, OBSERVATIONS[i % VALUES]!);

@@ -6,6 +6,14 @@
 /** The three label names, in declaration order. */
 export const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
 
+/**
+ * How every labels3 scenario declares its metric, the same on both libraries (each adds its
+ * registry, and promfork its store): the three label names, a throwaway help text.
+ */
+export function labels3Metric(name: string) {
+  return { name, help: 'bench', labelNames: LABEL_NAMES };
+}
+
 /** A label set of the scenarios. */
 export type Labels3 = Record<(typeof LABEL_NAMES)[number], string>;
 

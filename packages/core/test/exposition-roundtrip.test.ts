@@ -7,6 +7,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { formatOpenMetrics, formatText } from '../src/exposition/index.js';
 import type { MetricObject } from '../src/types.js';
+import { AWKWARD_CHARS } from './helpers/awkward-chars.js';
+import { escaping } from './helpers/exposition-fixtures.js';
 import { type ExpositionSyntax, parseExposition } from './helpers/parse-exposition.js';
 import { checkWithPromtool } from './helpers/promtool.js';
 
@@ -15,26 +17,7 @@ const RUNS = 500;
 /** Strings dense in the characters that need escaping, mixed with any Unicode code point. */
 const anyText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.string({
-    unit: fc.constantFrom(
-      '\\',
-      '"',
-      '\n',
-      '\r',
-      '\t',
-      ' ',
-      '#',
-      '{',
-      '}',
-      '=',
-      ',',
-      'a',
-      'é',
-      '😀',
-      '\0',
-    ),
-    maxLength: 40,
-  }),
+  fc.string({ unit: fc.constantFrom(...AWKWARD_CHARS), maxLength: 40 }),
 );
 
 const render = (syntax: ExpositionSyntax, metrics: readonly MetricObject[]) =>
@@ -70,6 +53,12 @@ describe('exposition round trip (fast-check)', () => {
         }),
         { numRuns: RUNS },
       );
+    });
+
+    test(`${syntax}: the escaping fixture's help and label values round-trip exactly`, () => {
+      const [family] = parseExposition(render(syntax, [escaping]), syntax);
+      assert.equal(family?.help, escaping.help);
+      assert.deepEqual(family?.samples[0]?.labels, escaping.values[0]?.labels);
     });
 
     test(`${syntax}: any number round-trips exactly (NaN, infinities and -0 included)`, () => {

@@ -32,6 +32,7 @@ import {
   type Store,
 } from '../src/index.js';
 import { tempDir } from './file-store-helpers.js';
+import { AWKWARD_CHARS } from './helpers/awkward-chars.js';
 import { type ParsedFamily, parseExposition } from './helpers/parse-exposition.js';
 import { checkWithPromtool } from './helpers/promtool.js';
 
@@ -39,33 +40,12 @@ const FULL = process.env.PROMFORK_FULL === '1';
 const RUNS = FULL ? 3000 : 300;
 const PROMTOOL_CASES = FULL ? 2000 : 200;
 
-/** Characters that need escaping or are otherwise awkward, plus a few ordinary ones. */
-const AWKWARD = [
-  '\\',
-  '"',
-  '\n',
-  '\r',
-  '\t',
-  ' ',
-  '#',
-  '{',
-  '}',
-  '=',
-  ',',
-  'a',
-  'é',
-  '😀',
-  '\0',
-  '\u2028',
-  '\uFEFF',
-];
-
 /** Lone surrogates: not Unicode characters; must be refused, never mangled into U+FFFD. */
 const LONE_SURROGATES = ['\uD800', '\uDC00', '\uDBFF'];
 
 const anyText = fc.oneof(
   { weight: 15, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
-  { weight: 15, arbitrary: fc.string({ unit: fc.constantFrom(...AWKWARD), maxLength: 30 }) },
+  { weight: 15, arbitrary: fc.string({ unit: fc.constantFrom(...AWKWARD_CHARS), maxLength: 30 }) },
   {
     weight: 2,
     arbitrary: fc.string({

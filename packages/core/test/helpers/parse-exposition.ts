@@ -227,6 +227,36 @@ function readNumber(line: Line, what: string, grammar: RegExp | null): number {
   return value;
 }
 
+/** A sample line read up to and including its value, and the family it belongs to. */
+interface SampleStart {
+  readonly owner: ParsedFamily;
+  /** The sample without the timestamp and exemplar that may follow the value. */
+  readonly sample: ParsedSample;
+}
+
+/**
+ * Reads a sample line's name, labels and value. The sample belongs to `current` when its name
+ * is one of that family's sample names (by the format's suffixes per type), else to the family `open` gives
+ * for the name (which fails the line where that family may not start here).
+ */
+function readSampleStart(
+  line: Line,
+  syntax: ExpositionSyntax,
+  current: ParsedFamily | undefined,
+  open: (name: string, line: Line) => ParsedFamily,
+): SampleStart {
+  const suffixes = syntax === 'prometheus' ? TEXT_SUFFIXES : OM_SUFFIXES;
+  // OpenMetrics values are also held to its number grammar.
+  const valueGrammar = syntax === 'prometheus' ? null : REAL_NUMBER;
+  const name = line.match(METRIC_NAME, 'a metric name');
+  const ownsName = (f: ParsedFamily) => (suffixes[f.type] ?? ['']).some((x) => f.name + x === name);
+  const owner = current !== undefined && ownsName(current) ? current : open(name, line);
+  const labels = line.peek() === '{' ? readLabels(line) : {};
+  line.expect(' ');
+  const value = readNumber(line, 'value', valueGrammar);
+  return { owner, sample: { name, labels, value, line: line.number, valueEnd: line.pos } };
+}
+
 /** Parses an exposition; throws {@link ExpositionParseError} on anything invalid. */
 export function parseExposition(text: string, syntax: ExpositionSyntax): ParsedFamily[] {
   return syntax === 'prometheus' ? parseText(text) : parseOpenMetrics(text);
@@ -281,18 +311,8 @@ function parseText(text: string): ParsedFamily[] {
       }
       return;
     }
-    const name = line.match(METRIC_NAME, 'a metric name');
-    let owner = current;
-    if (
-      owner === undefined ||
-      !(TEXT_SUFFIXES[owner.type] ?? ['']).some((suffix) => owner!.name + suffix === name)
-    ) {
-      owner = family(name, line);
-    }
-    const labels = line.peek() === '{' ? readLabels(line) : {};
-    line.expect(' ');
-    const value = readNumber(line, 'value', null);
-    const valueEnd = line.pos;
+    const { owner, sample } = readSampleStart(line, 'prometheus', current, family);
+    const { name, labels } = sample;
     let timestamp: number | undefined;
     if (!line.done) {
       line.expect(' ');
@@ -301,14 +321,7 @@ function parseText(text: string): ParsedFamily[] {
     if (owner.type === 'histogram' && name.endsWith('_bucket') && !Object.hasOwn(labels, 'le')) {
       line.fail('bucket without le');
     }
-    owner.samples.push({
-      name,
-      labels,
-      value,
-      line: line.number,
-      valueEnd,
-      ...(timestamp === undefined ? {} : { timestamp }),
-    });
+    owner.samples.push(timestamp === undefined ? sample : { ...sample, timestamp });
   });
   return families;
 }
@@ -363,18 +376,8 @@ function parseOpenMetrics(text: string): ParsedFamily[] {
       }
       return;
     }
-    const name = line.match(METRIC_NAME, 'a metric name');
-    let owner = current;
-    if (
-      owner === undefined ||
-      !(OM_SUFFIXES[owner.type] ?? ['']).some((s) => owner!.name + s === name)
-    ) {
-      owner = open(name, line);
-    }
-    const labels = line.peek() === '{' ? readLabels(line) : {};
-    line.expect(' ');
-    const value = readNumber(line, 'value', REAL_NUMBER);
-    const valueEnd = line.pos;
+    const { owner, sample } = readSampleStart(line, 'openmetrics', current, open);
+    const { name, labels, valueEnd } = sample;
     let timestamp: number | undefined;
     let exemplar: ParsedExemplar | undefined;
     if (!line.done && !line.text.startsWith(' # ', line.pos)) {
@@ -424,11 +427,7 @@ function parseOpenMetrics(text: string): ParsedFamily[] {
         line.fail(`${numeric}="${v}" is not a canonical number`);
     }
     owner.samples.push({
-      name,
-      labels,
-      value,
-      line: line.number,
-      valueEnd,
+      ...sample,
       ...(timestamp === undefined ? {} : { timestamp }),
       ...(exemplar === undefined ? {} : { exemplar }),
     });
