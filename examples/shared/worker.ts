@@ -6,12 +6,37 @@
  * Exiting with status 0 is how a worker tells the primary "I was asked to stop": the primary
  * replaces only workers that die by a signal or a non-zero status.
  */
+import { createServer, type RequestListener } from 'node:http';
 import { ConfigError, readClusterConfig } from './config.js';
 
 /** A started server, as each framework's worker hands it back. */
 export interface StartedServer {
   /** Stops accepting connections and resolves when open requests are done. */
   close(): Promise<void>;
+}
+
+/**
+ * Serves a plain Node request listener (an Express app, a Koa `app.callback()`) on
+ * host:port: the `start` of the frameworks that do not listen by themselves.
+ */
+export function listenHttp(
+  listener: RequestListener,
+  host: string,
+  port: number,
+): Promise<StartedServer> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(listener);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve({
+        close: () =>
+          new Promise<void>((done, fail) =>
+            server.close((error) => (error ? fail(error) : done())),
+          ),
+      });
+    });
+  });
 }
 
 /** Options of {@link runWorker}. */
