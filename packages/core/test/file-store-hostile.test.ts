@@ -206,7 +206,9 @@ describe('random damage to a healthy file (fast-check)', () => {
       reader.close();
       assert.ok(skipped > 0, 'some damaged files were skipped');
       for (const text of forPromtool) {
-        if (!checkWithPromtool(t, text, 'prometheus')) break;
+        // The damage renames and retypes metrics at random (`jobF_total`, a counter without
+        // `_total`): promtool's naming advice is expected; what must hold is that it parses.
+        if (!checkWithPromtool(t, text, 'prometheus', { parseOnly: true })) break;
       }
     } finally {
       cleanup();
