@@ -8,17 +8,26 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import fs, { existsSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FileStore, READ_ERRORS_METRIC } from '../src/file-store/index.js';
+import { type CompactionResult, compactDirectory } from '../src/file-store/compaction.js';
+import { currentIdentity } from '../src/file-store/identity.js';
+import {
+  ARCHIVE_FILE_NAME,
+  FileStore,
+  LOCK_FILE_NAME,
+  READ_ERRORS_METRIC,
+} from '../src/file-store/index.js';
+import { parseHolder } from '../src/file-store/lock.js';
 import type { CollectedFamily } from '../src/store.js';
 import {
   compactor,
   expectedAfter,
   fixture,
   listing,
+  lookWithoutCompacting,
   runFixture,
   shortLived,
   withoutAllGauges,
@@ -213,4 +222,54 @@ describe('races between processes sharing a directory', () => {
       });
     });
   }
+
+  it('a lock released while a stale-lock clearer had moved it aside does not stall compaction', async () => {
+    // Clearing a stale lock moves the lock file aside to inspect it and links it back when it
+    // turns out to be a fresh lock. A holder that released its lock in between found no lock
+    // file and left it; the clearer then put it back: a lock naming a LIVE process that nobody
+    // holds, so every later compaction in the directory, that process's own included, was
+    // "busy" for as long as that process lived (dead workers' files piled up). Here the
+    // clearer is a real process paused at each step; this process is the holder.
+    const dir = dirFor();
+    const signals = dirFor();
+    await shortLived(dir, 0, 'exit', false);
+    const me = currentIdentity();
+    const lock = join(dir, LOCK_FILE_NAME);
+    // A stale lock: this pid with another start time is a reused pid, so its holder is dead.
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: me.pid, startTime: me.startTime + 1, token: 'a'.repeat(32) }),
+    );
+    const clearer = spawn(process.execPath, [fixture('lock-clearer'), dir, signals], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    clearer.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
+    const ended = new Promise<number | null>((resolve) => clearer.once('close', resolve));
+    waitForFile(join(signals, 'judged'), 'the clearer reading the stale lock');
+    // This process clears the stale lock, takes it and compacts; once it is done (the lock is
+    // still held, and no longer checked), the clearer, which judged the old lock stale, moves
+    // this one aside and keeps it there until this process has released it.
+    const first = compactDirectory(dir, {
+      faultInjection: (step) => {
+        if (step !== 'unlinked') return;
+        writeFileSync(join(signals, 'judge'), '');
+        waitForFile(join(signals, 'moved'), 'the clearer moving the lock aside');
+      },
+    });
+    assert.equal(first.absorbed.length, 1);
+    writeFileSync(join(signals, 'restore'), '');
+    assert.equal(await ended, 0);
+    assert.equal((JSON.parse(out) as CompactionResult).busy, true);
+    // The clearer put back the lock this process had released.
+    assert.equal(parseHolder(readFileSync(lock, 'utf8'))?.pid, me.pid);
+    await shortLived(dir, 1, 'exit', false);
+    const second = compactDirectory(dir);
+    assert.equal(second.busy, false);
+    assert.equal(second.absorbed.length, 1);
+    assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
+    assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0, 1]));
+  });
 });

@@ -14,6 +14,8 @@
  *   name (atomic: whatever file was there is now ours to inspect); if what was moved is the
  *   stale content that was judged, it is deleted and acquiring starts again; if another process
  *   had just replaced it with a fresh lock, that lock is linked back and we report "busy".
+ *   Its holder may have released it meanwhile (finding no lock file); the holder remembers
+ *   that, and clears such an orphan at its next acquire, as if it were stale.
  * - Verify: a holder re-reads the lock just before it replaces the archive ({@link held}) and
  *   gives up when it is no longer its own. The window between that check and the rename is a
  *   few microseconds, and losing the lock inside it needs a stale lock AND two more processes
@@ -53,6 +55,16 @@ const ACQUIRE_ROUNDS = 3;
 /** Who holds a lock, as recorded in the lock file. */
 type LockHolder = FileIdentity;
 
+/**
+ * Tokens of locks this process released while their file was away: moved aside by a process
+ * clearing a stale lock, which links a lock it did not judge back into place. One that comes
+ * back names this live process, yet nobody holds it: without this set every compaction in the
+ * directory would be "busy" for as long as this process lives. A token is only ever added by
+ * the holder that created it, so a lock carrying one is certainly an orphan, never a lock some
+ * other thread or process holds.
+ */
+const releasedAway = new Set<string>();
+
 /** A held compaction lock. Obtain with {@link CompactionLock.tryAcquire}. */
 export class CompactionLock {
   private released = false;
@@ -86,8 +98,10 @@ export class CompactionLock {
       const current = readHolder(path);
       if (current === 'vanished') continue;
       if (current === 'unreadable') return undefined;
-      if (current !== 'garbage' && liveness.isAlive(current)) return undefined;
+      const orphan = current !== 'garbage' && releasedAway.has(current.token);
+      if (current !== 'garbage' && !orphan && liveness.isAlive(current)) return undefined;
       if (!clearStaleLock(dir, path, current)) return undefined;
+      if (orphan) releasedAway.delete(current.token);
     }
     return undefined;
   }
@@ -101,8 +115,16 @@ export class CompactionLock {
 
   /** Removes the lock file if it is still ours. Never throws. */
   release(): void {
-    if (!this.held()) return;
+    if (this.released) return;
     this.released = true;
+    const current = readHolder(this.path);
+    if (current === 'vanished') {
+      // Moved aside by a process clearing a stale lock: it may link this lock back (see
+      // releasedAway), and then this process clears it at its next compaction.
+      releasedAway.add(this.holder.token);
+      return;
+    }
+    if (typeof current !== 'object' || current.token !== this.holder.token) return;
     try {
       unlinkSync(this.path);
     } catch {
