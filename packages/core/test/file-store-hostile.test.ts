@@ -22,7 +22,7 @@ import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatText } from '../src/exposition/index.js';
 import { FormatProblem, H_USED } from '../src/file-store/format.js';
-import { FileStore, READ_ERRORS_METRIC } from '../src/file-store/index.js';
+import { FileStore, LOCK_FILE_NAME, READ_ERRORS_METRIC } from '../src/file-store/index.js';
 import { StoreFileReader } from '../src/file-store/reader.js';
 import { Counter, Gauge, Histogram, type Registry, Summary } from '../src/index.js';
 import { familyToMetricObject } from '../src/snapshot.js';
@@ -249,6 +249,47 @@ describe('other damage and non-files under promfork names', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('a FIFO put in place of a store file or the lock after the listing never blocks a read', (t) => {
+    // Listings keep regular files only; this is the name replaced after the listing. The reads
+    // run in a child process with a time limit: a blocking open would hang forever otherwise.
+    for (const name of ['promfork-930005-1.db', 'promfork-archive.db', LOCK_FILE_NAME]) {
+      if (spawnSync('mkfifo', [join(dir, name)]).status !== 0) {
+        t.skip('mkfifo unavailable');
+        return;
+      }
+    }
+    damagedFiles += 3;
+    const module = (path: string): string => new URL(path, import.meta.url).href;
+    const script = `
+      const { StoreFileReader, readFileHeader } = await import(${JSON.stringify(module('../src/file-store/reader.js'))});
+      const { readDirectoryView } = await import(${JSON.stringify(module('../src/file-store/directory-view.js'))});
+      const { compactDirectory } = await import(${JSON.stringify(module('../src/file-store/compaction.js'))});
+      const dir = ${JSON.stringify(dir)};
+      const out = {
+        read: new StoreFileReader().read(dir, 'promfork-930005-1.db').kind,
+        header: readFileHeader(dir, 'promfork-930005-1.db').kind,
+        archive: new StoreFileReader().read(dir, 'promfork-archive.db').kind,
+        view: readDirectoryView(dir, new StoreFileReader(), 'none').files.length,
+        compaction: compactDirectory(dir).busy,
+      };
+      process.stdout.write(JSON.stringify(out));
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.signal, null, 'a read of a FIFO blocked (killed at the time limit)');
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      // Refused as damaged (not a regular file, or unreadable by position): skipped, counted.
+      read: 'corrupt',
+      header: 'corrupt',
+      archive: 'corrupt',
+      view: 0,
+      compaction: true, // the lock cannot be read, so it counts as held: nothing is touched
+    });
   });
 
   it('a directory or a FIFO named like a store file is ignored and never blocks a scrape', (t) => {

@@ -17,10 +17,10 @@
  * A record leaves the archive only after its file is unlinked, so a file listed in step 2 is
  * either absorbed by the archive read in step 1 (skipped) or not in it (counted once).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityKey } from './compaction.js';
-import { listStoreFiles } from './directory.js';
+import { listStoreFiles, READ_FLAGS } from './directory.js';
 import {
   ARCHIVE_FILE_NAME,
   FILE_FLAG_ARCHIVE,
@@ -130,7 +130,7 @@ function readOnce(
 function archiveFingerprint(dir: string): { key: string; token: string } | undefined {
   let fd: number;
   try {
-    fd = openSync(join(dir, ARCHIVE_FILE_NAME), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    fd = openSync(join(dir, ARCHIVE_FILE_NAME), READ_FLAGS);
   } catch {
     return undefined;
   }

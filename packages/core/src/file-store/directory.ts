@@ -26,6 +26,15 @@ import { LOCK_FILE_NAME } from './lock.js';
 /** `O_NOFOLLOW` where the platform has it (0 elsewhere, e.g. Windows). */
 export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
 
+/**
+ * Flags for opening a file of the directory to read it: never through a symbolic link, and
+ * never waiting. Listings keep regular files only, but a name can be replaced after the
+ * listing; a FIFO opened without `O_NONBLOCK` would block the scrape until something writes
+ * to it. With it, the open returns at once and the file is then refused as not a regular file.
+ * (`O_NONBLOCK` changes nothing for regular files.)
+ */
+export const READ_FLAGS: number = constants.O_RDONLY | O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
+
 /** The environment variable naming the directory (client_python's name). */
 export const DIRECTORY_ENV = 'PROMETHEUS_MULTIPROC_DIR';
 

@@ -192,7 +192,8 @@ function readHolder(path: string): LockHolder | 'vanished' | 'unreadable' | 'gar
   let text: string;
   let mtimeMs: number;
   try {
-    const fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW);
+    // Never waits: a FIFO under the lock's name opens at once and reads as unreadable (busy).
+    const fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
     try {
       text = readFileSync(fd, 'utf8');
       mtimeMs = fstatSync(fd).mtimeMs;

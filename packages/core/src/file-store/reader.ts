@@ -12,11 +12,11 @@
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
  * {@link FormatProblem}: the caller skips the file, reports and counts it; nothing throws.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { O_NOFOLLOW } from './directory.js';
+import { READ_FLAGS } from './directory.js';
 import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
@@ -171,7 +171,7 @@ export class StoreFileReader {
 /** Opens a store file for reading (never through a symbolic link), or says why it cannot. */
 function openStoreFile(dir: string, name: string): number | FormatProblem {
   try {
-    return openSync(join(dir, name), constants.O_RDONLY | O_NOFOLLOW);
+    return openSync(join(dir, name), READ_FLAGS);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return new FormatProblem('vanished', 'file vanished before it was read');
