@@ -15,11 +15,11 @@ import {
   readdirSync,
   renameSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, StoreError } from '../errors.js';
 import type { CollectedFamily } from '../store.js';
+import { CREATE_FLAGS, writeFully } from './file-io.js';
 import {
   ABSORBED_SIZE,
   ARCHIVE_FILE_NAME,
@@ -44,8 +44,6 @@ import {
   TOKEN_SIZE,
   writeHeader,
 } from './format.js';
-
-const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
 
 /** Prefix of the temp files archives are written to before the rename. */
 export const ARCHIVE_TEMP_PREFIX = `${TEMP_PREFIX}archive-`;
@@ -146,11 +144,7 @@ export function writeArchive(
   const temp = join(dir, `${ARCHIVE_TEMP_PREFIX}${process.pid}-${token}.tmp`);
   let renamed = false;
   try {
-    const fd = openSync(
-      temp,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
-      0o600,
-    );
+    const fd = openSync(temp, CREATE_FLAGS, 0o600);
     try {
       // Two writes, so the crash tests can stop between them and leave half a temp file.
       const half = Math.floor(image.length / 16) * 8;
@@ -202,15 +196,6 @@ export function syncDirectory(dir: string): void {
     }
   } catch {
     // Some platforms cannot open or fsync a directory; the rename itself is still atomic.
-  }
-}
-
-function writeFully(fd: number, bytes: Uint8Array, start: number, length: number): void {
-  let done = 0;
-  while (done < length) {
-    const n = writeSync(fd, bytes, start + done, length - done, start + done);
-    if (n <= 0) throw new Error('short write');
-    done += n;
   }
 }
 

@@ -20,7 +20,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { identityKey } from './compaction.js';
-import { listStoreFiles, READ_FLAGS } from './directory.js';
+import { listStoreFiles } from './directory.js';
+import { READ_FLAGS } from './file-io.js';
 import {
   ARCHIVE_FILE_NAME,
   FILE_FLAG_ARCHIVE,

@@ -10,7 +10,6 @@
  */
 import {
   closeSync,
-  constants,
   type Dirent,
   lstatSync,
   mkdirSync,
@@ -20,20 +19,9 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
+import { CREATE_FLAGS } from './file-io.js';
 import { isStoreFileName, isTempFileName, TEMP_PREFIX } from './format.js';
 import { LOCK_FILE_NAME } from './lock.js';
-
-/** `O_NOFOLLOW` where the platform has it (0 elsewhere, e.g. Windows). */
-export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
-
-/**
- * Flags for opening a file of the directory to read it: never through a symbolic link, and
- * never waiting. Listings keep regular files only, but a name can be replaced after the
- * listing; a FIFO opened without `O_NONBLOCK` would block the scrape until something writes
- * to it. With it, the open returns at once and the file is then refused as not a regular file.
- * (`O_NONBLOCK` changes nothing for regular files.)
- */
-export const READ_FLAGS: number = constants.O_RDONLY | O_NOFOLLOW | (constants.O_NONBLOCK ?? 0);
 
 /** The environment variable naming the directory (client_python's name). */
 export const DIRECTORY_ENV = 'PROMETHEUS_MULTIPROC_DIR';
@@ -95,11 +83,7 @@ export function ensureDirectory(dir: string): string {
 function checkWritable(path: string): void {
   const probe = join(path, `${TEMP_PREFIX}probe-${process.pid}-${Date.now()}.tmp`);
   try {
-    const fd = openSync(
-      probe,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
-      0o600,
-    );
+    const fd = openSync(probe, CREATE_FLAGS, 0o600);
     closeSync(fd);
     unlinkSync(probe);
   } catch (error) {

@@ -27,7 +27,6 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  constants,
   fstatSync,
   linkSync,
   openSync,
@@ -37,13 +36,13 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { CREATE_FLAGS, createIfFree, linkIfFree, READ_FLAGS } from './file-io.js';
 import { type FileIdentity, TEMP_PREFIX } from './format.js';
 import type { LivenessChecker } from './identity.js';
 
 /** Name of the lock file inside the directory. `prepareDirectory` removes it. */
 export const LOCK_FILE_NAME = 'promfork-compaction.lock';
 
-const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
 /**
  * An empty lock file older than this is a crash of the no-hard-link fallback between its
  * create and its write; younger, it may be a lock being written right now.
@@ -136,26 +135,15 @@ export class CompactionLock {
 /** Creates the lock file with `content`; false when it already exists. */
 function createLockFile(dir: string, path: string, content: string, token: string): boolean {
   const temp = join(dir, `${TEMP_PREFIX}lock-${token}.tmp`);
-  const fd = openSync(
-    temp,
-    constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
-    0o600,
-  );
+  const fd = openSync(temp, CREATE_FLAGS, 0o600);
   try {
     writeSync(fd, content);
   } finally {
     closeSync(fd);
   }
   try {
-    linkSync(temp, path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
-      throw error;
-    }
-    return createWithoutLinks(path, content);
+    const outcome = linkIfFree(temp, path);
+    return outcome === 'unsupported' ? createWithoutLinks(path, content) : outcome === 'linked';
   } finally {
     unlinkQuietly(temp);
   }
@@ -163,17 +151,8 @@ function createLockFile(dir: string, path: string, content: string, token: strin
 
 /** Fallback for filesystems without hard links: exclusive create, then write. */
 function createWithoutLinks(path: string, content: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(
-      path,
-      constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | O_NOFOLLOW,
-      0o600,
-    );
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
+  const fd = createIfFree(path);
+  if (fd === undefined) return false;
   try {
     writeSync(fd, content);
   } finally {
@@ -193,7 +172,7 @@ function readHolder(path: string): LockHolder | 'vanished' | 'unreadable' | 'gar
   let mtimeMs: number;
   try {
     // Never waits: a FIFO under the lock's name opens at once and reads as unreadable (busy).
-    const fd = openSync(path, constants.O_RDONLY | O_NOFOLLOW | (constants.O_NONBLOCK ?? 0));
+    const fd = openSync(path, READ_FLAGS);
     try {
       text = readFileSync(fd, 'utf8');
       mtimeMs = fstatSync(fd).mtimeMs;

@@ -14,21 +14,12 @@
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
  * the values stay in the image, and the flush is retried from an unref'd timer (and on exit).
  */
-import {
-  closeSync,
-  constants,
-  ftruncateSync,
-  linkSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { O_NOFOLLOW } from './directory.js';
+import { createIfFree, linkIfFree, O_NOFOLLOW, writeFully } from './file-io.js';
 import {
   DESCRIPTOR_HEAD,
   descriptorEntrySize,
@@ -462,46 +453,22 @@ export class FileCells implements Cells {
   }
 }
 
-/** Writes `length` bytes of `bytes` from `start` at file position `position`, looping on short writes. */
-function writeFully(
-  fd: number,
-  bytes: Uint8Array,
-  start: number,
-  length: number,
-  position: number,
-): void {
-  let done = 0;
-  while (done < length) {
-    const n = writeSync(fd, bytes, start + done, length - done, position + done);
-    if (n <= 0) throw new Error('short write');
-    done += n;
-  }
-}
-
 /**
  * Puts the temp file at `target` without overwriting an existing file. Returns false when the
  * target exists. A hard link is atomic and refuses to overwrite; filesystems without hard links
  * fall back to rename after an existence check.
  */
 function placeFile(temp: string, target: string): boolean {
-  try {
-    linkSync(temp, target);
+  const outcome = linkIfFree(temp, target);
+  if (outcome === 'exists') return false;
+  if (outcome === 'linked') {
     unlinkSync(temp);
     return true;
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') {
-      throw error;
-    }
   }
-  try {
-    // No hard links here: O_EXCL on the target reserves the name, then rename replaces it.
-    closeSync(openSync(target, constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW, 0o600));
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw error;
-  }
+  // No hard links here: O_EXCL on the target reserves the name, then rename replaces it.
+  const fd = createIfFree(target);
+  if (fd === undefined) return false;
+  closeSync(fd);
   renameSync(temp, target);
   return true;
 }

@@ -16,7 +16,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { READ_FLAGS } from './directory.js';
+import { READ_FLAGS } from './file-io.js';
 import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
