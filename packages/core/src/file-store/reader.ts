@@ -151,10 +151,7 @@ export class StoreFileReader {
       if (parsed instanceof FormatProblem) this.caches.delete(name);
       return parsed;
     } catch (error) {
-      return new FormatProblem(
-        'corrupt',
-        `file cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      );
+      return unreadable(error);
     } finally {
       closeSync(fd);
     }
@@ -192,13 +189,16 @@ export function readFileHeader(dir: string, name: string): FileHeader | FormatPr
     const head = new Uint8Array(HEADER_SIZE);
     return readHeader(head.subarray(0, readAll(fd, head, 0)));
   } catch (error) {
-    return new FormatProblem(
-      'corrupt',
-      `file cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-    );
+    return unreadable(error);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The problem of a file whose read failed with `error` (EIO, ESPIPE on a FIFO, ...). */
+function unreadable(error: unknown): FormatProblem {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new FormatProblem('corrupt', `file cannot be read (${code ?? String(error)})`);
 }
 
 /** Reads from position `position` until `target` is full or the file ends; returns bytes read. */
