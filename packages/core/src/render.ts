@@ -140,11 +140,9 @@ export class FamilyRenderer {
       case 'gauge': {
         const sampleName = encodeText(name);
         for (const series of family.series) {
-          out.piece(sampleName);
-          this.braced(out, context, series);
-          out.byte(SPACE);
-          out.number(series.cells[GAUGE_VALUE] ?? 0, formatValue);
-          out.byte(LF);
+          const labels = this.labels(context, series);
+          const value = series.cells[GAUGE_VALUE] ?? 0;
+          sampleLine(out, sampleName, labels, this.defaultsOf(context, series), value);
         }
         return;
       }
@@ -178,14 +176,11 @@ export class FamilyRenderer {
       le.push(encodeText(`le="${escapeLabelValue(text)}"} `));
     }
     const bucketName = `${d.name}_bucket`;
-    const sumName = encodeText(`${d.name}_sum`);
-    const countName = encodeText(`${d.name}_count`);
+    const names = sumCountNames(d.name);
     const sumIndex = histogramSumIndex(n);
     const countIndex = histogramCountIndex(n);
     const exemplars = om ? options.exemplars : undefined;
     for (const series of seriesList) {
-      const labels = this.labels(context, series);
-      const defaults = series.extraLabels === undefined ? context.defaults : NONE;
       const cells = series.cells;
       const open = this.openLine(context, series, bucketName);
       let cumulative = 0;
@@ -198,7 +193,7 @@ export class FamilyRenderer {
         if (exemplar !== undefined) out.text(renderExemplar(exemplar));
         out.byte(LF);
       }
-      sumAndCount(out, sumName, countName, labels, defaults, cells[sumIndex], cells[countIndex]);
+      this.sumAndCount(out, context, series, names, cells[sumIndex], cells[countIndex]);
     }
   }
 
@@ -216,11 +211,8 @@ export class FamilyRenderer {
         `quantile="${escapeLabelValue(om ? canonicalLabel(String(q)) : formatNumericLabel(q))}"} `,
       ),
     );
-    const sumName = encodeText(`${d.name}_sum`);
-    const countName = encodeText(`${d.name}_count`);
+    const names = sumCountNames(d.name);
     for (const series of seriesList) {
-      const labels = this.labels(context, series);
-      const defaults = series.extraLabels === undefined ? context.defaults : NONE;
       const cells = series.cells;
       if (settings !== undefined && percentiles.length > 0) {
         const quantiles = sketchQuantiles([cells], SUMMARY_SKETCH, settings, options.nowMs);
@@ -232,23 +224,36 @@ export class FamilyRenderer {
           out.byte(LF);
         }
       }
-      sumAndCount(
-        out,
-        sumName,
-        countName,
-        labels,
-        defaults,
-        cells[SUMMARY_SUM],
-        cells[SUMMARY_COUNT],
-      );
+      this.sumAndCount(out, context, series, names, cells[SUMMARY_SUM], cells[SUMMARY_COUNT]);
     }
   }
 
   /** Writes `{labels}` of a series (nothing when it has no labels). */
   private braced(out: TextBuffer, context: FamilyContext, series: CollectedSeries): void {
+    bracedLabels(out, this.labels(context, series), this.defaultsOf(context, series));
+  }
+
+  /**
+   * Writes the `_sum` and `_count` lines of one histogram or summary series (absent slots read
+   * as 0, as on the MetricObject path).
+   */
+  private sumAndCount(
+    out: TextBuffer,
+    context: FamilyContext,
+    series: CollectedSeries,
+    names: SumCountNames,
+    sum: number | undefined,
+    count: number | undefined,
+  ): void {
     const labels = this.labels(context, series);
-    const defaults = series.extraLabels === undefined ? context.defaults : NONE;
-    bracedLabels(out, labels, defaults);
+    const defaults = this.defaultsOf(context, series);
+    sampleLine(out, names.sum, labels, defaults, sum ?? 0);
+    sampleLine(out, names.count, labels, defaults, count ?? 0);
+  }
+
+  /** The registry's default labels, for series without store labels (those carry their own). */
+  private defaultsOf(context: FamilyContext, series: CollectedSeries): EncodedText {
+    return series.extraLabels === undefined ? context.defaults : NONE;
   }
 
   /**
@@ -328,28 +333,28 @@ function writeLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText
   return hasLabels || hasDefaults;
 }
 
-/**
- * Writes the `_sum` and `_count` lines of one histogram or summary series (absent slots read
- * as 0, as on the MetricObject path).
- */
-function sumAndCount(
+/** The encoded `<name>_sum` and `<name>_count` sample names of a histogram or summary. */
+interface SumCountNames {
+  readonly sum: EncodedText;
+  readonly count: EncodedText;
+}
+
+function sumCountNames(name: string): SumCountNames {
+  return { sum: encodeText(`${name}_sum`), count: encodeText(`${name}_count`) };
+}
+
+/** Writes `<name>{<labels>} <value>` and the line end. */
+function sampleLine(
   out: TextBuffer,
-  sumName: EncodedText,
-  countName: EncodedText,
+  name: EncodedText,
   labels: EncodedText,
   defaults: EncodedText,
-  sum: number | undefined,
-  count: number | undefined,
+  value: number,
 ): void {
-  out.piece(sumName);
+  out.piece(name);
   bracedLabels(out, labels, defaults);
   out.byte(SPACE);
-  out.number(sum ?? 0, formatValue);
-  out.byte(LF);
-  out.piece(countName);
-  bracedLabels(out, labels, defaults);
-  out.byte(SPACE);
-  out.number(count ?? 0, formatValue);
+  out.number(value, formatValue);
   out.byte(LF);
 }
 
