@@ -4,6 +4,7 @@
  * matched template (prefixes and nested routers included), and serves the merged metrics at
  * `/metrics`. Everything but timing and reading the route lives in @promfork/core.
  */
+import type { ServerResponse } from 'node:http';
 import {
   createMetricsRoute,
   elapsedSeconds,
@@ -25,6 +26,15 @@ export type KoaMetricsHandlerOptions = MetricsRouteOptions<Context>;
 interface RoutedContext {
   /** Template of the last matched route layer, prefixes included (`/users/:id`). */
   _matchedRoute?: unknown;
+}
+
+const kContext = Symbol('promfork.koa.context');
+const kStart = Symbol('promfork.koa.start');
+
+/** The per-request state the middleware keeps on the raw response for {@link onClose}. */
+interface InstrumentedResponse extends ServerResponse {
+  [kContext]?: Context | null;
+  [kStart]?: number;
 }
 
 async function serve(route: MetricsRoute<Context>, ctx: Context): Promise<void> {
@@ -50,28 +60,35 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
   const instrumentation = new HttpInstrumentation<Context, Context>(options, 'metricsMiddleware');
   const { metricsRoute, measuresRequestSize, measuresResponseSize } = instrumentation;
 
+  /** One listener for every response (no closure per request): the state is on `res`. */
+  function onClose(this: InstrumentedResponse): void {
+    const ctx = this[kContext];
+    if (ctx === undefined || ctx === null) return;
+    this[kContext] = null; // record once, whatever else the response emits
+    instrumentation.record(
+      {
+        method: ctx.method,
+        route: patternTemplate((ctx as RoutedContext)._matchedRoute),
+        statusCode: this.statusCode,
+        aborted: !this.writableFinished,
+        durationSeconds: elapsedSeconds(this[kStart] ?? 0),
+        requestLength: measuresRequestSize ? ctx.request.headers['content-length'] : undefined,
+        responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
+      },
+      ctx,
+      ctx,
+    );
+  }
+
   return function promforkMetrics(ctx: Context, next: Next): Promise<void> {
     if (instrumentation.isMetricsPath(ctx.url)) return serve(metricsRoute, ctx);
     if (instrumentation.skip(ctx)) return next();
-    const start = instrumentation.start();
-    const res = ctx.res;
+    const res = ctx.res as InstrumentedResponse;
+    res[kContext] = ctx;
+    res[kStart] = instrumentation.start();
     // Recorded when the response is over (after Koa wrote it, errors included) or the client
     // went away: 'close' follows 'finish' for complete responses and comes alone for aborted.
-    res.on('close', () => {
-      instrumentation.record(
-        {
-          method: ctx.method,
-          route: patternTemplate((ctx as RoutedContext)._matchedRoute),
-          statusCode: res.statusCode,
-          aborted: !res.writableFinished,
-          durationSeconds: elapsedSeconds(start),
-          requestLength: measuresRequestSize ? ctx.request.headers['content-length'] : undefined,
-          responseLength: measuresResponseSize ? res.getHeader('content-length') : undefined,
-        },
-        ctx,
-        ctx,
-      );
-    });
+    res.on('close', onClose);
     return next();
   };
 }
