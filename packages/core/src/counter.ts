@@ -75,7 +75,7 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
         return;
       }
       const data = value === undefined ? this.asValueData(labels) : undefined;
-      if (data === undefined) this.applyTo(labels, (child) => child.inc(value));
+      if (data === undefined) this.applyTo(labels, incChild, value);
       else this.incData(data);
       return;
     }
@@ -88,13 +88,22 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
 
   private incData(data: IncreaseDataWithExemplar<T>): void {
     const value = data.value ?? 1;
-    this.applyToData(data, (child) => {
-      const exemplar =
-        data.exemplarLabels === undefined
-          ? undefined
-          : makeExemplar(this.exemplarLabels(data), value, this.name);
-      child.inc(value);
-      if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
-    });
+    this.applyToData(
+      data,
+      (child) => {
+        const exemplar =
+          data.exemplarLabels === undefined
+            ? undefined
+            : makeExemplar(this.exemplarLabels(data), value, this.name);
+        child.inc(value);
+        if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
+      },
+      undefined,
+    );
   }
+}
+
+/** The update of a labelled `inc` on a cache miss (module-level: see `Metric.applyTo`). */
+function incChild(child: CounterChild, value: number | undefined): void {
+  child.inc(value);
 }

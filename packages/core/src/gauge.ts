@@ -129,7 +129,7 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
     const delta = typeof labelsOrValue === 'object' ? value : labelsOrValue;
     const child = this.resolve(labelsOrValue);
     if (child !== undefined) child.inc(delta);
-    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.inc(delta));
+    else this.applyTo(labelsOrValue as LabelsInput, incChild, delta);
   }
 
   /** Subtracts `value` (default 1) from the unlabelled series. */
@@ -140,7 +140,7 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
     const delta = typeof labelsOrValue === 'object' ? value : labelsOrValue;
     const child = this.resolve(labelsOrValue);
     if (child !== undefined) child.dec(delta);
-    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.dec(delta));
+    else this.applyTo(labelsOrValue as LabelsInput, decChild, delta);
   }
 
   /** Sets the unlabelled series. */
@@ -151,14 +151,14 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
     const next = (typeof labelsOrValue === 'object' ? value : labelsOrValue) as number;
     const child = this.resolve(labelsOrValue);
     if (child !== undefined) child.set(next);
-    else this.applyTo(labelsOrValue as LabelsInput, (c) => c.set(next));
+    else this.applyTo(labelsOrValue as LabelsInput, setChild, next);
   }
 
   /** Sets the series (of `labels`, if given) to the current Unix time in seconds. */
   setToCurrentTime(labels?: LabelValues<T>): void {
     const child = this.resolve(labels);
     if (child !== undefined) child.setToCurrentTime();
-    else this.applyTo(labels as LabelsInput, (c) => c.setToCurrentTime());
+    else this.applyTo(labels as LabelsInput, setChildToNow, undefined);
   }
 
   /**
@@ -204,4 +204,21 @@ function gaugeMode(options: Record<string, unknown>): GaugeMode {
     return AGGREGATOR_MODES[aggregator as Aggregator];
   }
   return 'all';
+}
+
+// The updates of labelled calls on a cache miss (module-level: see `Metric.applyTo`).
+function incChild(child: GaugeChild, delta: number | undefined): void {
+  child.inc(delta);
+}
+
+function decChild(child: GaugeChild, delta: number | undefined): void {
+  child.dec(delta);
+}
+
+function setChild(child: GaugeChild, value: number): void {
+  child.set(value);
+}
+
+function setChildToNow(child: GaugeChild): void {
+  child.setToCurrentTime();
 }

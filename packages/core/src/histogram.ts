@@ -148,7 +148,7 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
         return;
       }
       const data = value === undefined ? this.asValueData(labels) : undefined;
-      if (data === undefined) this.applyTo(labels, (child) => child.record(value as number));
+      if (data === undefined) this.applyTo(labels, recordIn, value as number);
       else this.observeData(data, data.value as number);
       return;
     }
@@ -188,15 +188,24 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
   }
 
   private observeData(data: ValueData<T>, value: number): void {
-    this.applyToData(data, (child) => {
-      const exemplar =
-        data.exemplarLabels === undefined
-          ? undefined
-          : makeExemplar(this.exemplarLabels(data), value, this.name);
-      const index = child.record(value);
-      if (exemplar !== undefined && child.exemplars !== undefined) {
-        child.exemplars[index] = exemplar;
-      }
-    });
+    this.applyToData(
+      data,
+      (child) => {
+        const exemplar =
+          data.exemplarLabels === undefined
+            ? undefined
+            : makeExemplar(this.exemplarLabels(data), value, this.name);
+        const index = child.record(value);
+        if (exemplar !== undefined && child.exemplars !== undefined) {
+          child.exemplars[index] = exemplar;
+        }
+      },
+      undefined,
+    );
   }
+}
+
+/** The update of a labelled `observe` on a cache miss (module-level: see `Metric.applyTo`). */
+function recordIn(child: HistogramChild, value: number): void {
+  child.record(value);
 }

@@ -504,25 +504,30 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * by `maxSeries`) and `update` applied to it. So a bad value, an unsupported operation or bad
    * exemplar labels throw without creating the series at 0. Metric methods call this on the
    * cache-miss path only: the cached-child fast path is unchanged.
+   *
+   * `update` receives `arg` (the value), so the update methods pass a module-level function
+   * and create no closure: a closure over a method's parameter makes V8 allocate a context on
+   * EVERY call of that method, the cached fast path included (measured: +3 to 7 ns per
+   * labelled `inc`, about 10%).
    */
-  protected applyTo(labels: LabelsInput, update: (child: C) => void): void {
+  protected applyTo<A>(labels: LabelsInput, update: (child: C, arg: A) => void, arg: A): void {
     const trie = this.trie;
     const found = trie === undefined ? this.child(labels) : trie.findByObject(labels);
     if (found !== undefined) {
-      update(found);
+      update(found, arg);
       return;
     }
     const values = valuesFromObject(this.labelNames, labels, this.name);
     assertUnicodeLabelValues(values, this.labelNames, this.name);
     this.probe ??= this.createChild(PROBE_CELLS, []);
-    update(this.probe);
-    update(this.childByValues(values));
+    update(this.probe, arg);
+    update(this.childByValues(values), arg);
   }
 
   /** {@link applyTo} for a ValueData call: absent labels mean the unlabelled series. */
-  protected applyToData(data: ValueData<T>, update: (child: C) => void): void {
-    if (data.labels === undefined) update(this.unlabelledChild());
-    else this.applyTo(data.labels as LabelsInput, update);
+  protected applyToData<A>(data: ValueData<T>, update: (child: C, arg: A) => void, arg: A): void {
+    if (data.labels === undefined) update(this.unlabelledChild(), arg);
+    else this.applyTo(data.labels as LabelsInput, update, arg);
   }
 
   /** The child for validated label values in declared order, creating it on first use. */
@@ -607,7 +612,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       const labels =
         endLabels === undefined ? startLabels : ({ ...startLabels, ...endLabels } as LabelsInput);
       if (labels === undefined) record(this.unlabelledChild(), seconds);
-      else this.applyTo(labels as LabelsInput, (child) => record(child, seconds));
+      else this.applyTo(labels as LabelsInput, record, seconds);
       return seconds;
     };
   }

@@ -120,7 +120,7 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
       const labels = labelsOrValue as LabelsInput;
       const hit = this.cachedChild(labels);
       if (hit !== undefined) hit.observe(value as number);
-      else this.applyTo(labels, (child) => child.observe(value as number));
+      else this.applyTo(labels, observeIn, value as number);
       return;
     }
     this.unlabelledChild().observe(labelsOrValue);
@@ -207,4 +207,9 @@ function summarySettings(options: Record<string, unknown>): SummarySettings {
   // (a new sketch rule fails here, in the constructor, rather than at the first update).
   sketchWindowCount(settings);
   return settings;
+}
+
+/** The update of a labelled `observe` on a cache miss (module-level: see `Metric.applyTo`). */
+function observeIn(child: SummaryChild, value: number): void {
+  child.observe(value);
 }
