@@ -205,8 +205,12 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
 // ---------------------------------------------------------------------------------------------
 // Descriptor entries
 
-/** Encodes a descriptor entry's JSON payload; the inverse of {@link decodeDescriptor}. */
-export function descriptorJson(d: MetricDescriptor): string {
+/**
+ * Encodes a descriptor entry's JSON payload; the inverse of {@link decodeDescriptorEntry}.
+ * `bornMs` (archives only) records when the definition was born: the creation time of the
+ * process file that declared it (definitions.ts).
+ */
+export function descriptorJson(d: MetricDescriptor, bornMs?: number): string {
   const plain: Record<string, unknown> = {
     name: d.name,
     help: d.help,
@@ -222,6 +226,7 @@ export function descriptorJson(d: MetricDescriptor): string {
       ageBuckets: d.summary.ageBuckets,
     };
   }
+  if (bornMs !== undefined) plain.bornMs = bornMs;
   return JSON.stringify(plain);
 }
 
@@ -236,12 +241,19 @@ function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
+/** A descriptor entry's payload: the descriptor and, in archives, its definition's birth. */
+export interface DescriptorPayload {
+  readonly descriptor: MetricDescriptor;
+  /** Milliseconds since the epoch; undefined when the entry does not say (process files). */
+  readonly bornMs: number | undefined;
+}
+
 /**
  * Parses and checks a descriptor payload read from a file. Returns undefined for anything that
  * is not a well-formed descriptor: a file is untrusted input, and a half-valid descriptor
- * would break rendering later.
+ * would break rendering later. `bornMs`, when present, must be a finite number >= 0.
  */
-export function decodeDescriptor(json: string): MetricDescriptor | undefined {
+export function decodeDescriptorEntry(json: string): DescriptorPayload | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -259,6 +271,10 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
     !Array.isArray(buckets) ||
     !buckets.every((b) => typeof b === 'number' && Number.isFinite(b))
   ) {
+    return undefined;
+  }
+  const bornMs = r.bornMs;
+  if (bornMs !== undefined && !(typeof bornMs === 'number' && bornMs >= 0 && bornMs < Infinity)) {
     return undefined;
   }
   const type = r.type as MetricType;
@@ -300,7 +316,7 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
     mode: r.mode as GaugeMode,
     ...(summary !== undefined ? { summary } : {}),
   };
-  return descriptor;
+  return { descriptor, bornMs };
 }
 
 /** True when two descriptors lay out and merge identically (help text may differ). */
