@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { StoreError } from '../src/errors.js';
 import { FileStore } from '../src/file-store/index.js';
-import type { MetricDescriptor } from '../src/types.js';
+import { sketchQuantiles } from '../src/sketch.js';
+import { SUMMARY_SKETCH } from '../src/store.js';
+import type { MetricDescriptor, SummarySettings } from '../src/types.js';
 import { compactor, listing, lookWithoutCompacting } from './compaction-helpers.js';
 import { flatten, singleValue, tempDir, Worker } from './file-store-helpers.js';
 
@@ -85,6 +87,47 @@ describe('rolling deploys', () => {
     assert.deepEqual(errors, []);
     scraper.close();
     await everyView('old worker compacted', [idle]);
+  });
+
+  it('keeps summaries whole across new quantiles, and their sum and count across a new window', async () => {
+    const dir = dirFor();
+    const settings = (percentiles: number[], maxAgeSeconds: number): SummarySettings => ({
+      percentiles,
+      maxAgeSeconds,
+      ageBuckets: 5,
+    });
+    const old = await started(dir);
+    const first = Array.from({ length: 100 }, (_, i) => i + 1);
+    await old.run({ op: 'summary', name: 'lat', settings: settings([0.5], 600), values: first });
+    // The new version asks for another quantile: the sketch does not depend on it.
+    const newer = await started(dir);
+    const second = Array.from({ length: 100 }, (_, i) => i + 101);
+    await newer.run({ op: 'summary', name: 'lat', settings: settings([0.9], 600), values: second });
+    const view = (flat: Record<string, number[]>, window: SummarySettings) => {
+      const cells = Float64Array.from(flat['lat{}'] ?? []);
+      const [q] = sketchQuantiles([cells], SUMMARY_SKETCH, window, Date.now());
+      return { sum: cells[0], count: cells[1], q: Math.round(q!) };
+    };
+    // 0.9-quantile of 1..200: the element of rank floor(0.9 * 199) = 179, i.e. 180 (the
+    // sketch is within 1%).
+    for (const flat of [lookWithoutCompacting(dir), await old.collect(), await newer.collect()]) {
+      const seen = view(flat, settings([0.9], 600));
+      assert.deepEqual({ sum: seen.sum, count: seen.count }, { sum: 20_100, count: 200 });
+      assert.ok(Math.abs(seen.q - 180) <= 1.8, `quantile ${seen.q}`);
+    }
+    // A newer version shortens the window: sum and count are carried, the quantiles cover what
+    // was recorded under the new window only.
+    const newest = await started(dir);
+    const third = Array(10).fill(1000) as number[];
+    await newest.run({ op: 'summary', name: 'lat', settings: settings([0.9], 60), values: third });
+    await newer.stop();
+    assert.ok((await compactor(dir)) !== 'crashed');
+    for (const flat of [lookWithoutCompacting(dir), await old.collect(), await newest.collect()]) {
+      const seen = view(flat, settings([0.9], 60));
+      assert.deepEqual({ sum: seen.sum, count: seen.count }, { sum: 30_100, count: 210 });
+      // Over all 210 values it would be 189.
+      assert.ok(Math.abs(seen.q - 1000) <= 10, `quantile ${seen.q}`);
+    }
   });
 
   it('shows the newest definition whichever worker answers; reports and counts a conflict once', async () => {
