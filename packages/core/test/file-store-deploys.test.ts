@@ -167,6 +167,9 @@ describe('rolling deploys', () => {
     const after = scraper.collect();
     assert.deepEqual(flatten(after), expected);
     assert.equal(errors.length, 2);
+    // Each of the three processes counted the two conflicts once (the old worker's count is in
+    // the archive now); this one did not count them again for the archive.
+    assert.equal(singleValue(after, CONFLICTS), 6);
     scraper.close();
     await newer.stop();
     assert.deepEqual(lookWithoutCompacting(dir), expected);

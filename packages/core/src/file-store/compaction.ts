@@ -16,6 +16,9 @@
  *   a process that no longer exists is not a measurement of anything. So once a dead process is
  *   compacted (normally when the primary sees it exit, or at the next scrape) its `all` series
  *   disappear, as with `liveall`.
+ * - definitions of one name that differ (a rolling deploy changed a metric): the newest wins by
+ *   the birth of each definition, which the archive records per descriptor; older series are
+ *   carried into it where the layouts allow, dropped and reported otherwise (definitions.ts).
  *
  * Crash safety. The order is: take the lock; build the new archive in memory from the old
  * archive and the dead files; write it to a temp file, fsync, and rename it over the old
