@@ -6,9 +6,13 @@
  * never deletes newer data; histograms that differ only in their buckets keep every count.
  */
 import assert from 'node:assert/strict';
+import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { StoreError } from '../src/errors.js';
-import { FileStore } from '../src/file-store/index.js';
+import { FILE_FLAG_ARCHIVE, H_FLAGS } from '../src/file-store/format.js';
+import { ARCHIVE_FILE_NAME, FileStore } from '../src/file-store/index.js';
+import { FileCells, ProcessFile } from '../src/file-store/process-file.js';
 import { sketchQuantiles } from '../src/sketch.js';
 import { SUMMARY_SKETCH } from '../src/store.js';
 import type { MetricDescriptor, SummarySettings } from '../src/types.js';
@@ -172,6 +176,51 @@ describe('rolling deploys', () => {
     assert.equal(singleValue(after, CONFLICTS), 6);
     scraper.close();
     await newer.stop();
+    assert.deepEqual(lookWithoutCompacting(dir), expected);
+  });
+
+  it('takes the definitions of an archive written without their births as the oldest', async () => {
+    const dir = dirFor();
+    // An archive as compaction wrote it before births were recorded: the process file format
+    // with the archive flag set and no `bornMs`; histogram [1, 5] holding 100 observations.
+    const events = { failed() {}, recovered() {}, afterClose() {} };
+    const file = ProcessFile.create(
+      dir,
+      { pid: 5_000_001, startTime: 1, token: 'a'.repeat(32) },
+      events,
+    );
+    const d: MetricDescriptor = {
+      name: 'req_seconds',
+      help: 'req_seconds help',
+      type: 'histogram',
+      labelNames: [],
+      buckets: [1, 5],
+      mode: 'sum',
+    };
+    const cells = new FileCells(file, file.appendSeries(file.appendDescriptor(d), [], 5).word, 5);
+    for (const [slot, value] of [50, 30, 20, 345, 100].entries()) cells.add(slot, value);
+    file.close();
+    const fd = openSync(join(dir, file.name), 'r+');
+    const flags = Buffer.alloc(4);
+    flags.writeUInt32LE(FILE_FLAG_ARCHIVE);
+    writeSync(fd, flags, 0, 4, H_FLAGS);
+    closeSync(fd);
+    renameSync(join(dir, file.name), join(dir, ARCHIVE_FILE_NAME));
+    // A worker started since, with buckets [1, 2] and 10 observations, has died.
+    const worker = await started(dir);
+    await worker.run({
+      op: 'observe',
+      name: 'req_seconds',
+      buckets: [1, 2],
+      values: [0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 1.5, 3, 3, 3],
+    });
+    await worker.stop();
+    // Its definition is the newest: the archive's counts are carried into [1, 2] (its (1, 5]
+    // bucket, 30 observations, can only go to +Inf), none lost, before and after compaction.
+    const expected = { 'req_seconds{}': [54, 3, 53, 360.5, 110] };
+    assert.deepEqual(lookWithoutCompacting(dir), expected);
+    const result = await compactor(dir);
+    assert.ok(result !== 'crashed' && result.absorbed.length === 1);
     assert.deepEqual(lookWithoutCompacting(dir), expected);
   });
 

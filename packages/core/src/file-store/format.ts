@@ -274,7 +274,10 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
     return undefined;
   }
   const bornMs = r.bornMs;
-  if (bornMs !== undefined && !(typeof bornMs === 'number' && bornMs >= 0 && bornMs < Infinity)) {
+  if (
+    bornMs !== undefined &&
+    !(typeof bornMs === 'number' && Number.isFinite(bornMs) && bornMs >= 0)
+  ) {
     return undefined;
   }
   const type = r.type as MetricType;
