@@ -251,7 +251,7 @@ export interface DescriptorPayload {
 /**
  * Parses and checks a descriptor payload read from a file. Returns undefined for anything that
  * is not a well-formed descriptor: a file is untrusted input, and a half-valid descriptor
- * would break rendering later. `bornMs`, when present, must be a finite number >= 0.
+ * would break rendering later.
  */
 export function decodeDescriptorEntry(json: string): DescriptorPayload | undefined {
   let raw: unknown;
@@ -273,13 +273,12 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
   ) {
     return undefined;
   }
-  const bornMs = r.bornMs;
-  if (
-    bornMs !== undefined &&
-    !(typeof bornMs === 'number' && Number.isFinite(bornMs) && bornMs >= 0)
-  ) {
-    return undefined;
-  }
+  // Not a descriptor's meaning, only its age: anything else than a finite number >= 0 is taken
+  // as absent (the oldest), rather than making the whole archive unreadable.
+  const bornMs =
+    typeof r.bornMs === 'number' && Number.isFinite(r.bornMs) && r.bornMs >= 0
+      ? r.bornMs
+      : undefined;
   const type = r.type as MetricType;
   if (type !== 'histogram' && buckets.length > 0) return undefined;
   let summary: SummarySettings | undefined;
