@@ -103,6 +103,12 @@ export class Worker {
     return reply.text ?? '';
   }
 
+  /** Asks a `file-store-worker` for its own scrape (`store.collect()`), flattened. */
+  async collect(): Promise<Record<string, number[]>> {
+    const reply = await this.request({ op: 'collect' });
+    return JSON.parse(reply.text ?? '{}') as Record<string, number[]>;
+  }
+
   private request(command: Command): Promise<{ text?: string }> {
     const id = this.nextId++;
     return new Promise((resolve) => {

@@ -18,7 +18,6 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, StoreError } from '../errors.js';
-import type { CollectedFamily } from '../store.js';
 import { CREATE_FLAGS, writeFully } from './file-io.js';
 import {
   ABSORBED_SIZE,
@@ -44,14 +43,19 @@ import {
   TOKEN_SIZE,
   writeHeader,
 } from './format.js';
+import type { MergedFamily } from './merge.js';
 
 /** Prefix of the temp files archives are written to before the rename. */
 export const ARCHIVE_TEMP_PREFIX = `${TEMP_PREFIX}archive-`;
 
 /** What an archive holds. */
 export interface ArchiveContent {
-  /** Merged families of every absorbed process; series cells in the store's slot layout. */
-  readonly families: readonly CollectedFamily[];
+  /**
+   * Merged families of every absorbed process; series cells in the store's slot layout. Each
+   * descriptor is written with the birth of its definition (`bornMs`, definitions.ts), since
+   * the archive's own header time says only when it was written.
+   */
+  readonly families: readonly MergedFamily[];
   /** Identities of the process files folded in (kept while such a file may still exist). */
   readonly absorbed: readonly FileIdentity[];
 }
@@ -67,7 +71,7 @@ export function encodeArchive(
   createdMs: number,
 ): Uint8Array {
   const encoded = content.families.map((family) => ({
-    json: Buffer.from(descriptorJson(family.descriptor), 'utf8'),
+    json: Buffer.from(descriptorJson(family.descriptor, family.bornMs), 'utf8'),
     series: family.series.map((s) => ({
       key: Buffer.from(seriesKey(s.labelValues), 'utf8'),
       cells: s.cells,

@@ -16,6 +16,9 @@
  *   a process that no longer exists is not a measurement of anything. So once a dead process is
  *   compacted (normally when the primary sees it exit, or at the next scrape) its `all` series
  *   disappear, as with `liveall`.
+ * - definitions of one name that differ (a rolling deploy changed a metric): the newest wins by
+ *   the birth of each definition, which the archive records per descriptor; older series are
+ *   carried into it where the layouts allow, dropped and reported otherwise (definitions.ts).
  *
  * Crash safety. The order is: take the lock; build the new archive in memory from the old
  * archive and the dead files; write it to a temp file, fsync, and rename it over the old
@@ -31,7 +34,6 @@
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, StoreError } from '../errors.js';
-import type { CollectedFamily } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
 import {
   type ArchiveWriteStep,
@@ -40,6 +42,7 @@ import {
   syncDirectory,
   writeArchive,
 } from './archive.js';
+import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { listStoreFiles } from './directory.js';
 import {
   ARCHIVE_FILE_NAME,
@@ -49,7 +52,7 @@ import {
 } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { CompactionLock } from './lock.js';
-import { isLiveMode, mergeSources, type Source } from './merge.js';
+import { isLiveMode, type MergedFamily, mergeSources, type Source } from './merge.js';
 import { type ParsedFile, readFileHeader, StoreFileReader } from './reader.js';
 
 /**
@@ -76,7 +79,10 @@ export interface CompactionOptions {
   readonly maxFiles?: number;
   /** File names never touched (the calling process's own files). @default none */
   readonly keep?: ReadonlySet<string>;
-  /** Problems that do not stop compaction: a conflict, an absorbed file that cannot be removed. */
+  /**
+   * Problems that do not stop compaction: a conflict (PROMFORK_METRIC_CONFLICT, under the key
+   * a scrape reports it with, definitions.ts), an absorbed file that cannot be removed.
+   */
   readonly onProblem?: (key: string, error: Error) => void;
   /** Liveness answers to reuse (one scrape's). @default a fresh checker */
   readonly liveness?: LivenessChecker;
@@ -256,38 +262,31 @@ function readArchive(dir: string, reader: StoreFileReader): ParsedFile | undefin
 }
 
 /**
- * Merges the archive and the dead files into the archive's new families. Dead files come
- * first, newest first, so where definitions of one name conflict (a deploy changed a metric's
- * buckets, say) the most recent definition is kept and the older series are dropped and
- * reported; scrapes skip such series too.
+ * Merges the archive and the dead files into the archive's new families. Where definitions of
+ * one name differ (a deploy changed a metric's buckets, say), the newest definition wins, by
+ * the birth of each definition (definitions.ts: a process file's creation time, the birth the
+ * archive recorded for each of its own), never by the order below; older series are carried
+ * into it where the layouts allow and otherwise dropped and reported, as scrapes skip them.
+ * Dead files come first, newest first, then the archive: that order only settles ties of
+ * `mostrecent` gauges.
  */
 function mergeForArchive(
   dir: string,
   archive: ParsedFile | undefined,
   dead: readonly ParsedFile[],
   report: (key: string, error: Error) => void,
-): CollectedFamily[] {
+): MergedFamily[] {
   const ordered = [...dead].sort((a, b) => b.header.createdMs - a.header.createdMs);
   if (archive !== undefined) ordered.push(archive);
   const sources: Source[] = ordered.map((file) => ({
     file: file.name,
     pid: String(file.header.pid),
     live: false,
+    bornMs: fileBornMs(file.header),
     families: file.families,
   }));
   const merged = mergeSources(sources, () => true, Date.now(), {
-    conflict: ({ file, kept, skipped }) => {
-      report(
-        `compaction-conflict:${file}:${kept.name}`,
-        new StoreError(
-          'PROMFORK_METRIC_CONFLICT',
-          `Compaction in ${describeValue(dir)} dropped the series of ${describeValue(kept.name)} ` +
-            `from ${describeValue(file)}: declared as a ${skipped.type} (mode ${skipped.mode}, ` +
-            `labels [${skipped.labelNames.join(', ')}]) where a newer process declared a ` +
-            `${kept.type} (mode ${kept.mode}, labels [${kept.labelNames.join(', ')}])`,
-        ),
-      );
-    },
+    conflict: (conflict) => report(conflictKey(conflict), conflictError(dir, conflict)),
     failed: (file, error) => {
       // Values a merge cannot take (a sketch window it rejects): that metric of that file is
       // left out of the archive, like a scrape leaves it out of its view.

@@ -17,11 +17,13 @@ import {
   seriesSize,
 } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
+import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { ensureDirectory } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import {
+  findConflicts,
   type MergeConflict,
   mergeSources,
   type Source,
@@ -67,6 +69,23 @@ export const READ_ERRORS_METRIC: MetricDescriptor = {
 export const WRITE_ERRORS_METRIC: MetricDescriptor = {
   name: 'promfork_store_write_errors_total',
   help: 'Failed writes of metrics files (values are kept in memory and written later).',
+  type: 'counter',
+  labelNames: [],
+  buckets: [],
+  mode: 'sum',
+};
+
+/**
+ * Counter of definition conflicts: a metric declared by some process incompatibly with its
+ * newest definition (another type, label names or gauge mode; definitions.ts), whose older
+ * series are therefore left out of scrapes and of the archive. Each conflict (a metric's older
+ * definition against its newest, whichever files hold it) counts once in every process that
+ * meets it, scraping or compacting, when it is reported.
+ * Declared on the first conflict only, so healthy files carry no extra metric.
+ */
+export const CONFLICTS_METRIC: MetricDescriptor = {
+  name: 'promfork_store_conflicts_total',
+  help: 'Metric definitions left out because a newer process declared the metric incompatibly.',
   type: 'counter',
   labelNames: [],
   buckets: [],
@@ -221,6 +240,7 @@ export class FileStore implements Store {
             this.reporter,
             // Declared on the first failure only, so healthy files carry no extra metric.
             () => this.series(COMPACTION_ERRORS_METRIC, []).add(COUNTER_VALUE, 1),
+            () => this.countConflict(),
           );
     this.compactor?.run(new LivenessChecker());
   }
@@ -337,6 +357,7 @@ export class FileStore implements Store {
         file: parsed.name,
         pid: archive ? 'archive' : String(parsed.header.pid),
         live: !archive && liveness.isAlive(parsed.header),
+        bornMs: fileBornMs(parsed.header),
         families: parsed.families,
       });
     }
@@ -344,11 +365,16 @@ export class FileStore implements Store {
     // Live processes before dead ones and archives (a stable sort keeps name order within
     // each group): where two files share a pid after pid reuse, an `all` gauge shows the live
     // process's value. Own values are taken last (they include this scrape's read errors) and
-    // merged first, so this process's descriptors and help texts win.
+    // merged first (it wins ties of `mostrecent` gauges). Definitions do not depend on this
+    // order: the newest wins (definitions.ts), so every worker answers a scrape alike.
     sources.sort((a, b) => Number(b.live) - Number(a.live));
     sources.unshift(this.ownSource());
+    // Conflicts are counted before merging, so that this scrape's own values include them.
+    const conflicts = findConflicts(sources, accept);
+    for (const conflict of conflicts) this.reportConflict(conflict);
+    if (conflicts.length > 0) sources[0] = this.ownSource(); // The counter may be new.
     const families = mergeSources(sources, accept, Date.now(), {
-      conflict: (conflict) => this.reportConflict(conflict),
+      conflict: () => {}, // Reported and counted above.
       failed: (file, error) => {
         this.readErrors.add(COUNTER_VALUE, 1);
         this.reporter.report(
@@ -363,7 +389,7 @@ export class FileStore implements Store {
       },
     });
     // The store's own families go last, after the user's.
-    const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
+    const ordered: CollectedFamily[] = families.filter((f) => !isSelfMetric(f.descriptor.name));
     for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
     const seconds = (performance.now() - started) / 1000;
     if (accept(FILES_METRIC.name)) ordered.push(gaugeFamily(FILES_METRIC, sources.length));
@@ -395,21 +421,24 @@ export class FileStore implements Store {
         series: [...metric.series.values()],
       });
     }
-    return { file: this.file.name, pid: this.pid, live: true, families };
+    return {
+      file: this.file.name,
+      pid: this.pid,
+      live: true,
+      bornMs: this.file.createdMs,
+      families,
+    };
   }
 
+  /** Reports a conflict once and counts it then (a compaction reports it under the same key). */
   private reportConflict(conflict: MergeConflict): void {
-    const { kept, skipped, file } = conflict;
-    this.reporter.report(
-      `conflict:${file}:${kept.name}`,
-      new StoreError(
-        'PROMFORK_METRIC_CONFLICT',
-        `Metric ${describeValue(kept.name)} in ${describeValue(file)} is a ${skipped.type} ` +
-          `(mode ${skipped.mode}, labels [${skipped.labelNames.join(', ')}]) but another ` +
-          `process declared a ${kept.type} (mode ${kept.mode}, labels ` +
-          `[${kept.labelNames.join(', ')}]); its series from that file are skipped`,
-      ),
-    );
+    if (this.reporter.report(conflictKey(conflict), conflictError(this.dir, conflict))) {
+      this.countConflict();
+    }
+  }
+
+  private countConflict(): void {
+    this.series(CONFLICTS_METRIC, []).add(COUNTER_VALUE, 1);
   }
 }
 
@@ -417,7 +446,8 @@ function isSelfMetric(name: string): boolean {
   return (
     name === READ_ERRORS_METRIC.name ||
     name === WRITE_ERRORS_METRIC.name ||
-    name === COMPACTION_ERRORS_METRIC.name
+    name === COMPACTION_ERRORS_METRIC.name ||
+    name === CONFLICTS_METRIC.name
   );
 }
 

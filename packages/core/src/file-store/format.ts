@@ -205,8 +205,12 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
 // ---------------------------------------------------------------------------------------------
 // Descriptor entries
 
-/** Encodes a descriptor entry's JSON payload; the inverse of {@link decodeDescriptor}. */
-export function descriptorJson(d: MetricDescriptor): string {
+/**
+ * Encodes a descriptor entry's JSON payload; the inverse of {@link decodeDescriptorEntry}.
+ * `bornMs` (archives only) records when the definition was born: the creation time of the
+ * process file that declared it (definitions.ts).
+ */
+export function descriptorJson(d: MetricDescriptor, bornMs?: number): string {
   const plain: Record<string, unknown> = {
     name: d.name,
     help: d.help,
@@ -222,6 +226,7 @@ export function descriptorJson(d: MetricDescriptor): string {
       ageBuckets: d.summary.ageBuckets,
     };
   }
+  if (bornMs !== undefined) plain.bornMs = bornMs;
   return JSON.stringify(plain);
 }
 
@@ -236,12 +241,19 @@ function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'string');
 }
 
+/** A descriptor entry's payload: the descriptor and, in archives, its definition's birth. */
+export interface DescriptorPayload {
+  readonly descriptor: MetricDescriptor;
+  /** Milliseconds since the epoch; undefined when the entry does not say (process files). */
+  readonly bornMs: number | undefined;
+}
+
 /**
  * Parses and checks a descriptor payload read from a file. Returns undefined for anything that
  * is not a well-formed descriptor: a file is untrusted input, and a half-valid descriptor
  * would break rendering later.
  */
-export function decodeDescriptor(json: string): MetricDescriptor | undefined {
+export function decodeDescriptorEntry(json: string): DescriptorPayload | undefined {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -261,6 +273,12 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
   ) {
     return undefined;
   }
+  // Not a descriptor's meaning, only its age: anything else than a finite number >= 0 is taken
+  // as absent (the oldest), rather than making the whole archive unreadable.
+  const bornMs =
+    typeof r.bornMs === 'number' && Number.isFinite(r.bornMs) && r.bornMs >= 0
+      ? r.bornMs
+      : undefined;
   const type = r.type as MetricType;
   if (type !== 'histogram' && buckets.length > 0) return undefined;
   let summary: SummarySettings | undefined;
@@ -300,7 +318,7 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
     mode: r.mode as GaugeMode,
     ...(summary !== undefined ? { summary } : {}),
   };
-  return descriptor;
+  return { descriptor, bornMs };
 }
 
 /** True when two descriptors lay out and merge identically (help text may differ). */

@@ -9,9 +9,9 @@
  *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
- * The first source to define a metric fixes its descriptor (the scraping process's own comes
- * first, so its help text wins); a source whose descriptor of the same name lays out or merges
- * differently has that metric skipped and reported.
+ * Where sources define one name differently, the newest definition wins whatever the order of
+ * the sources (definitions.ts): series of older definitions are carried into it where the
+ * layouts allow (histogram buckets re-bucketed, say), and skipped and reported otherwise.
  */
 import { sketchMergeInto } from '../sketch.js';
 import {
@@ -25,6 +25,7 @@ import {
   seriesSize,
 } from '../store.js';
 import type { GaugeMode, MetricDescriptor } from '../types.js';
+import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
 import { compatibleDescriptors } from './format.js';
 
 /**
@@ -46,6 +47,11 @@ export interface SourceSeries {
  */
 export interface SourceFamily {
   readonly descriptor: MetricDescriptor;
+  /**
+   * When this definition was born, where the family itself records it (archives); undefined
+   * means the source's {@link Source.bornMs}.
+   */
+  readonly bornMs?: number | undefined;
   readonly data: Float64Array;
   readonly series: readonly SourceSeries[];
 }
@@ -58,12 +64,17 @@ export interface Source {
   readonly pid: string;
   /** False for dead processes and archives: `live*` gauges leave them out. */
   readonly live: boolean;
+  /**
+   * When the definitions of its families were born unless a family says otherwise: the
+   * creation time of the process file, 0 (the oldest) for an archive (definitions.ts).
+   */
+  readonly bornMs: number;
   readonly families: readonly SourceFamily[];
 }
 
 /** How merging tells its caller about what it skipped. */
 export interface MergeProblems {
-  /** A file declared a metric incompatibly with the first declaration; its series skipped. */
+  /** A file declared a metric incompatibly with its newest definition; its series skipped. */
   conflict(conflict: MergeConflict): void;
   /**
    * Merging one metric of a file threw (values a sketch could not merge, say); the rest of
@@ -73,10 +84,18 @@ export interface MergeProblems {
 }
 
 /** What merging could not reconcile; reported by the caller. */
-export interface MergeConflict {
+export type MergeConflict = DefinitionConflict;
+
+/** A merged family with the birth of the definition it is merged under. */
+export interface MergedFamily extends CollectedFamily {
+  readonly bornMs: number;
+}
+
+/** The newest definition of one name among the sources. */
+interface Newest {
+  readonly descriptor: MetricDescriptor;
+  readonly bornMs: number;
   readonly file: string;
-  readonly kept: MetricDescriptor;
-  readonly skipped: MetricDescriptor;
 }
 
 interface SeriesAcc {
@@ -87,6 +106,7 @@ interface SeriesAcc {
 
 interface FamilyAcc {
   readonly descriptor: MetricDescriptor;
+  readonly bornMs: number;
   /** Slots per series. */
   readonly size: number;
   readonly series: Map<string, SeriesAcc>;
@@ -103,44 +123,119 @@ function isPerProcess(mode: GaugeMode): boolean {
 }
 
 /**
+ * The newest definition (definitions.ts) of every name `accept` takes, over all `sources`.
+ * Independent of the order of the sources.
+ */
+function newestDefinitions(
+  sources: readonly Source[],
+  accept: (name: string) => boolean,
+): Map<string, Newest> {
+  const newest = new Map<string, Newest>();
+  for (const source of sources) {
+    for (const family of source.families) {
+      const d = family.descriptor;
+      const bornMs = family.bornMs ?? source.bornMs;
+      const current = newest.get(d.name);
+      if (
+        current === undefined
+          ? accept(d.name)
+          : supersedes(d, bornMs, current.descriptor, current.bornMs)
+      ) {
+        newest.set(d.name, { descriptor: d, bornMs, file: source.file });
+      }
+    }
+  }
+  return newest;
+}
+
+/** How `family`'s series enter the merge under `newest`: as they are, converted, or not at all. */
+function carryFor(family: SourceFamily, newest: Newest): 'as-is' | SlotCarrier | undefined {
+  const d = family.descriptor;
+  if (d === newest.descriptor || compatibleDescriptors(newest.descriptor, d)) return 'as-is';
+  return carryInto(d, newest.descriptor);
+}
+
+/**
+ * The families of `sources` that the newest definition of their name cannot take (what
+ * {@link mergeSources} reports as conflicts), so that a caller can count them before merging.
+ */
+export function findConflicts(
+  sources: readonly Source[],
+  accept: (name: string) => boolean,
+): MergeConflict[] {
+  const newest = newestDefinitions(sources, accept);
+  const conflicts: MergeConflict[] = [];
+  for (const source of sources) {
+    for (const family of source.families) {
+      const winner = newest.get(family.descriptor.name);
+      if (winner !== undefined && carryFor(family, winner) === undefined) {
+        conflicts.push(conflictOf(source, family, winner));
+      }
+    }
+  }
+  return conflicts;
+}
+
+/**
  * Merges `sources` (the scraping process first, then files in name order) into families in
- * first-seen order. `accept` filters by metric name; `nowMs` is the time summaries' windows
- * are judged against.
+ * first-seen order, each under the newest definition of its name. `accept` filters by metric
+ * name; `nowMs` is the time summaries' windows are judged against.
  */
 export function mergeSources(
   sources: readonly Source[],
   accept: (name: string) => boolean,
   nowMs: number,
   problems: MergeProblems,
-): CollectedFamily[] {
+): MergedFamily[] {
+  const newest = newestDefinitions(sources, accept);
   const families = new Map<string, FamilyAcc>();
   for (const source of sources) {
     for (const family of source.families) {
-      const d = family.descriptor;
-      if (!accept(d.name)) continue;
-      let acc = families.get(d.name);
-      if (acc === undefined) {
-        acc = { descriptor: d, size: seriesSize(d), series: new Map() };
-        families.set(d.name, acc);
-      } else if (acc.descriptor !== d && !compatibleDescriptors(acc.descriptor, d)) {
-        problems.conflict({ file: source.file, kept: acc.descriptor, skipped: d });
+      const winner = newest.get(family.descriptor.name);
+      if (winner === undefined) continue;
+      const carry = carryFor(family, winner);
+      if (carry === undefined) {
+        problems.conflict(conflictOf(source, family, winner));
         continue;
       }
+      let acc = families.get(winner.descriptor.name);
+      if (acc === undefined) {
+        const d = winner.descriptor;
+        acc = { descriptor: d, bornMs: winner.bornMs, size: seriesSize(d), series: new Map() };
+        families.set(d.name, acc);
+      }
+      const d = acc.descriptor;
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
       try {
-        for (const series of family.series) mergeSeries(acc, series, family.data, source, nowMs);
+        for (const series of family.series) {
+          if (carry === 'as-is') {
+            mergeSeries(acc, series, family.data, source, nowMs);
+          } else {
+            const carried = carry(family.data, series.start);
+            mergeSeries(acc, { ...series, start: 0 }, carried, source, nowMs);
+          }
+        }
       } catch (error) {
         problems.failed(source.file, error);
       }
     }
   }
-  const result: CollectedFamily[] = [];
+  const result: MergedFamily[] = [];
   for (const acc of families.values()) {
     const series: CollectedSeries[] = [];
     for (const s of acc.series.values()) series.push(s);
-    result.push({ descriptor: acc.descriptor, series });
+    result.push({ descriptor: acc.descriptor, bornMs: acc.bornMs, series });
   }
   return result;
+}
+
+function conflictOf(source: Source, family: SourceFamily, newest: Newest): MergeConflict {
+  return {
+    file: source.file,
+    skipped: family.descriptor,
+    keptFile: newest.file,
+    kept: newest.descriptor,
+  };
 }
 
 function mergeSeries(

@@ -12,17 +12,19 @@ export class ProblemReporter {
   constructor(private readonly onError: (error: Error) => void) {}
 
   /**
-   * Reports `error` unless a problem with the same `key` was already reported. The hook must not
-   * break the store: an exception it throws is swallowed.
+   * Reports `error` unless a problem with the same `key` was already reported; true when it was
+   * reported now (a first occurrence). The hook must not break the store: an exception it
+   * throws is swallowed.
    */
-  report(key: string, error: Error): void {
-    if (this.seen.has(key)) return;
+  report(key: string, error: Error): boolean {
+    if (this.seen.has(key)) return false;
     this.seen.add(key);
     try {
       this.onError(error);
     } catch {
       // A failing error hook cannot be reported anywhere better; never let it reach a caller.
     }
+    return true;
   }
 
   /** Forgets `key` so that the problem is reported again if it comes back (after a recovery). */

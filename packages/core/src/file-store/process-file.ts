@@ -28,6 +28,7 @@ import {
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
   type FileIdentity,
+  H_CREATED_MS,
   H_USED,
   HEADER_SIZE,
   KIND_DESCRIPTOR,
@@ -185,6 +186,11 @@ export class ProcessFile {
         { cause: error },
       );
     }
+  }
+
+  /** The header's creation time (ms since the epoch): when this writer's definitions were born. */
+  get createdMs(): number {
+    return this.view.getFloat64(H_CREATED_MS, true);
   }
 
   /** Bytes covered by the header and complete entries (the image's `used`). */

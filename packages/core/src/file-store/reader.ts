@@ -20,7 +20,7 @@ import { READ_FLAGS } from './file-io.js';
 import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
-  decodeDescriptor,
+  decodeDescriptorEntry,
   decodeSeriesKeyText,
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
@@ -47,6 +47,8 @@ interface DescriptorEntry {
   readonly offset: number;
   readonly length: number;
   readonly descriptor: MetricDescriptor;
+  /** When the definition was born, where the entry says (archives); see definitions.ts. */
+  readonly bornMs: number | undefined;
 }
 
 /** A parsed series entry (cached). */
@@ -78,6 +80,8 @@ export type FileSeries = SourceSeries;
 /** One metric of a parsed file with its live (not removed) series. */
 export interface FileFamily {
   readonly descriptor: MetricDescriptor;
+  /** Birth of the definition as its descriptor entry records it (archives); see definitions.ts. */
+  readonly bornMs: number | undefined;
   /** The file image of this scrape as float64 words; series slots are windows of it. */
   readonly data: Float64Array;
   readonly series: FileSeries[];
@@ -266,7 +270,12 @@ export function parseEntries(
       if (removed) {
         byOffset.set(offset, null);
       } else {
-        const family: FileFamily = { descriptor: entry.descriptor, data: words, series: [] };
+        const family: FileFamily = {
+          descriptor: entry.descriptor,
+          bornMs: entry.bornMs,
+          data: words,
+          series: [],
+        };
         families.push(family);
         byOffset.set(offset, family);
       }
@@ -306,9 +315,9 @@ function parseEntry(
       if (DESCRIPTOR_HEAD + jsonLength > length) return 'descriptor text overruns its entry';
       const start = offset + DESCRIPTOR_HEAD;
       const json = image.toString('utf8', start, start + jsonLength);
-      const descriptor = decodeDescriptor(json);
-      if (descriptor === undefined) return 'descriptor is not a valid metric description';
-      return { kind: KIND_DESCRIPTOR, offset, length, descriptor };
+      const payload = decodeDescriptorEntry(json);
+      if (payload === undefined) return 'descriptor is not a valid metric description';
+      return { kind: KIND_DESCRIPTOR, offset, length, ...payload };
     }
     case KIND_SERIES: {
       if (length < SERIES_HEAD) return 'series entry too short';

@@ -35,6 +35,8 @@ export class ScrapeCompactor {
     private readonly reporter: ProblemReporter,
     /** Counts a failure (the store creates its counter series on the first one). */
     private readonly countError: () => void,
+    /** Counts a definition conflict met for the first time (definitions.ts). */
+    private readonly countConflict: () => void,
   ) {
     this.keep = new Set([ownFile]);
   }
@@ -46,7 +48,13 @@ export class ScrapeCompactor {
         keep: this.keep,
         maxFiles: SCRAPE_COMPACTION_MAX_FILES,
         liveness,
-        onProblem: (key, error) => this.reporter.report(key, error),
+        onProblem: (key, error) => {
+          // Keyed like a scrape's report of the same conflict: one conflict, one count.
+          const first = this.reporter.report(key, error);
+          if (first && (error as StoreError).code === 'PROMFORK_METRIC_CONFLICT') {
+            this.countConflict();
+          }
+        },
       });
       if (!result.busy) this.reporter.clear('compaction-failed');
       return result.absorbed.length > 0 || result.removed.length > 0;
