@@ -1,13 +1,16 @@
 /**
  * The store metrics use when their options name none. Chosen once, lazily, on first use:
  * a FileStore in `PROMETHEUS_MULTIPROC_DIR` when that variable is set and non-empty (the name
- * client_python uses), otherwise a MemoryStore. `setDefaultStore` makes the choice in code.
+ * client_python uses), otherwise a MemoryStore, with a warning on stderr when this process is
+ * a node:cluster worker or a PM2 instance (missing-directory-warning.ts). `setDefaultStore`
+ * makes the choice in code, and silences that warning.
  *
  * This module's one variable is the only process-wide store state in promfork.
  */
 import { describeValue, InvalidOptionError } from './errors.js';
 import { FileStore } from './file-store/index.js';
 import { MemoryStore } from './memory-store.js';
+import { warnIfMultiProcessWithoutDirectory } from './missing-directory-warning.js';
 import type { Store } from './store.js';
 
 let defaultStore: Store | undefined;
@@ -16,7 +19,12 @@ let defaultStore: Store | undefined;
 export function getDefaultStore(): Store {
   if (defaultStore === undefined) {
     const dir = process.env.PROMETHEUS_MULTIPROC_DIR;
-    defaultStore = dir !== undefined && dir !== '' ? new FileStore({ dir }) : new MemoryStore();
+    if (dir !== undefined && dir !== '') {
+      defaultStore = new FileStore({ dir });
+    } else {
+      defaultStore = new MemoryStore();
+      warnIfMultiProcessWithoutDirectory();
+    }
   }
   return defaultStore;
 }
