@@ -16,7 +16,9 @@ import cluster from 'node:cluster';
  * What kind of multi-process member this process is (`'a node:cluster worker'`, ...), or
  * undefined when it is not one.
  */
-export function multiProcessRole(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function multiProcessRole(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
   if (cluster.isWorker) return 'a node:cluster worker';
   const pm2 = env.pm_id ?? env.NODE_APP_INSTANCE;
   if (pm2 === undefined) return undefined;
