@@ -197,13 +197,14 @@ describe('the packed packages in a scratch app', () => {
     writeFileSync(
       join(app, 'core-only.mts'),
       [
-        "import { Counter, Histogram, MemoryStore, Registry, setDefaultStore } from '@promfork/core';",
+        "import client, { Counter, Histogram, MemoryStore, Registry, setDefaultStore } from '@promfork/core';",
         'setDefaultStore(new MemoryStore());',
         'const registry = new Registry();',
         "const hits = new Counter({ name: 'hits_total', help: 'Hits.', labelNames: ['route'], registers: [registry] });",
         "hits.labels({ route: '/' }).inc();",
         "new Histogram({ name: 'took_seconds', help: 'Took.', registers: [registry] }).observe(0.1);",
         'export const text: Promise<string> = registry.metrics();',
+        "new client.Gauge({ name: 'queue', help: 'Queue.', registers: [registry] }).set(1);",
         '',
       ].join('\n'),
     );
