@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import {
   existsSync,
   mkdirSync,
@@ -22,12 +23,14 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from './helpers/deadline.js';
+import { waitFor, withDeadline } from './helpers/deadline.js';
 import { request, runLimited } from './helpers/http.js';
 import { codeBlockAfter, esmToCommonJs } from './helpers/markdown.js';
 import { RunningProgram } from './helpers/processes.js';
@@ -64,14 +67,17 @@ describe('the packed packages in a scratch app', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'promfork-consumer-'));
   const tarballs = join(scratch, 'tarballs');
   const app = join(scratch, 'app');
-  // The README example's private directory is created under here (TMPDIR), so the test can see
-  // that it is removed.
-  const temp = join(scratch, 'tmp');
+  // Each program gets its own TMPDIR, where prepareDirectory() creates its private directory,
+  // so a test can see that the directory is removed.
+  const tempFor = (name: string): string => {
+    const dir = join(scratch, `tmp-${name}`);
+    mkdirSync(dir);
+    return dir;
+  };
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   before(() => {
     mkdirSync(app);
-    mkdirSync(temp);
     // `npm test` has just built everything: pack without running prepack's build again.
     run(process.execPath, [join(ROOT, 'scripts/pack.mjs'), tarballs, '--no-build'], ROOT);
     // Third-party dependencies of the packages, packed from the versions the repo resolved.
@@ -165,12 +171,41 @@ describe('the packed packages in a scratch app', () => {
 
   it("runs the README's cluster example from ESM: exact merged counts, directory removed", async () => {
     writeFileSync(join(app, 'server.mjs'), README_EXAMPLE);
-    await checkReadmeExample(join(app, 'server.mjs'), temp);
+    await checkReadmeExample(join(app, 'server.mjs'), tempFor('esm'));
+  });
+
+  it("stops the README's cluster example when its port is taken instead of re-forking", async () => {
+    const taken = createServer();
+    taken.listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const { port } = taken.address() as AddressInfo;
+    const script = join(app, 'server.mjs');
+    const temp = tempFor('taken');
+    writeFileSync(script, README_EXAMPLE);
+    const program = new RunningProgram(
+      'README example, port taken',
+      process.execPath,
+      [script],
+      cleanEnv({ PORT: String(port), TMPDIR: temp }),
+    );
+    try {
+      // A crash loop never exits: the bounded wait fails the test.
+      const exit = await withDeadline('the primary to give up', program.exited, 30_000);
+      assert.equal(exit.code, 1, program.describeOutput());
+      assert.ok(
+        program.stderr.some((line) => /failed to start; stopping/.test(line)),
+        program.describeOutput(),
+      );
+    } finally {
+      await program.stop('SIGKILL');
+      taken.close();
+    }
+    assert.deepEqual(readdirSync(temp), [], 'the private directory outlived the primary');
   });
 
   it("runs the README's cluster example from CommonJS (require of the ESM package)", async () => {
     writeFileSync(join(app, 'server.cjs'), esmToCommonJs(README_EXAMPLE));
-    await checkReadmeExample(join(app, 'server.cjs'), temp);
+    await checkReadmeExample(join(app, 'server.cjs'), tempFor('cjs'));
   });
 
   it("type-checks the README's example and the core API as strict TypeScript", () => {
@@ -243,7 +278,11 @@ if (cluster.isPrimary) {
 }
 `,
     );
-    const { program, url } = await startCluster(join(app, 'express-server.mjs'), 2, temp);
+    const { program, url } = await startCluster(
+      join(app, 'express-server.mjs'),
+      2,
+      tempFor('express'),
+    );
     try {
       const requests = 24;
       await sendRequests(`${url}/users/7`, requests);
