@@ -15,11 +15,17 @@ import type { Store } from './store.js';
 
 let defaultStore: Store | undefined;
 
+/** `PROMETHEUS_MULTIPROC_DIR` when set and non-empty. */
+function configuredDirectory(): string | undefined {
+  const dir = process.env.PROMETHEUS_MULTIPROC_DIR;
+  return dir === undefined || dir === '' ? undefined : dir;
+}
+
 /** The default store, creating it on first call (see the module comment for the choice). */
 export function getDefaultStore(): Store {
   if (defaultStore === undefined) {
-    const dir = process.env.PROMETHEUS_MULTIPROC_DIR;
-    if (dir !== undefined && dir !== '') {
+    const dir = configuredDirectory();
+    if (dir !== undefined) {
       defaultStore = new FileStore({ dir });
     } else {
       defaultStore = new MemoryStore();
@@ -27,6 +33,17 @@ export function getDefaultStore(): Store {
     }
   }
   return defaultStore;
+}
+
+/**
+ * The store whose other processes' families a scrape of the default registry adds: the default
+ * store when it exists or would be a FileStore, else undefined. A memory fallback holds no
+ * other process's families, so a scrape neither creates it nor triggers its warning (a worker
+ * whose metrics all name their own store is not misconfigured).
+ */
+export function defaultStoreForForeignFamilies(): Store | undefined {
+  if (defaultStore !== undefined) return defaultStore;
+  return configuredDirectory() === undefined ? undefined : getDefaultStore();
 }
 
 /**

@@ -89,6 +89,12 @@ describe('a process that is one of several, without PROMETHEUS_MULTIPROC_DIR', (
     assert.equal(result.stderr, '');
   });
 
+  it('stays silent when every metric names its store, a scrape included', async () => {
+    const result = await run(['per-metric'], cleanEnv());
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+  });
+
   it('warns in a PM2 instance (pm_id, NODE_APP_INSTANCE), not in a lone process', async () => {
     const pm2 = await run(['single'], cleanEnv({ pm_id: '3', NODE_APP_INSTANCE: '3' }));
     assert.equal(pm2.code, 0, pm2.stderr);
