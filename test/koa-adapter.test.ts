@@ -1,5 +1,8 @@
 /** The adapter conformance suite, run against @promfork/koa with Koa 2 and 3. */
+import assert from 'node:assert/strict';
 import type { RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
 import Router from '@koa/router';
 import { metricsHandler, metricsMiddleware } from '@promfork/koa';
 import Koa3, { type Context } from 'koa';
@@ -66,3 +69,24 @@ function driver(name: string, Koa: typeof Koa3): AdapterDriver<Context, Context>
 
 runAdapterConformance(driver('Koa 2', Koa2));
 runAdapterConformance(driver('Koa 3', Koa3));
+
+// The Koa README's separate admin port: metricsHandler() mounted with @koa/router answers its
+// path only (unmounted, a handler answers every request, as any Koa handler does).
+test('metricsHandler on an admin app, mounted as the README shows, answers /metrics only', async () => {
+  const admin = new Koa3();
+  const adminRoutes = new Router();
+  adminRoutes.get('/metrics', metricsHandler());
+  admin.use(adminRoutes.routes());
+  const app = await serve(admin.callback() as RequestListener);
+  try {
+    const { port } = app.server.address() as AddressInfo;
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(await metrics.text(), /^# TYPE /m);
+    const other = await fetch(`http://127.0.0.1:${port}/anything`);
+    assert.equal(other.status, 404);
+    await other.arrayBuffer();
+  } finally {
+    await app.close();
+  }
+});

@@ -1,9 +1,11 @@
 /**
  * Public API of @promfork/core. Exports by name only (no `export *`), so the surface is
- * visible here and nothing internal leaks by accident.
+ * visible here and nothing internal leaks by accident. The default export is prom-client's
+ * names as one object (client.ts).
  */
 
 export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets } from './buckets.js';
+export { default, type PromClientNames } from './client.js';
 export {
   Counter,
   CounterChild,

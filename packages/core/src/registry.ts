@@ -13,7 +13,7 @@
  * keeps in a custom registry does not leak into the default one.
  */
 import { isDeclaredHere } from './declarations.js';
-import { getDefaultStore } from './default-store.js';
+import { defaultStoreForForeignFamilies } from './default-store.js';
 import { AlreadyRegisteredError, describeValue, InvalidOptionError } from './errors.js';
 import {
   negotiateFormat,
@@ -289,7 +289,8 @@ export class Registry {
       if (list === undefined) byStore.set(metric.store, [metric]);
       else list.push(metric);
     }
-    if (foreign && !byStore.has(getDefaultStore())) byStore.set(getDefaultStore(), []);
+    const foreignStore = foreign ? defaultStoreForForeignFamilies() : undefined;
+    if (foreignStore !== undefined && !byStore.has(foreignStore)) byStore.set(foreignStore, []);
 
     const nowMs = Date.now();
     const defaultLabels = this.defaultLabels;

@@ -8,6 +8,8 @@
  * `join(dir, name)` with a name taken from readdir and matched against promfork's own patterns,
  * so no path outside the directory is ever opened; files are opened with O_NOFOLLOW.
  */
+
+import cluster from 'node:cluster';
 import {
   closeSync,
   type Dirent,
@@ -22,6 +24,7 @@ import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
 import { CREATE_FLAGS } from './file-io.js';
 import { isStoreFileName, isTempFileName, TEMP_PREFIX } from './format.js';
 import { LOCK_FILE_NAME } from './lock.js';
+import { createPrivateDirectory } from './private-directory.js';
 
 /** The environment variable naming the directory (client_python's name). */
 export const DIRECTORY_ENV = 'PROMETHEUS_MULTIPROC_DIR';
@@ -110,7 +113,10 @@ export function listStoreFiles(dir: string): string[] {
 
 /** Options of {@link prepareDirectory}. */
 export interface PrepareDirectoryOptions {
-  /** @default process.env.PROMETHEUS_MULTIPROC_DIR */
+  /**
+   * @default process.env.PROMETHEUS_MULTIPROC_DIR, or when that is unset a private temporary
+   * directory that is exported to the workers forked afterwards and removed at exit
+   */
   readonly dir?: string;
 }
 
@@ -121,6 +127,11 @@ export interface PrepareDirectoryOptions {
  * reads a previous run's gauges. Returns the absolute directory used.
  *
  * Call it before any worker exists: files of running processes are removed too.
+ *
+ * With no `dir` and no `PROMETHEUS_MULTIPROC_DIR`, it creates a private directory (0700) in the
+ * OS temp directory, sets `process.env.PROMETHEUS_MULTIPROC_DIR` to it so that every worker
+ * forked afterwards uses it, and removes it when this process exits (see private-directory.ts).
+ * In a cluster worker that case throws InvalidOptionError (PROMFORK_MISSING_OPTION).
  */
 export function prepareDirectory(options: PrepareDirectoryOptions = {}): string {
   if (typeof options !== 'object' || options === null) {
@@ -144,12 +155,18 @@ export function prepareDirectory(options: PrepareDirectoryOptions = {}): string 
       `prepareDirectory option "dir" must be a non-empty string, got ${describeValue(given)}`,
     );
   }
-  const dir = given ?? process.env[DIRECTORY_ENV];
+  let dir = given ?? process.env[DIRECTORY_ENV];
   if (dir === undefined || dir === '') {
-    throw new InvalidOptionError(
-      'PROMFORK_MISSING_OPTION',
-      `prepareDirectory needs a directory: pass { dir } or set ${DIRECTORY_ENV}`,
-    );
+    // A worker has no business owning the directory its siblings share: it comes from the
+    // primary, through the environment.
+    if (cluster.isWorker) {
+      throw new InvalidOptionError(
+        'PROMFORK_MISSING_OPTION',
+        `prepareDirectory in a cluster worker needs a directory: call it in the primary ` +
+          `before cluster.fork(), pass { dir }, or set ${DIRECTORY_ENV}`,
+      );
+    }
+    dir = createPrivateDirectory();
   }
   const path = ensureDirectory(dir);
   let entries: Dirent[];

@@ -18,7 +18,7 @@ import { GAUGE_MODES } from '../types.js';
 import { assertLabelNames, assertMetricName, isUnicodeText } from '../validation.js';
 
 /** The 8 bytes every store file starts with: ASCII `PROMFORK`. */
-export const MAGIC = Buffer.from('PROMFORK', 'latin1');
+export const MAGIC: Uint8Array = Buffer.from('PROMFORK', 'latin1');
 /** The format version this code writes. Files with a higher version are skipped, not guessed at. */
 export const FORMAT_VERSION = 1;
 /** Size in bytes of the header written by this version (recorded in the header itself). */

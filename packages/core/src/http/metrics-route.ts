@@ -23,8 +23,12 @@ export type Scrape = (
 export interface MetricsResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** Empty for errors; adapters send it for HEAD too (every framework drops a HEAD body). */
-  readonly body: string | Buffer;
+  /**
+   * Empty for errors; adapters send it for HEAD too (every framework drops a HEAD body). A
+   * gzipped body is a Node Buffer; it is typed as the Uint8Array it is, so that these
+   * declarations need no Node types in a consumer's project.
+   */
+  readonly body: string | Uint8Array;
 }
 
 /** What the adapter read from its request. */
