@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatText } from '../src/exposition/index.js';
-import { FormatProblem, H_USED } from '../src/file-store/format.js';
+import { FormatProblem, H_USED, MAX_FILE_SIZE } from '../src/file-store/format.js';
 import { FileStore, LOCK_FILE_NAME, READ_ERRORS_METRIC } from '../src/file-store/index.js';
 import { StoreFileReader } from '../src/file-store/reader.js';
 import { Counter, Gauge, Histogram, type Registry, Summary } from '../src/index.js';
@@ -224,12 +224,23 @@ describe('other damage and non-files under promfork names', () => {
   });
   afterEach(() => cleanup());
 
-  it('a header claiming 4 GiB is skipped as truncated', () => {
+  it('a header claiming 4 GiB is skipped before anything is read (beyond the size limit)', () => {
     const bytes = fileDeclaring(counter('x_total'));
     bytes.writeUInt32LE(0xffff_fff8, H_USED);
     writeFileSync(join(dir, 'promfork-930001-1.db'), bytes);
     damagedFiles++;
     const got = new StoreFileReader().read(dir, 'promfork-930001-1.db');
+    assert.ok(got instanceof FormatProblem);
+    assert.equal(got.kind, 'corrupt');
+    assert.match(got.message, new RegExp(`at most ${MAX_FILE_SIZE}\\b`));
+  });
+
+  it('a header claiming more than the file holds (within the limit) is skipped as truncated', () => {
+    const bytes = fileDeclaring(counter('x_total'));
+    bytes.writeUInt32LE(MAX_FILE_SIZE, H_USED);
+    writeFileSync(join(dir, 'promfork-930006-1.db'), bytes);
+    damagedFiles++;
+    const got = new StoreFileReader().read(dir, 'promfork-930006-1.db');
     assert.ok(got instanceof FormatProblem);
     assert.equal(got.kind, 'truncated');
     assert.match(got.message, new RegExp(`only ${bytes.length}\\b`));

@@ -17,7 +17,7 @@ import {
   seriesSize,
 } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { ensureDirectory } from './directory.js';
+import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
@@ -185,6 +185,8 @@ export class FileStore implements Store {
     const { dir, onError, compactDeadProcesses } = validateOptions(options);
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
     this.dir = ensureDirectory(dir);
+    const insecure = insecureDirectoryWarning(this.dir);
+    if (insecure !== undefined) this.reporter.report('directory-insecure', insecure);
     this.file = ProcessFile.create(this.dir, currentIdentity(), {
       failed: (error) => {
         // The write-error counter lives in the same image; counting it does not schedule a
