@@ -20,6 +20,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MAX_BUCKETS } from '../src/buckets.js';
 import {
+  ExpositionBudget,
+  MAX_EXPOSITION_BYTES,
+  seriesTextEstimate,
+} from '../src/file-store/exposition-budget.js';
+import {
   ARCHIVE_FILE_NAME,
   DESCRIPTOR_HEAD,
   descriptorEntrySize,
@@ -37,6 +42,7 @@ import {
   writeHeader,
 } from '../src/file-store/format.js';
 import { FileStore, READ_ERRORS_METRIC } from '../src/file-store/index.js';
+import { mergeSources, type Source } from '../src/file-store/merge.js';
 import { Counter, Histogram, type Registry, Summary } from '../src/index.js';
 import { FamilyRenderer } from '../src/render.js';
 import type { MetricDescriptor } from '../src/types.js';
@@ -278,12 +284,66 @@ describe('planted files beside real writers', () => {
     scrapeThrice(name, new RegExp(`key at most ${MAX_SERIES_KEY_BYTES} bytes`));
   });
 
+  it('a file within every limit whose text would pass the scrape budget is skipped whole', () => {
+    // 1000 buckets and a 64 KiB label value: 72 KiB on disk, 64 MiB of text per series. Six
+    // such series (430 KB) would render 400 MB; nine passed V8's string limit (every scrape threw).
+    const buckets = Array.from({ length: MAX_BUCKETS }, (_, i) => i + 1);
+    const d: MetricDescriptor = { ...counter('wide_seconds', ['a']), type: 'histogram', buckets };
+    const series = Array.from({ length: 6 }, (_, i) => ({
+      descriptor: 0,
+      key: JSON.stringify([`${i}${'x'.repeat(MAX_SERIES_KEY_BYTES - 16)}`]),
+      slots: Object.assign(new Float64Array(MAX_BUCKETS + 3), { 0: 1 }),
+    }));
+    const name = plant(plantedImage([descriptorJson(d)], series));
+    scrapeThrice(name, new RegExp(`past the scrape's limit of ${MAX_EXPOSITION_BYTES}\\b`));
+  });
+
   it('a descriptor no summary could have (10,000 age buckets) is skipped instead of throwing', () => {
     // No series: nothing in the reader lays the metric out, so before the limits the first to
     // try was the merge, which threw out of collect() and failed every scrape.
     const d = descriptorJson(summary('planted_summary', [0.5], 600, 10_000));
     const name = plant(plantedImage([d], []));
     scrapeThrice(name, /not a valid metric description/);
+  });
+});
+
+describe('the exposition budget of a scrape', () => {
+  it('counts only new merged series, admits sources in order and skips one that passes it whole', () => {
+    const d = counter('budget_total', ['a']);
+    // Each series of `d` with a one-letter value is estimated at 75 characters.
+    const source = (file: string, values: string[], value: number): Source => {
+      const data = new Float64Array(values.length).fill(value);
+      const series = values.map((v, i) => ({
+        labelValues: [v],
+        key: JSON.stringify([v]),
+        start: i,
+      }));
+      return { file, pid: file, live: true, families: [{ descriptor: d, data, series }] };
+    };
+    const own = source('own', ['a'], 1);
+    const sources = [
+      own,
+      source('A', ['a', 'b'], 10), // fits even if all new: 75 + 150 <= 300
+      source('B', ['a', 'b'], 100), // only known series: adds nothing
+      source('C', ['a', 'b', 'c'], 1000), // one new series: 225 <= 300
+      source('D', ['d', 'e'], 10_000), // two new: 375 > 300, skipped whole
+      source('E', ['a'], 100_000), // known again: admitted after a skip
+    ];
+    const budget = new ExpositionBudget(own, 300);
+    const merged = mergeSources(sources, () => true, Date.now(), {
+      budget,
+      conflict: () => assert.fail('no conflict'),
+      failed: (_, error) => assert.fail(String(error)),
+    });
+    const values = Object.fromEntries(
+      merged[0]?.series.map((s) => [s.labelValues[0], s.cells[0]]) ?? [],
+    );
+    assert.deepEqual(values, { a: 101_111, b: 1110, c: 1000 });
+    assert.deepEqual(
+      budget.skipped.map((s) => s.file),
+      ['D'],
+    );
+    assert.equal(seriesTextEstimate(d, '["a"]'), 75);
   });
 });
 

@@ -19,6 +19,7 @@ import {
 import type { MetricDescriptor } from '../types.js';
 import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
+import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import {
@@ -348,8 +349,11 @@ export class FileStore implements Store {
     // process's value. Own values are taken last (they include this scrape's read errors) and
     // merged first, so this process's descriptors and help texts win.
     sources.sort((a, b) => Number(b.live) - Number(a.live));
-    sources.unshift(this.ownSource());
+    const own = this.ownSource();
+    sources.unshift(own);
+    const budget = new ExpositionBudget(own);
     const families = mergeSources(sources, accept, Date.now(), {
+      budget,
       conflict: (conflict) => this.reportConflict(conflict),
       failed: (file, error) => {
         this.readErrors.add(COUNTER_VALUE, 1);
@@ -364,6 +368,7 @@ export class FileStore implements Store {
         );
       },
     });
+    this.reportOverBudget(budget.skipped, families);
     // The store's own families go last, after the user's.
     const ordered = families.filter((f) => !isSelfMetric(f.descriptor.name));
     for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
@@ -398,6 +403,30 @@ export class FileStore implements Store {
       });
     }
     return { file: this.file.name, pid: this.pid, live: true, families };
+  }
+
+  /**
+   * Reports and counts the files the exposition budget left out. They are found while merging,
+   * after this process's own values (which hold the read-error counter) were taken, so the
+   * merged counter gets them too: the scrape that skipped them shows them.
+   */
+  private reportOverBudget(skipped: readonly OverBudget[], families: CollectedFamily[]): void {
+    if (skipped.length === 0) return;
+    const merged = families.find((f) => f.descriptor.name === READ_ERRORS_METRIC.name);
+    const cells = merged?.series[0]?.cells as Float64Array | undefined;
+    for (const { file, estimate, spent } of skipped) {
+      this.readErrors.add(COUNTER_VALUE, 1);
+      if (cells !== undefined) cells[COUNTER_VALUE] = (cells[COUNTER_VALUE] ?? 0) + 1;
+      this.reporter.report(
+        `budget:${file}`,
+        new StoreError(
+          'PROMFORK_FILE_UNREADABLE',
+          `Skipped the metrics file ${describeValue(file)} in ${describeValue(this.dir)}: its ` +
+            `series would render about ${estimate} more characters, past the scrape's limit of ` +
+            `${MAX_EXPOSITION_BYTES} (about ${spent} merged before it)`,
+        ),
+      );
+    }
   }
 
   private reportConflict(conflict: MergeConflict): void {
