@@ -310,7 +310,7 @@ describe('planted files beside real writers', () => {
 describe('the exposition budget of a scrape', () => {
   it('counts only new merged series, admits sources in order and skips one that passes it whole', () => {
     const d = counter('budget_total', ['a']);
-    // Each series of `d` with a one-letter value is estimated at 75 characters.
+    // Each series of `d` with a one-letter value is estimated at 86 characters.
     const source = (file: string, values: string[], value: number): Source => {
       const data = new Float64Array(values.length).fill(value);
       const series = values.map((v, i) => ({
@@ -323,10 +323,10 @@ describe('the exposition budget of a scrape', () => {
     const own = source('own', ['a'], 1);
     const sources = [
       own,
-      source('A', ['a', 'b'], 10), // fits even if all new: 75 + 150 <= 300
-      source('B', ['a', 'b'], 100), // only known series: adds nothing
-      source('C', ['a', 'b', 'c'], 1000), // one new series: 225 <= 300
-      source('D', ['d', 'e'], 10_000), // two new: 375 > 300, skipped whole
+      source('A', ['a', 'b'], 10), // fits even if all new: 86 + 172 <= 300
+      source('B', ['a', 'b'], 100), // 172 + 172 > 300 if all new, but all are known
+      source('C', ['a', 'b', 'c'], 1000), // one new series: 258 <= 300
+      source('D', ['d', 'e'], 10_000), // two new: 430 > 300, skipped whole
       source('E', ['a'], 100_000), // known again: admitted after a skip
     ];
     const budget = new ExpositionBudget(own, 300);
@@ -343,7 +343,7 @@ describe('the exposition budget of a scrape', () => {
       budget.skipped.map((s) => s.file),
       ['D'],
     );
-    assert.equal(seriesTextEstimate(d, '["a"]'), 75);
+    assert.equal(seriesTextEstimate(d, '["a"]'), 86);
   });
 });
 
