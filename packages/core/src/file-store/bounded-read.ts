@@ -54,7 +54,8 @@ export function fileSizeProblem(used: number): FormatProblem | undefined {
 /**
  * Reads the first `used` bytes of the file open as `fd` (the caller has checked `used`
  * against {@link fileSizeProblem} and the file's size), checking entry heads from
- * `headerSize` on as chunks arrive. Returns the image or the first problem found.
+ * `headerSize` on as chunks arrive. Returns the image or the first problem found before the
+ * last chunk; the caller's parse checks the rest (a file of one chunk is read whole).
  */
 export function readImage(
   fd: number,
@@ -77,8 +78,10 @@ export function readImage(
         `header says ${used} bytes are used but the file has only ${read}`,
       );
     }
-    // A head is checked once its widest form (a series head) is read, or at the end.
-    while (next < used && (next + SERIES_HEAD <= read || read === used)) {
+    // Heads are checked while more is to be read (once a head's widest form, a series head,
+    // is in): that is what stops a read early. Those of the last chunk are left to the parse,
+    // which checks every head with entryHeadProblem anyway.
+    while (read < used && next + SERIES_HEAD <= read) {
       const problem = entryHeadProblem(view, next, used);
       if (problem !== undefined) {
         return new FormatProblem('corrupt', `entry at byte ${next}: ${problem}`);
