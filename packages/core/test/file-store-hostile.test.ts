@@ -4,7 +4,7 @@
  *
  * - files whose entries are well-formed but declare what the exposition cannot carry (a metric
  *   name with a space or newline, invalid or duplicate label names, `le` on a histogram,
- *   unsorted buckets, a lone surrogate in a label value): skipped and counted, and the scrape
+ *   unsorted buckets, a lone surrogate in a label value or help text): skipped and counted, and the scrape
  *   stays a valid exposition (promtool);
  * - random damage (fast-check: bytes overwritten anywhere, file cut anywhere) to a healthy file
  *   holding every metric type: collect never throws, the exposition always parses;
@@ -102,6 +102,7 @@ describe('store files that declare what an exposition cannot carry', () => {
         mode: 'sum',
       }),
       'lone surrogate in a label value': fileDeclaring(counter('f_total', ['a']), ['x\uD800']),
+      'lone surrogate in a help text': fileDeclaring({ ...counter('g_total'), help: 'x\uD800' }),
     };
     let pid = 910_000;
     for (const bytes of Object.values(hostile)) {

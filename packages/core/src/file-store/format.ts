@@ -267,6 +267,8 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r.name !== 'string' || r.name === '' || typeof r.help !== 'string') return undefined;
+  // As a constructor refuses it: a lone surrogate would reach Prometheus as U+FFFD.
+  if (!isUnicodeText(r.help)) return undefined;
   if (!METRIC_TYPES.includes(r.type as MetricType)) return undefined;
   if (!GAUGE_MODES.includes(r.mode as GaugeMode)) return undefined;
   if (!isStringArray(r.labelNames)) return undefined;
