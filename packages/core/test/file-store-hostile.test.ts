@@ -4,12 +4,13 @@
  *
  * - files whose entries are well-formed but declare what the exposition cannot carry (a metric
  *   name with a space or newline, invalid or duplicate label names, `le` on a histogram,
- *   unsorted buckets, a lone surrogate in a label value or help text): skipped and counted, and the scrape
- *   stays a valid exposition (promtool);
+ *   unsorted buckets, a lone surrogate in a label value or help text): skipped and counted,
+ *   and the scrape stays a valid exposition (promtool);
  * - random damage (fast-check: bytes overwritten anywhere, file cut anywhere) to a healthy file
  *   holding every metric type: collect never throws, the exposition always parses;
- * - a header claiming 4 GiB, a damaged archive, and non-regular files (a directory, a FIFO)
- *   under promfork names: skipped or ignored, the scrape never hangs.
+ * - a header claiming 4 GiB (refused by the size limit before any read) or more than the file
+ *   holds, a damaged archive, and non-regular files (a directory, a FIFO) under promfork
+ *   names: skipped or ignored, the scrape never hangs.
  *
  * The number of damaged files tried is printed (`damaged files:`) for docs/reliability.md.
  */
