@@ -14,6 +14,7 @@ import {
 import type { MetricType } from './types.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /**
  * Most label names one metric may declare. Every name is repeated on every line of every
@@ -31,7 +32,6 @@ export const MAX_SERIES_KEY_BYTES = 64 * 1024;
 
 /** Most percentiles a summary may report (each is a line of every series at every scrape). */
 export const MAX_PERCENTILES = 100;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Label names each metric type reserves for itself or for the store. */
 const RESERVED_LABELS: Readonly<Record<MetricType, readonly string[]>> = {

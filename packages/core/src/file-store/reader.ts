@@ -4,10 +4,10 @@
  * Each file is read once per scrape: its header first, then exactly the `used` bytes the header
  * announced (the writer publishes `used` only after the entries it covers are written, so
  * everything read is complete), within the limits of FORMAT.md and in chunks that stop at the
- * first bad entry (bounded-read.ts), so a file costs no more than it really holds. Entries never change once written except their slots and
- * flags byte, so the parsed part of each entry (descriptor JSON, label values) is cached per
- * file, keyed by the entry's offset, and reused on later scrapes; a file replaced under the same
- * name (other inode or token) starts a new cache.
+ * first bad entry (bounded-read.ts), so a file costs no more than it really holds. Entries never
+ * change once written except their slots and flags byte, so the parsed part of each entry
+ * (descriptor JSON, label values) is cached per file, keyed by the entry's offset, and reused on
+ * later scrapes; a file replaced under the same name (other inode or token) starts a new cache.
  *
  * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
