@@ -3,7 +3,7 @@
  * visible here and nothing internal leaks by accident.
  */
 
-export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets } from './buckets.js';
+export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets, MAX_BUCKETS } from './buckets.js';
 export {
   Counter,
   CounterChild,
@@ -157,4 +157,10 @@ export {
   type MetricValue,
   type SummarySettings,
 } from './types.js';
-export { validateLabelName, validateMetricName } from './validation.js';
+export {
+  MAX_LABEL_NAMES,
+  MAX_PERCENTILES,
+  MAX_SERIES_KEY_BYTES,
+  validateLabelName,
+  validateMetricName,
+} from './validation.js';
