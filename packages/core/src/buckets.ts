@@ -9,6 +9,12 @@ export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
 
+/**
+ * Most upper bounds a histogram may have (`+Inf` not counted). Each bound is a line of every
+ * series at every scrape; FORMAT.md's "Limits" table lists it with the other bounds.
+ */
+export const MAX_BUCKETS = 1000;
+
 function bucketError(message: string): InvalidOptionError {
   return new InvalidOptionError('PROMFORK_INVALID_BUCKETS', message);
 }
@@ -77,6 +83,11 @@ export function assertBuckets(buckets: unknown, where: string): readonly number[
     );
   }
   const list = buckets as unknown[];
+  if (list.length > MAX_BUCKETS) {
+    throw bucketError(
+      `${where}: ${list.length} buckets: expected at most ${MAX_BUCKETS} (+Inf not counted)`,
+    );
+  }
   for (let i = 0; i < list.length; i++) {
     const bound = list[i];
     if (typeof bound !== 'number' || !Number.isFinite(bound)) {

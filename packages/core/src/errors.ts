@@ -62,11 +62,12 @@ export const ERROR_CODES = {
   PROMFORK_LABEL_SET_MISMATCH:
     'the labels passed do not match the declared label names exactly (missing or extra)',
   PROMFORK_INVALID_LABEL_VALUE:
-    'a label value is not a string or a finite number, or holds a lone UTF-16 surrogate',
+    'a label value is not a string or a finite number, holds a lone UTF-16 surrogate, or the values of one series exceed 64 KiB',
   PROMFORK_INVALID_VALUE: 'a value is not a finite number where one is required',
   PROMFORK_NEGATIVE_INCREMENT: 'a counter was asked to go down',
-  PROMFORK_INVALID_BUCKETS: 'histogram buckets are empty, unsorted, duplicated or not finite',
-  PROMFORK_INVALID_PERCENTILES: 'summary percentiles are not numbers in [0, 1]',
+  PROMFORK_INVALID_BUCKETS:
+    'histogram buckets are empty, unsorted, duplicated, not finite or more than 1000',
+  PROMFORK_INVALID_PERCENTILES: 'summary percentiles are not numbers in [0, 1] or more than 100',
   PROMFORK_INVALID_OPTION: 'an option has the wrong type or an unsupported value',
   PROMFORK_UNKNOWN_OPTION: 'an option key is not one this function accepts',
   PROMFORK_MISSING_OPTION: 'a required option is absent',
@@ -77,6 +78,8 @@ export const ERROR_CODES = {
     'an operation is not allowed for this metric configuration (e.g. inc on a mostrecent gauge)',
   PROMFORK_DIRECTORY_UNUSABLE:
     'the multi-process directory is missing, not a directory, a symlink or not writable',
+  PROMFORK_DIRECTORY_INSECURE:
+    'the multi-process directory is writable by every user without the sticky bit; reported, not thrown',
   PROMFORK_STORE_CLOSED: 'the store was closed and can no longer record values',
   PROMFORK_STORE_MISMATCH: 'metrics of one registry were given different stores',
   PROMFORK_INVALID_EXEMPLAR:
@@ -84,7 +87,7 @@ export const ERROR_CODES = {
   PROMFORK_WRITE_FAILED:
     'writing a metrics file failed (disk full, I/O error); values stay in memory and writing is retried',
   PROMFORK_FILE_UNREADABLE:
-    'a file in the multi-process directory is empty, truncated, damaged, of a newer format or vanished; it is skipped',
+    'a file in the multi-process directory is empty, truncated, damaged, beyond the format limits, of a newer format or vanished; it is skipped',
   PROMFORK_COMPACTION_FAILED:
     'folding dead processes files into the archive failed; the files stay in place and still count',
   PROMFORK_NOT_CLUSTER_PRIMARY:

@@ -20,7 +20,8 @@ import { assertFinite } from './validation.js';
 /** Options of {@link Histogram}. */
 export interface HistogramConfiguration<T extends string> extends MetricOptions<T, Histogram<T>> {
   /**
-   * Upper bounds, strictly increasing and finite (`+Inf` is implicit).
+   * Upper bounds, strictly increasing and finite (`+Inf` is implicit); at most 1000
+   * (`MAX_BUCKETS`).
    * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
    */
   buckets?: readonly number[];

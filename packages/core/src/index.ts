@@ -4,7 +4,7 @@
  * names as one object (client.ts).
  */
 
-export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets } from './buckets.js';
+export { DEFAULT_BUCKETS, exponentialBuckets, linearBuckets, MAX_BUCKETS } from './buckets.js';
 export { default, type PromClientNames } from './client.js';
 export {
   Counter,
@@ -159,4 +159,10 @@ export {
   type MetricValue,
   type SummarySettings,
 } from './types.js';
-export { validateLabelName, validateMetricName } from './validation.js';
+export {
+  MAX_LABEL_NAMES,
+  MAX_PERCENTILES,
+  MAX_SERIES_KEY_BYTES,
+  validateLabelName,
+  validateMetricName,
+} from './validation.js';

@@ -36,6 +36,7 @@ import {
   assertLabelNames,
   assertMetricName,
   assertOptionKeys,
+  assertSeriesKeySize,
   assertUnicodeLabelValues,
   invalidOption,
   isUnicodeText,
@@ -55,7 +56,7 @@ export interface MetricOptions<T extends string, M> {
   help: string;
   /**
    * Label names in the order label values are given by position. Every update must then pass
-   * exactly these labels.
+   * exactly these labels. At most 64 (`MAX_LABEL_NAMES`).
    * @default []
    */
   labelNames?: readonly T[];
@@ -519,6 +520,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     }
     const values = valuesFromObject(this.labelNames, labels, this.name);
     assertUnicodeLabelValues(values, this.labelNames, this.name);
+    assertSeriesKeySize(values, this.name);
     this.probe ??= this.createChild(PROBE_CELLS, []);
     update(this.probe, arg);
     update(this.childByValues(values), arg);
@@ -537,6 +539,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     let child = trie.find(values);
     if (child === undefined) {
       assertUnicodeLabelValues(values, this.labelNames, this.name);
+      assertSeriesKeySize(values, this.name);
       // The series limit is checked here, on a cache miss only: cached children never see it.
       if (this.seriesCount >= this.maxSeries) return this.droppedChild(values);
       child = this.createChild(this.seriesCells(values), values);

@@ -18,7 +18,7 @@
  * The conformance suite in `packages/core/test/store-conformance.ts` checks these rules and
  * runs against every store.
  */
-import { sketchSize } from './sketch.js';
+import { SKETCH_MAX_AGE_BUCKETS, SKETCH_WINDOW_SLOTS, sketchSize } from './sketch.js';
 import type { MetricDescriptor } from './types.js';
 
 /**
@@ -124,3 +124,10 @@ export const SUMMARY_SUM = 0;
 export const SUMMARY_COUNT = 1;
 /** Index of the first slot of a summary's sketch windows. */
 export const SUMMARY_SKETCH = 2;
+
+/**
+ * Most slots {@link seriesSize} gives a series of any metric the constructors accept: a summary
+ * with the most age buckets (16 MB per series). Histograms stay far below (`MAX_BUCKETS` + 3).
+ * A reader refuses a series entry claiming more before reading it (FORMAT.md, "Limits").
+ */
+export const MAX_SERIES_SLOTS = SUMMARY_SKETCH + SKETCH_MAX_AGE_BUCKETS * SKETCH_WINDOW_SLOTS;

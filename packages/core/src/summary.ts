@@ -15,7 +15,7 @@ import {
 } from './sketch.js';
 import { type Cells, SUMMARY_COUNT, SUMMARY_SKETCH, SUMMARY_SUM } from './store.js';
 import type { LabelValues, SummarySettings } from './types.js';
-import { assertFinite, invalidOption } from './validation.js';
+import { assertFinite, invalidOption, MAX_PERCENTILES } from './validation.js';
 
 /** prom-client's default summary percentiles. */
 export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([
@@ -25,7 +25,7 @@ export const DEFAULT_PERCENTILES: readonly number[] = Object.freeze([
 /** Options of {@link Summary}. */
 export interface SummaryConfiguration<T extends string> extends MetricOptions<T, Summary<T>> {
   /**
-   * Quantiles to report, each in [0, 1].
+   * Quantiles to report, each in [0, 1]; at most 100 (`MAX_PERCENTILES`).
    * @default [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]
    */
   percentiles?: readonly number[];
@@ -158,6 +158,12 @@ function summarySettings(options: Record<string, unknown>): SummarySettings {
           ? ` (bad entry ${describeValue(percentiles.find((p) => !(typeof p === 'number' && p >= 0 && p <= 1)))})`
           : '') +
         ': expected an array of numbers in [0, 1]',
+    );
+  }
+  if (percentiles.length > MAX_PERCENTILES) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_PERCENTILES',
+      `${where}: ${percentiles.length} percentiles: expected at most ${MAX_PERCENTILES}`,
     );
   }
   const maxAgeSeconds = options.maxAgeSeconds ?? 0;

@@ -16,6 +16,23 @@ import type { MetricType } from './types.js';
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
+/**
+ * Most label names one metric may declare. Every name is repeated on every line of every
+ * series, so this bounds what a metric (or a hand-made store file) can make a scrape render;
+ * FORMAT.md's "Limits" table lists it with the other bounds.
+ */
+export const MAX_LABEL_NAMES = 64;
+
+/**
+ * Most bytes the label values of one series may take, measured as their JSON array in UTF-8
+ * (the series key of the file store, FORMAT.md). Far beyond any useful label value; it bounds
+ * what one series can cost a scrape.
+ */
+export const MAX_SERIES_KEY_BYTES = 64 * 1024;
+
+/** Most percentiles a summary may report (each is a line of every series at every scrape). */
+export const MAX_PERCENTILES = 100;
+
 /** Label names each metric type reserves for itself or for the store. */
 const RESERVED_LABELS: Readonly<Record<MetricType, readonly string[]>> = {
   counter: [],
@@ -74,6 +91,12 @@ export function assertLabelNames(
     throw new InvalidOptionError(
       'PROMFORK_INVALID_OPTION',
       `Invalid labelNames ${describeValue(names)} for metric "${metric}": expected an array of strings`,
+    );
+  }
+  if (names.length > MAX_LABEL_NAMES) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `Metric "${metric}" declares ${names.length} label names: expected at most ${MAX_LABEL_NAMES}`,
     );
   }
   const seen = new Set<string>();
@@ -144,6 +167,26 @@ export function assertUnicodeLabelValues(
         'expected Unicode text (it holds a lone UTF-16 surrogate, which UTF-8 cannot carry)',
     );
   }
+}
+
+/**
+ * Throws PROMFORK_INVALID_LABEL_VALUE when the label values of one series take more than
+ * {@link MAX_SERIES_KEY_BYTES} as a JSON array. Run once per new series, like
+ * {@link assertUnicodeLabelValues}.
+ */
+export function assertSeriesKeySize(values: readonly string[], metric: string): void {
+  // A UTF-16 unit takes at most 6 bytes in the JSON text (`\u001f`), plus 3 per value for
+  // quotes and comma: short values, the usual case, need no encoding to pass.
+  let units = 2;
+  for (const value of values) units += value.length + 3;
+  if (units * 6 <= MAX_SERIES_KEY_BYTES) return;
+  const bytes = Buffer.byteLength(JSON.stringify(values), 'utf8');
+  if (bytes <= MAX_SERIES_KEY_BYTES) return;
+  throw new LabelSetError(
+    'PROMFORK_INVALID_LABEL_VALUE',
+    `The label values of one series of metric "${metric}" take ${bytes} bytes as a JSON array: ` +
+      `expected at most ${MAX_SERIES_KEY_BYTES}`,
+  );
 }
 
 /** Throws PROMFORK_INVALID_VALUE unless `value` is a finite number. */

@@ -4,12 +4,13 @@
  *
  * - files whose entries are well-formed but declare what the exposition cannot carry (a metric
  *   name with a space or newline, invalid or duplicate label names, `le` on a histogram,
- *   unsorted buckets, a lone surrogate in a label value): skipped and counted, and the scrape
- *   stays a valid exposition (promtool);
+ *   unsorted buckets, a lone surrogate in a label value or help text): skipped and counted,
+ *   and the scrape stays a valid exposition (promtool);
  * - random damage (fast-check: bytes overwritten anywhere, file cut anywhere) to a healthy file
  *   holding every metric type: collect never throws, the exposition always parses;
- * - a header claiming 4 GiB, a damaged archive, and non-regular files (a directory, a FIFO)
- *   under promfork names: skipped or ignored, the scrape never hangs.
+ * - a header claiming 4 GiB (refused by the size limit before any read) or more than the file
+ *   holds, a damaged archive, and non-regular files (a directory, a FIFO) under promfork
+ *   names: skipped or ignored, the scrape never hangs.
  *
  * The number of damaged files tried is printed (`damaged files:`) for docs/reliability.md.
  */
@@ -21,7 +22,7 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatText } from '../src/exposition/index.js';
-import { FormatProblem, H_USED } from '../src/file-store/format.js';
+import { FormatProblem, H_USED, MAX_FILE_SIZE } from '../src/file-store/format.js';
 import { FileStore, LOCK_FILE_NAME, READ_ERRORS_METRIC } from '../src/file-store/index.js';
 import { StoreFileReader } from '../src/file-store/reader.js';
 import { Counter, Gauge, Histogram, type Registry, Summary } from '../src/index.js';
@@ -102,6 +103,7 @@ describe('store files that declare what an exposition cannot carry', () => {
         mode: 'sum',
       }),
       'lone surrogate in a label value': fileDeclaring(counter('f_total', ['a']), ['x\uD800']),
+      'lone surrogate in a help text': fileDeclaring({ ...counter('g_total'), help: 'x\uD800' }),
     };
     let pid = 910_000;
     for (const bytes of Object.values(hostile)) {
@@ -224,12 +226,23 @@ describe('other damage and non-files under promfork names', () => {
   });
   afterEach(() => cleanup());
 
-  it('a header claiming 4 GiB is skipped as truncated', () => {
+  it('a header claiming 4 GiB is skipped before anything is read (beyond the size limit)', () => {
     const bytes = fileDeclaring(counter('x_total'));
     bytes.writeUInt32LE(0xffff_fff8, H_USED);
     writeFileSync(join(dir, 'promfork-930001-1.db'), bytes);
     damagedFiles++;
     const got = new StoreFileReader().read(dir, 'promfork-930001-1.db');
+    assert.ok(got instanceof FormatProblem);
+    assert.equal(got.kind, 'corrupt');
+    assert.match(got.message, new RegExp(`at most ${MAX_FILE_SIZE}\\b`));
+  });
+
+  it('a header claiming more than the file holds (within the limit) is skipped as truncated', () => {
+    const bytes = fileDeclaring(counter('x_total'));
+    bytes.writeUInt32LE(MAX_FILE_SIZE, H_USED);
+    writeFileSync(join(dir, 'promfork-930006-1.db'), bytes);
+    damagedFiles++;
+    const got = new StoreFileReader().read(dir, 'promfork-930006-1.db');
     assert.ok(got instanceof FormatProblem);
     assert.equal(got.kind, 'truncated');
     assert.match(got.message, new RegExp(`only ${bytes.length}\\b`));

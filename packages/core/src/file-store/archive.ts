@@ -34,6 +34,7 @@ import {
   KIND_ABSORBED,
   KIND_DESCRIPTOR,
   KIND_SERIES,
+  MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
   SERIES_HEAD,
   seriesEntrySize,
@@ -61,6 +62,18 @@ export interface ArchiveContent {
 }
 
 /**
+ * The descriptor text of an archived family, with the birth of its definition. A definition
+ * whose text is already at the reader's limit (only a hand-made file can declare one) goes in
+ * without its birth, so it counts as the oldest: with it, the entry would pass the limit and
+ * make every reader skip the whole archive.
+ */
+function archivedDescriptorJson(family: MergedFamily): Buffer {
+  const json = Buffer.from(descriptorJson(family.descriptor, family.bornMs), 'utf8');
+  if (json.length <= MAX_DESCRIPTOR_JSON_BYTES) return json;
+  return Buffer.from(descriptorJson(family.descriptor), 'utf8');
+}
+
+/**
  * Encodes a complete archive image: header (archive flag, `used` = image length), absorbed
  * entries, then each family's descriptor followed by its series. Throws StoreError when the
  * archive would exceed the format's size limit.
@@ -71,7 +84,7 @@ export function encodeArchive(
   createdMs: number,
 ): Uint8Array {
   const encoded = content.families.map((family) => ({
-    json: Buffer.from(descriptorJson(family.descriptor, family.bornMs), 'utf8'),
+    json: archivedDescriptorJson(family),
     series: family.series.map((s) => ({
       key: Buffer.from(seriesKey(s.labelValues), 'utf8'),
       cells: s.cells,

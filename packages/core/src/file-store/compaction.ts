@@ -44,6 +44,7 @@ import {
 } from './archive.js';
 import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { listStoreFiles } from './directory.js';
+import { MAX_EXPOSITION_BYTES, textEstimate } from './exposition-budget.js';
 import {
   ARCHIVE_FILE_NAME,
   FILE_FLAG_ARCHIVE,
@@ -180,6 +181,9 @@ function compactLocked(
     const parsed = reader.read(dir, name);
     // A damaged file cannot be folded in: left alone (scrapes skip, report and count it).
     if (parsed instanceof FormatProblem) continue;
+    // Nor can one whose text alone passes a scrape's budget: in the archive, it would make
+    // every scrape skip the archive; left alone, scrapes skip only it (exposition-budget.ts).
+    if (textEstimate(parsed.families) > MAX_EXPOSITION_BYTES) continue;
     // Only the file judged above may be used: one replaced under its name since (not something
     // promfork does) is left for the next run, which judges it before reading it.
     if (

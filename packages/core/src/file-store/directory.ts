@@ -82,6 +82,33 @@ export function ensureDirectory(dir: string): string {
   return path;
 }
 
+/** Mode bits: written to by others, and the sticky bit (only an entry's owner may remove it). */
+const WORLD_WRITABLE = 0o002;
+const STICKY = 0o1000;
+
+/**
+ * The warning for a directory any local user may write to without the sticky bit (which
+ * would keep them from removing or renaming other users' files), or undefined. Write access
+ * to the directory is the trust boundary: such a directory lets anyone forge, replace or
+ * delete every process's numbers. Not an error, since the operator may have chosen it; the
+ * store reports it once when it starts.
+ */
+export function insecureDirectoryWarning(path: string): StoreError | undefined {
+  let mode: number;
+  try {
+    mode = lstatSync(path).mode;
+  } catch {
+    return undefined; // ensureDirectory has just inspected it; nothing to add if it is gone
+  }
+  if ((mode & WORLD_WRITABLE) === 0 || (mode & STICKY) !== 0) return undefined;
+  return new StoreError(
+    'PROMFORK_DIRECTORY_INSECURE',
+    `The multi-process directory ${describeValue(path)} is writable by every user (mode ` +
+      `${(mode & 0o7777).toString(8)}) without the sticky bit: anyone on this host can forge, ` +
+      'replace or delete its metrics files; make it private to this user (chmod 700)',
+  );
+}
+
 /** Proves the directory is writable by creating and removing a probe file in it. */
 function checkWritable(path: string): void {
   const probe = join(path, `${TEMP_PREFIX}probe-${process.pid}-${Date.now()}.tmp`);

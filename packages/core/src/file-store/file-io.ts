@@ -1,9 +1,9 @@
 /**
- * The low-level file operations the store's writers share (process files, the archive, the
- * compaction lock): complete writes, and putting a fully written file under a name only if the
- * name is free.
+ * The low-level file operations the store's writers and readers share (process files, the
+ * archive, the compaction lock): complete writes and reads, and putting a fully written file
+ * under a name only if the name is free.
  */
-import { constants, linkSync, openSync, writeSync } from 'node:fs';
+import { constants, linkSync, openSync, readSync, writeSync } from 'node:fs';
 
 /** `O_NOFOLLOW` where the platform has it (0 elsewhere, e.g. Windows). */
 export const O_NOFOLLOW: number = constants.O_NOFOLLOW ?? 0;
@@ -34,6 +34,20 @@ export function writeFully(
     if (n <= 0) throw new Error('short write');
     done += n;
   }
+}
+
+/**
+ * Reads into `target` from file position `position` until it is full or the file ends; returns
+ * the bytes read. Throws on error.
+ */
+export function readAll(fd: number, target: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < target.length) {
+    const n = readSync(fd, target, done, target.length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 /** Flags for creating a new file of the directory: write-only, exclusive, no symbolic link. */

@@ -18,8 +18,9 @@ import {
 } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
 import { conflictError, conflictKey, fileBornMs } from './definitions.js';
-import { ensureDirectory } from './directory.js';
+import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
+import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import {
@@ -204,6 +205,8 @@ export class FileStore implements Store {
     const { dir, onError, compactDeadProcesses } = validateOptions(options);
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
     this.dir = ensureDirectory(dir);
+    const insecure = insecureDirectoryWarning(this.dir);
+    if (insecure !== undefined) this.reporter.report('directory-insecure', insecure);
     this.file = ProcessFile.create(this.dir, currentIdentity(), {
       failed: (error) => {
         // The write-error counter lives in the same image; counting it does not schedule a
@@ -373,7 +376,9 @@ export class FileStore implements Store {
     const conflicts = findConflicts(sources, accept);
     for (const conflict of conflicts) this.reportConflict(conflict);
     if (conflicts.length > 0) sources[0] = this.ownSource(); // The counter may be new.
+    const budget = new ExpositionBudget(sources[0]!);
     const families = mergeSources(sources, accept, Date.now(), {
+      budget,
       conflict: () => {}, // Reported and counted above.
       failed: (file, error) => {
         this.readErrors.add(COUNTER_VALUE, 1);
@@ -388,6 +393,7 @@ export class FileStore implements Store {
         );
       },
     });
+    this.reportOverBudget(budget.skipped, families);
     // The store's own families go last, after the user's.
     const ordered: CollectedFamily[] = families.filter((f) => !isSelfMetric(f.descriptor.name));
     for (const f of families) if (isSelfMetric(f.descriptor.name)) ordered.push(f);
@@ -428,6 +434,30 @@ export class FileStore implements Store {
       bornMs: this.file.createdMs,
       families,
     };
+  }
+
+  /**
+   * Reports and counts the files the exposition budget left out. They are found while merging,
+   * after this process's own values (which hold the read-error counter) were taken, so the
+   * merged counter gets them too: the scrape that skipped them shows them.
+   */
+  private reportOverBudget(skipped: readonly OverBudget[], families: CollectedFamily[]): void {
+    if (skipped.length === 0) return;
+    const merged = families.find((f) => f.descriptor.name === READ_ERRORS_METRIC.name);
+    const cells = merged?.series[0]?.cells as Float64Array | undefined;
+    for (const { file, estimate, spent } of skipped) {
+      this.readErrors.add(COUNTER_VALUE, 1);
+      if (cells !== undefined) cells[COUNTER_VALUE] = (cells[COUNTER_VALUE] ?? 0) + 1;
+      this.reporter.report(
+        `budget:${file}`,
+        new StoreError(
+          'PROMFORK_FILE_UNREADABLE',
+          `Skipped the metrics file ${describeValue(file)} in ${describeValue(this.dir)}: its ` +
+            `series would render about ${estimate} more characters, past the scrape's limit of ` +
+            `${MAX_EXPOSITION_BYTES} (about ${spent} merged before it)`,
+        ),
+      );
+    }
   }
 
   /** Reports a conflict once and counts it then (a compaction reports it under the same key). */

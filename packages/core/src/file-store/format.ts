@@ -13,9 +13,15 @@
  */
 
 import { assertBuckets } from '../buckets.js';
+import { sketchWindowCount } from '../sketch.js';
 import type { GaugeMode, MetricDescriptor, MetricType, SummarySettings } from '../types.js';
 import { GAUGE_MODES } from '../types.js';
-import { assertLabelNames, assertMetricName, isUnicodeText } from '../validation.js';
+import {
+  assertLabelNames,
+  assertMetricName,
+  isUnicodeText,
+  MAX_PERCENTILES,
+} from '../validation.js';
 
 /** The 8 bytes every store file starts with: ASCII `PROMFORK`. */
 export const MAGIC: Uint8Array = Buffer.from('PROMFORK', 'latin1');
@@ -65,10 +71,20 @@ export const DESCRIPTOR_HEAD = 16;
 export const ABSORBED_SIZE = ENTRY_HEAD + 16 + TOKEN_SIZE;
 
 /**
- * Largest file this version addresses (the `used` field and entry offsets are uint32).
- * Far beyond any sane number of series; a writer that would exceed it reports an error instead.
+ * Largest store file (process file or archive) a writer makes and a reader accepts: 256 MiB.
+ * The uint32 `used` field could address 4 GiB, but every scrape reads every file whole, and
+ * 256 MiB already holds about 2 million histogram series of one process. A writer that would
+ * exceed it refuses the new series with an error; a reader skips a file whose header claims
+ * more before reading any of it (FORMAT.md, "Limits").
  */
-export const MAX_FILE_SIZE = 0xffff_fff8;
+export const MAX_FILE_SIZE = 256 * 1024 * 1024;
+
+/**
+ * Most bytes of a descriptor entry's JSON text. A metric whose description (help text, names,
+ * buckets, percentiles) encodes longer is refused by the writer; a reader refuses the entry
+ * before decoding it.
+ */
+export const MAX_DESCRIPTOR_JSON_BYTES = 64 * 1024;
 
 /** Who wrote a file. See identity.ts for how it is obtained and checked for liveness. */
 export interface FileIdentity {
@@ -263,6 +279,8 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r.name !== 'string' || r.name === '' || typeof r.help !== 'string') return undefined;
+  // As a constructor refuses it: a lone surrogate would reach Prometheus as U+FFFD.
+  if (!isUnicodeText(r.help)) return undefined;
   if (!METRIC_TYPES.includes(r.type as MetricType)) return undefined;
   if (!GAUGE_MODES.includes(r.mode as GaugeMode)) return undefined;
   if (!isStringArray(r.labelNames)) return undefined;
@@ -288,6 +306,7 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
     const { percentiles, maxAgeSeconds, ageBuckets } = s;
     if (
       !Array.isArray(percentiles) ||
+      percentiles.length > MAX_PERCENTILES ||
       !percentiles.every((p) => typeof p === 'number' && p >= 0 && p <= 1) ||
       typeof maxAgeSeconds !== 'number' ||
       !(maxAgeSeconds >= 0) ||
@@ -306,6 +325,9 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
     assertMetricName(r.name);
     assertLabelNames(r.labelNames, r.name, type);
     if (type === 'histogram') assertBuckets(buckets, r.name);
+    // Settings no summary could be built with (too many age buckets) have no slot layout:
+    // refused here, before anything tries to lay out or merge its series.
+    if (summary !== undefined) sketchWindowCount(summary);
   } catch {
     return undefined;
   }

@@ -26,6 +26,7 @@ import {
 } from '../store.js';
 import type { GaugeMode, MetricDescriptor } from '../types.js';
 import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
+import type { ExpositionBudget } from './exposition-budget.js';
 import { compatibleDescriptors } from './format.js';
 
 /**
@@ -74,6 +75,11 @@ export interface Source {
 
 /** How merging tells its caller about what it skipped. */
 export interface MergeProblems {
+  /**
+   * Leaves out whole sources whose new series would exceed it (exposition-budget.ts); it lists
+   * them. Absent: no bound (compaction, whose output is bounded by the file size limit).
+   */
+  readonly budget?: ExpositionBudget;
   /** A file declared a metric incompatibly with its newest definition; its series skipped. */
   conflict(conflict: MergeConflict): void;
   /**
@@ -188,8 +194,16 @@ export function mergeSources(
   problems: MergeProblems,
 ): MergedFamily[] {
   const newest = newestDefinitions(sources, accept);
+  const { budget } = problems;
   const families = new Map<string, FamilyAcc>();
+  const isMerged = (family: SourceFamily, series: SourceSeries, source: Source): boolean => {
+    const acc = families.get(family.descriptor.name);
+    return acc?.series.has(mergeKey(acc.descriptor, series, source)) === true;
+  };
   for (const source of sources) {
+    if (budget !== undefined && !budget.admits(source, accept, (f, s) => isMerged(f, s, source))) {
+      continue;
+    }
     for (const family of source.families) {
       const winner = newest.get(family.descriptor.name);
       if (winner === undefined) continue;
@@ -208,12 +222,17 @@ export function mergeSources(
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
       try {
         for (const series of family.series) {
-          if (carry === 'as-is') {
-            mergeSeries(acc, series, family.data, source, nowMs);
-          } else {
-            const carried = carry(family.data, series.start);
-            mergeSeries(acc, { ...series, start: 0 }, carried, source, nowMs);
-          }
+          const added =
+            carry === 'as-is'
+              ? mergeSeries(acc, series, family.data, source, nowMs)
+              : mergeSeries(
+                  acc,
+                  { ...series, start: 0 },
+                  carry(family.data, series.start),
+                  source,
+                  nowMs,
+                );
+          if (added) budget?.spend(acc.descriptor, series.key);
         }
       } catch (error) {
         problems.failed(source.file, error);
@@ -238,17 +257,25 @@ function conflictOf(source: Source, family: SourceFamily, newest: Newest): Merge
   };
 }
 
+/** The key a series merges under in its family: per process for `all`/`liveall` gauges. */
+function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): string {
+  // A pid never contains a NUL, so appending it keeps per-process keys apart.
+  return d.type === 'gauge' && isPerProcess(d.mode)
+    ? `${series.key}\u0000${source.pid}`
+    : series.key;
+}
+
+/** Merges one series into `acc`; true when it is a new merged series (not added to one). */
 function mergeSeries(
   acc: FamilyAcc,
   series: SourceSeries,
   data: Float64Array,
   source: Source,
   nowMs: number,
-): void {
+): boolean {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-  // A pid never contains a NUL, so appending it keeps per-process keys apart.
-  const key = perProcess ? `${series.key}\u0000${source.pid}` : series.key;
+  const key = mergeKey(d, series, source);
   const start = series.start;
   const existing = acc.series.get(key);
   if (existing === undefined) {
@@ -257,14 +284,14 @@ function mergeSeries(
       ...(perProcess ? { extraLabels: { pid: source.pid } } : {}),
       cells: data.slice(start, start + acc.size),
     });
-    return;
+    return true;
   }
   const dst = existing.cells;
   switch (d.type) {
     case 'counter':
     case 'histogram':
       for (let i = 0; i < dst.length; i++) dst[i]! += data[start + i] ?? 0;
-      return;
+      return false;
     case 'summary':
       dst[SUMMARY_SUM]! += data[start + SUMMARY_SUM] ?? 0;
       dst[SUMMARY_COUNT]! += data[start + SUMMARY_COUNT] ?? 0;
@@ -272,10 +299,10 @@ function mergeSeries(
         const src = data.subarray(start, start + acc.size);
         sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
       }
-      return;
+      return false;
     case 'gauge':
       mergeGauge(d.mode, dst, data, start);
-      return;
+      return false;
   }
 }
 

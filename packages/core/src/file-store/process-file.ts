@@ -16,9 +16,10 @@
  */
 import { closeSync, constants, ftruncateSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeValue, StoreError } from '../errors.js';
+import { describeValue, InvalidOptionError, LabelSetError, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
+import { MAX_SERIES_KEY_BYTES } from '../validation.js';
 import { createIfFree, linkIfFree, O_NOFOLLOW, writeFully } from './file-io.js';
 import {
   DESCRIPTOR_HEAD,
@@ -33,6 +34,7 @@ import {
   HEADER_SIZE,
   KIND_DESCRIPTOR,
   KIND_SERIES,
+  MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
   processFileName,
   SERIES_HEAD,
@@ -201,6 +203,16 @@ export class ProcessFile {
   /** Appends a descriptor entry; returns its byte offset. */
   appendDescriptor(descriptor: MetricDescriptor): number {
     const json = Buffer.from(descriptorJson(descriptor), 'utf8');
+    // Readers refuse longer descriptors (FORMAT.md, "Limits"): refused here, where it is the
+    // caller's mistake, rather than written into a file nobody can read.
+    if (json.length > MAX_DESCRIPTOR_JSON_BYTES) {
+      throw new InvalidOptionError(
+        'PROMFORK_INVALID_OPTION',
+        `Metric ${describeValue(descriptor.name)} is described by ${json.length} bytes of JSON ` +
+          `(help text, label names, buckets, percentiles): a metrics file takes at most ` +
+          `${MAX_DESCRIPTOR_JSON_BYTES}`,
+      );
+    }
     const size = descriptorEntrySize(json.length);
     const offset = this.reserve(size, KIND_DESCRIPTOR);
     this.view.setUint32(offset + ENTRY_HEAD, json.length, true);
@@ -219,6 +231,15 @@ export class ProcessFile {
     slotCount: number,
   ): { offset: number; word: number } {
     const key = Buffer.from(seriesKey(labelValues), 'utf8');
+    // Metrics check this before they ask for a series (assertSeriesKeySize); this guards the
+    // format for any other caller of the Store API.
+    if (key.length > MAX_SERIES_KEY_BYTES) {
+      throw new LabelSetError(
+        'PROMFORK_INVALID_LABEL_VALUE',
+        `The label values of one series take ${key.length} bytes as a JSON array: a metrics ` +
+          `file takes at most ${MAX_SERIES_KEY_BYTES}`,
+      );
+    }
     const size = seriesEntrySize(key.length, slotCount);
     const offset = this.reserve(size, KIND_SERIES);
     this.view.setUint32(offset + 8, descriptorOffset, true);

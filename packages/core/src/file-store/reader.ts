@@ -3,20 +3,22 @@
  *
  * Each file is read once per scrape: its header first, then exactly the `used` bytes the header
  * announced (the writer publishes `used` only after the entries it covers are written, so
- * everything read is complete). Entries never change once written except their slots and
- * flags byte, so the parsed part of each entry (descriptor JSON, label values) is cached per
- * file, keyed by the entry's offset, and reused on later scrapes; a file replaced under the same
- * name (other inode or token) starts a new cache.
+ * everything read is complete), within the limits of FORMAT.md and in chunks that stop at the
+ * first bad entry (bounded-read.ts), so a file costs no more than it really holds. Entries never
+ * change once written except their slots and flags byte, so the parsed part of each entry
+ * (descriptor JSON, label values) is cached per file, keyed by the entry's offset, and reused on
+ * later scrapes; a file replaced under the same name (other inode or token) starts a new cache.
  *
  * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
  * {@link FormatProblem}: the caller skips the file, reports and counts it; nothing throws.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
-import { READ_FLAGS } from './file-io.js';
+import { entryHeadProblem, fileSizeProblem, readImage } from './bounded-read.js';
+import { READ_FLAGS, readAll } from './file-io.js';
 import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
@@ -125,22 +127,19 @@ export class StoreFileReader {
       if (!stat.isFile()) return new FormatProblem('corrupt', 'not a regular file');
       const header = readHeader(head.subarray(0, headRead));
       if (header instanceof FormatProblem) return header;
-      // A damaged `used` (up to 4 GiB) must not become an allocation of that size.
+      // A damaged or planted `used` (up to 4 GiB) must not become an allocation of that size.
+      const tooLarge = fileSizeProblem(header.used);
+      if (tooLarge !== undefined) return tooLarge;
       if (header.used > stat.size) {
         return new FormatProblem(
           'truncated',
           `header says ${header.used} bytes are used but the file has only ${stat.size}`,
         );
       }
-      // Read exactly what the header covers; everything in it is complete.
-      const bytes = new Uint8Array(new ArrayBuffer(header.used));
-      const got = readAll(fd, bytes, 0);
-      if (got < header.used) {
-        return new FormatProblem(
-          'truncated',
-          `header says ${header.used} bytes are used but the file has only ${got}`,
-        );
-      }
+      // Read exactly what the header covers (everything in it is complete), in chunks that stop
+      // at the first bad entry head (bounded-read.ts).
+      const bytes = readImage(fd, header.used, header.headerSize);
+      if (bytes instanceof FormatProblem) return bytes;
       let cache = this.caches.get(name);
       if (
         cache === undefined ||
@@ -205,17 +204,6 @@ function unreadable(error: unknown): FormatProblem {
   return new FormatProblem('corrupt', `file cannot be read (${code ?? String(error)})`);
 }
 
-/** Reads from position `position` until `target` is full or the file ends; returns bytes read. */
-function readAll(fd: number, target: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < target.length) {
-    const n = readSync(fd, target, done, target.length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
-}
-
 /**
  * Walks the entries of a file image (`bytes` holds exactly `header.used` bytes), reusing and
  * filling `cache`. Exported for the format tests, which feed it damaged images directly.
@@ -245,12 +233,10 @@ export function parseEntries(
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
   // reused when it sits at the same offset with the same length and kind.
   for (let k = 0; offset < header.used; k++) {
-    if (offset + ENTRY_HEAD > header.used) return corrupt(offset, 'entry head is cut off');
+    const headProblem = entryHeadProblem(view, offset, header.used);
+    if (headProblem !== undefined) return corrupt(offset, headProblem);
     const length = view.getUint32(offset, true);
     const kind = bytes[offset + 4];
-    if (length < ENTRY_HEAD || length % 8 !== 0 || offset + length > header.used) {
-      return corrupt(offset, `entry length ${length} is invalid`);
-    }
     let entry = cache[k];
     if (
       entry === undefined ||

@@ -1,0 +1,131 @@
+/**
+ * Reading a store file within the limits of FORMAT.md ("Limits"): whatever its header and
+ * entry heads claim, a file costs a scrape no more than the bytes it really holds up to its
+ * first bad entry, and never more than those limits. Write access to the directory is the
+ * trust boundary, yet one planted or damaged file must not stall every scrape.
+ *
+ * Two claims could otherwise cost far more than a file holds:
+ * - `used`, in the header: a sparse file with 4 KiB of data whose header claimed 2 GiB made
+ *   every scrape allocate and read 2 GiB of zeros (7-10 s, 2.1 GB RSS). A file claiming more
+ *   than {@link MAX_FILE_SIZE} is refused before anything is allocated.
+ * - entry lengths: the image is read in chunks of {@link READ_CHUNK_BYTES}, and after each
+ *   chunk the heads of the entries it reaches are checked (length, kind, and the bound of
+ *   that kind); the read stops at the first bad head. A sparse or zeroed tail reads as an
+ *   entry of length 0, so it costs at most one chunk beyond the real data. A valid entry may
+ *   still span zeros, but none is longer than its kind allows.
+ *
+ * Why not compare `used` with the blocks the file occupies (`fstat` blocks): a writer's own
+ * file is sparse beyond `used` (it grows by `ftruncate`), and filesystems that compress or
+ * deduplicate (ZFS, btrfs) report fewer blocks than bytes for healthy files, so the block
+ * count can neither prove nor disprove that a file holds what it claims.
+ */
+import { MAX_SERIES_SLOTS } from '../store.js';
+import { MAX_SERIES_KEY_BYTES } from '../validation.js';
+import { readAll } from './file-io.js';
+import {
+  DESCRIPTOR_HEAD,
+  descriptorEntrySize,
+  ENTRY_HEAD,
+  FormatProblem,
+  KIND_ABSORBED,
+  KIND_DESCRIPTOR,
+  KIND_SERIES,
+  MAX_DESCRIPTOR_JSON_BYTES,
+  MAX_FILE_SIZE,
+  SERIES_HEAD,
+  seriesEntrySize,
+} from './format.js';
+
+/** Bytes read at a time before the entry heads read so far are checked. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+const MAX_DESCRIPTOR_ENTRY = descriptorEntrySize(MAX_DESCRIPTOR_JSON_BYTES);
+const MAX_SERIES_ENTRY = seriesEntrySize(MAX_SERIES_KEY_BYTES, MAX_SERIES_SLOTS);
+
+/** The problem of a file whose header claims more than a store file may hold, if it does. */
+export function fileSizeProblem(used: number): FormatProblem | undefined {
+  if (used <= MAX_FILE_SIZE) return undefined;
+  return new FormatProblem(
+    'corrupt',
+    `header says ${used} bytes are used; a store file holds at most ${MAX_FILE_SIZE}`,
+  );
+}
+
+/**
+ * Reads the first `used` bytes of the file open as `fd` (the caller has checked `used`
+ * against {@link fileSizeProblem} and the file's size), checking entry heads from
+ * `headerSize` on as chunks arrive. Returns the image or the first problem found before the
+ * last chunk; the caller's parse checks the rest (a file of one chunk is read whole).
+ */
+export function readImage(
+  fd: number,
+  used: number,
+  headerSize: number,
+): Uint8Array | FormatProblem {
+  // Zero-filled memory is committed page by page as reads fill it: a read stopped early
+  // leaves the rest of the allocation untouched.
+  const bytes = new Uint8Array(new ArrayBuffer(used));
+  const view = new DataView(bytes.buffer);
+  let read = 0;
+  /** Offset of the next entry head not yet checked. */
+  let next = headerSize;
+  while (read < used) {
+    const end = Math.min(used, read + READ_CHUNK_BYTES);
+    read += readAll(fd, bytes.subarray(read, end), read);
+    if (read < end) {
+      return new FormatProblem(
+        'truncated',
+        `header says ${used} bytes are used but the file has only ${read}`,
+      );
+    }
+    // Heads are checked while more is to be read (once a head's widest form, a series head,
+    // is in): that is what stops a read early. Those of the last chunk are left to the parse,
+    // which checks every head with entryHeadProblem anyway.
+    while (read < used && next + SERIES_HEAD <= read) {
+      const problem = entryHeadProblem(view, next, used);
+      if (problem !== undefined) {
+        return new FormatProblem('corrupt', `entry at byte ${next}: ${problem}`);
+      }
+      next += view.getUint32(next, true);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * What is wrong with the head of the entry at `offset` of an image holding `used` bytes, or
+ * undefined: it must be complete, its length a multiple of 8 within `used`, its kind known,
+ * and its length and the lengths in its head within the bounds of its kind.
+ */
+export function entryHeadProblem(view: DataView, offset: number, used: number): string | undefined {
+  if (offset + ENTRY_HEAD > used) return 'entry head is cut off';
+  const length = view.getUint32(offset, true);
+  if (length < ENTRY_HEAD || length % 8 !== 0 || offset + length > used) {
+    return `entry length ${length} is invalid`;
+  }
+  const kind = view.getUint8(offset + 4);
+  switch (kind) {
+    case KIND_DESCRIPTOR: {
+      const json = length >= DESCRIPTOR_HEAD ? view.getUint32(offset + ENTRY_HEAD, true) : 0;
+      if (length > MAX_DESCRIPTOR_ENTRY || json > MAX_DESCRIPTOR_JSON_BYTES) {
+        return `descriptor entry of ${length} bytes exceeds the limit (JSON text at most ${MAX_DESCRIPTOR_JSON_BYTES} bytes)`;
+      }
+      return undefined;
+    }
+    case KIND_SERIES: {
+      const slots = length >= SERIES_HEAD ? view.getUint32(offset + 12, true) : 0;
+      const key = length >= SERIES_HEAD ? view.getUint32(offset + 16, true) : 0;
+      if (length > MAX_SERIES_ENTRY || key > MAX_SERIES_KEY_BYTES || slots > MAX_SERIES_SLOTS) {
+        return (
+          `series entry of ${length} bytes (key ${key} bytes, ${slots} slots) exceeds the ` +
+          `limits (key at most ${MAX_SERIES_KEY_BYTES} bytes, at most ${MAX_SERIES_SLOTS} slots)`
+        );
+      }
+      return undefined;
+    }
+    case KIND_ABSORBED:
+      return undefined;
+    default:
+      return `unknown entry kind ${kind}`;
+  }
+}
