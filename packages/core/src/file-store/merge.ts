@@ -5,7 +5,8 @@
  *   adding them is exact);
  * - summaries: sum and count add; the sketch windows merge through `sketchMergeInto` (sketch.ts
  *   owns their layout and window rotation);
- * - gauges by mode: `all`/`liveall` keep one series per process with a `pid` extra label;
+ * - gauges by mode: `all`/`liveall` keep one series per writer with a `pid` extra label, and a
+ *   `thread` label (the Node threadId) for series a worker thread wrote;
  *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
@@ -56,6 +57,11 @@ export interface Source {
   readonly file: string;
   /** Value of the `pid` label for `all`/`liveall` gauges. */
   readonly pid: string;
+  /**
+   * Value of the `thread` label for `all`/`liveall` gauges: the Node threadId of a worker
+   * thread writer; undefined for a main thread (its series have no `thread` label).
+   */
+  readonly thread?: string;
   /** False for dead processes and archives: `live*` gauges leave them out. */
   readonly live: boolean;
   readonly families: readonly SourceFamily[];
@@ -152,14 +158,16 @@ function mergeSeries(
 ): void {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-  // A pid never contains a NUL, so appending it keeps per-process keys apart.
-  const key = perProcess ? `${series.key}\u0000${source.pid}` : series.key;
+  // A pid or thread id never contains a NUL, so appending them keeps per-writer keys apart.
+  const key = perProcess
+    ? `${series.key}\u0000${source.pid}\u0000${source.thread ?? ''}`
+    : series.key;
   const start = series.start;
   const existing = acc.series.get(key);
   if (existing === undefined) {
     acc.series.set(key, {
       labelValues: series.labelValues,
-      ...(perProcess ? { extraLabels: { pid: source.pid } } : {}),
+      ...(perProcess ? { extraLabels: writerLabels(source) } : {}),
       cells: data.slice(start, start + acc.size),
     });
     return;
@@ -182,6 +190,13 @@ function mergeSeries(
       mergeGauge(d.mode, dst, data, start);
       return;
   }
+}
+
+/** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */
+function writerLabels(source: Source): Readonly<Record<string, string>> {
+  return source.thread === undefined
+    ? { pid: source.pid }
+    : { pid: source.pid, thread: source.thread };
 }
 
 /** Folds the gauge at `data[start]` into `dst` by mode (per-process modes never reach here). */

@@ -27,11 +27,13 @@ import {
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
-  type FileIdentity,
+  H_LEASE_MS,
   H_USED,
   HEADER_SIZE,
+  type HeaderIdentity,
   KIND_DESCRIPTOR,
   KIND_SERIES,
+  LEASE_RENEW_MS,
   MAX_FILE_SIZE,
   processFileName,
   SERIES_HEAD,
@@ -120,6 +122,8 @@ export class ProcessFile {
   private fileSize: number;
   private closed = false;
   private failing = false;
+  /** Renews the header's lease (see {@link renewLease}); unref'd, stopped by close. */
+  private readonly leaseTimer: NodeJS.Timeout;
 
   private constructor(
     name: string,
@@ -134,6 +138,7 @@ export class ProcessFile {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.fileSize = bytes.byteLength;
     this.dirty = new Uint8Array(bytes.byteLength / BLOCK_BYTES);
+    this.leaseTimer = setInterval(this.renewLease, LEASE_RENEW_MS).unref();
     openFiles.add(this);
     installExitHook();
   }
@@ -144,7 +149,7 @@ export class ProcessFile {
    * the same process in the same directory gets the next instance number). Throws StoreError on
    * failure: this runs at store construction, not on a hot path.
    */
-  static create(dir: string, identity: FileIdentity, events: WriteEvents): ProcessFile {
+  static create(dir: string, identity: HeaderIdentity, events: WriteEvents): ProcessFile {
     const bytes = new Uint8Array(new ArrayBuffer(INITIAL_CAPACITY));
     writeHeader(bytes, identity, 0, Date.now());
     const temp = join(dir, `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`);
@@ -261,6 +266,29 @@ export class ProcessFile {
   };
 
   /**
+   * Writes the current time into the header's lease: one 8-byte positioned write of its own,
+   * independent of flushes. It is what lets a process in another pid namespace, which cannot
+   * check our pid, tell this writer is alive (identity.ts). A failure is reported like a failed
+   * flush; the next renewal tries again.
+   */
+  private readonly renewLease = (): void => {
+    if (this.closed) return;
+    this.view.setFloat64(H_LEASE_MS, Date.now(), true);
+    try {
+      writeFully(this.fd, this.bytes, H_LEASE_MS, 8, H_LEASE_MS);
+    } catch (error) {
+      this.events.failed(
+        new StoreError(
+          'PROMFORK_WRITE_FAILED',
+          `Cannot renew the lease in the metrics file ${describeValue(this.name)} ` +
+            `(${errorCode(error)}); retried in ${LEASE_RENEW_MS / 1000} s`,
+          { cause: error },
+        ),
+      );
+    }
+  };
+
+  /**
    * Writes pending changes now: the dirty blocks in one positioned write (split into runs only
    * when they are far apart), then the header's `used` if entries were appended. Never throws.
    */
@@ -349,6 +377,7 @@ export class ProcessFile {
     this.flush();
     this.closed = true;
     this.scheduled = false;
+    clearInterval(this.leaseTimer);
     openFiles.delete(this);
     try {
       closeSync(this.fd);
