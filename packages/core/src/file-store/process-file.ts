@@ -9,13 +9,16 @@
  * second write, so readers never see an entry before it is complete. On `process.on('exit')`
  * every open file is flushed synchronously, and changes made after that (by later `exit`
  * listeners) are written at once. A process killed at any moment loses at most the
- * current turn.
+ * current turn. In a worker thread the flush is a microtask rather than the end of the turn
+ * (see {@link ProcessFile.schedule}), so a terminated thread loses at most the synchronous code
+ * it was running.
  *
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
  * the values stay in the image, and the flush is retried from an unref'd timer (and on exit).
  */
 import { closeSync, constants, ftruncateSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { describeValue, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
@@ -247,6 +250,12 @@ export class ProcessFile {
    * Schedules a flush at the end of this event-loop turn (called when none is pending); once
    * the process is exiting, flushes right away instead (no turn follows `exit`). Callers
    * therefore call it only when the image is complete: after a whole entry is written.
+   *
+   * In a worker thread the flush runs when the current synchronous code is done (a microtask)
+   * instead: thread pools park idle threads in `Atomics.wait` between tasks (Piscina does by
+   * default), so the thread may never reach the end of its turn before it is terminated, and
+   * `terminate()` runs no `exit` listener. A task's values are then in the file by the time
+   * its result is posted.
    */
   schedule(): void {
     this.scheduled = true;
@@ -258,7 +267,8 @@ export class ProcessFile {
       this.flush();
       return;
     }
-    setImmediate(this.flushTask);
+    if (isMainThread) setImmediate(this.flushTask);
+    else queueMicrotask(this.flushTask);
   }
 
   private readonly flushTask = (): void => {

@@ -1,0 +1,118 @@
+/**
+ * worker_threads as writers of the FileStore, with real threads in a real process: the fixture
+ * (fixtures/thread-pool.ts) runs the threads and scrapes from its main thread; these tests read
+ * the exposition text it printed and the directory listing after that scrape.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isStoreFileName } from '../src/file-store/format.js';
+import { tempDir } from './file-store-helpers.js';
+
+/** What the fixture prints. */
+interface PoolReport {
+  readonly pid: number;
+  readonly text: string;
+  readonly files: readonly string[];
+  readonly live: readonly number[];
+  readonly errors: readonly string[];
+}
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/thread-pool.js', import.meta.url));
+
+/** Runs the fixture in its own process and returns its report. */
+async function runPool(dir: string, ...args: string[]): Promise<PoolReport> {
+  const child = spawn(process.execPath, [FIXTURE, dir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, `the fixture failed:\n${stderr}`);
+  return JSON.parse(stdout) as PoolReport;
+}
+
+/** The sample lines of `names` (whole lines, sorted) in an exposition text. */
+function samples(text: string, ...names: string[]): string[] {
+  return text
+    .split('\n')
+    .filter((line) =>
+      names.some((name) => line.startsWith(`${name}{`) || line.startsWith(`${name} `)),
+    )
+    .sort();
+}
+
+describe('worker threads as writers', () => {
+  const dirs: (() => void)[] = [];
+  after(() => {
+    for (const cleanup of dirs) cleanup();
+  });
+  function freshDir(): string {
+    const { dir, cleanup } = tempDir('promfork-threads-');
+    dirs.push(cleanup);
+    return dir;
+  }
+
+  it('counts every thread however it ended; live gauges and files follow the live threads', async () => {
+    const dir = freshDir();
+    // 12 short-lived threads (4 natural ends, 4 process.exit, 4 terminate), then 3 that stay.
+    const report = await runPool(dir, 'pool', '12', '3');
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(samples(report.text, 'jobs_total', 'job_seconds_count', 'job_seconds_sum'), [
+      'job_seconds_count 15',
+      // Thread i observes i: 0 + 1 + ... + 14.
+      'job_seconds_sum 105',
+      'jobs_total{ending="exit"} 4',
+      'jobs_total{ending="live"} 3',
+      'jobs_total{ending="natural"} 4',
+      'jobs_total{ending="terminate"} 4',
+    ]);
+    // livesum: the three live threads only, not the twelve that ended.
+    assert.deepEqual(samples(report.text, 'busy_threads'), ['busy_threads 3']);
+    // all: one series per live thread, labelled with its process and thread.
+    assert.equal(report.live.length, 3);
+    assert.deepEqual(
+      samples(report.text, 'thread_info'),
+      report.live
+        .map((thread) => `thread_info{pid="${report.pid}",thread="${thread}"} ${thread}`)
+        .sort(),
+    );
+    // The scrape folded the ended threads' files: the live threads', the main thread's (it
+    // scraped) and the archive are left (plus the lock, were a compaction still running).
+    const stores = report.files.filter(isStoreFileName);
+    assert.equal(stores.length, 3 + 1 + 1, `files: ${report.files.join(', ')}`);
+    assert.ok(stores.includes('promfork-archive.db'));
+    for (const thread of report.live) {
+      assert.equal(stores.filter((name) => name.includes(`-thread${thread}.db`)).length, 1);
+    }
+    assert.ok(report.files.length <= stores.length + 1);
+  });
+
+  it('lets eight threads create their first metric at the same instant', async () => {
+    const dir = freshDir();
+    // Three rounds of eight threads released together from a barrier.
+    const report = await runPool(dir, 'race', '3');
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(samples(report.text, 'jobs_total'), ['jobs_total{ending="natural"} 24']);
+  });
+
+  it('keeps the counts of a Piscina pool whose idle threads end, with no code in the pool', async () => {
+    const dir = freshDir();
+    // Piscina's defaults park idle threads in Atomics.wait and terminate them when idle.
+    const report = await runPool(dir, 'piscina', '40');
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(samples(report.text, 'jobs_total', 'job_seconds_count', 'busy_threads'), [
+      'job_seconds_count 40',
+      'jobs_total{ending="piscina"} 40',
+    ]);
+    assert.deepEqual(samples(report.text, 'thread_info'), []);
+    assert.deepEqual(report.files.filter(isStoreFileName).length, 2, report.files.join(', '));
+  });
+});
