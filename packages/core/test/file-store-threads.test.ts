@@ -1,13 +1,21 @@
 /**
  * worker_threads as writers of the FileStore, with real threads in a real process: the fixture
  * (fixtures/thread-pool.ts) runs the threads and scrapes from its main thread; these tests read
- * the exposition text it printed and the directory listing after that scrape.
+ * the exposition text it printed and the directory listing after that scrape. The last test
+ * checks the compaction lock of a terminated thread directly.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { compactDeadProcesses } from '../src/file-store/dead-processes.js';
 import { isStoreFileName } from '../src/file-store/format.js';
+import { currentIdentity } from '../src/file-store/identity.js';
+import { LOCK_FILE_NAME } from '../src/file-store/lock.js';
 import { tempDir } from './file-store-helpers.js';
 
 /** What the fixture prints. */
@@ -114,5 +122,32 @@ describe('worker threads as writers', () => {
     ]);
     assert.deepEqual(samples(report.text, 'thread_info'), []);
     assert.deepEqual(report.files.filter(isStoreFileName).length, 2, report.files.join(', '));
+  });
+
+  it('clears the compaction lock of a terminated thread of a live process', async () => {
+    const dir = freshDir();
+    // A thread that reports its OS thread id and start time, then is terminated.
+    const thread = new Worker(
+      `const { readFileSync, readlinkSync } = require('node:fs');
+       const { parentPort } = require('node:worker_threads');
+       const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+       const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'latin1');
+       const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+       parentPort.postMessage({ tid, startTime });
+       setInterval(() => {}, 60000);`,
+      { eval: true },
+    );
+    const [{ tid, startTime }] = (await once(thread, 'message')) as [
+      { tid: number; startTime: number },
+    ];
+    await thread.terminate();
+    // The lock it would have left had it been terminated while compacting: its process (this
+    // one) is alive, its thread is not.
+    const me = currentIdentity();
+    writeFileSync(
+      join(dir, LOCK_FILE_NAME),
+      JSON.stringify({ ...me, token: 'a'.repeat(32), tid, tidStartTime: startTime }),
+    );
+    assert.equal(compactDeadProcesses({ dir }).busy, false);
   });
 });
