@@ -17,8 +17,8 @@ import { Piscina } from 'piscina';
 
 // The store is chosen from the environment on first use, and worker threads copy the
 // environment when they start: set the directory before either happens.
-const dir =
-  process.env.PROMETHEUS_MULTIPROC_DIR || mkdtempSync(join(tmpdir(), 'promfork-piscina-'));
+const given = process.env.PROMETHEUS_MULTIPROC_DIR;
+const dir = given || mkdtempSync(join(tmpdir(), 'promfork-piscina-'));
 process.env.PROMETHEUS_MULTIPROC_DIR = dir;
 // A fresh start: no gauge or count of an earlier run of this server.
 prepareDirectory({ dir });
