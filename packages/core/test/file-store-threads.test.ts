@@ -13,10 +13,13 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compactDeadProcesses } from '../src/file-store/dead-processes.js';
+import { FileStore } from '../src/file-store/file-store.js';
 import { isStoreFileName } from '../src/file-store/format.js';
 import { currentIdentity } from '../src/file-store/identity.js';
 import { LOCK_FILE_NAME } from '../src/file-store/lock.js';
-import { tempDir } from './file-store-helpers.js';
+import { FileCells, ProcessFile } from '../src/file-store/process-file.js';
+import type { MetricDescriptor } from '../src/types.js';
+import { flatten, tempDir } from './file-store-helpers.js';
 
 /** What the fixture prints. */
 interface PoolReport {
@@ -149,5 +152,44 @@ describe('worker threads as writers', () => {
       JSON.stringify({ ...me, token: 'a'.repeat(32), tid, tidStartTime: startTime }),
     );
     assert.equal(compactDeadProcesses({ dir }).busy, false);
+  });
+
+  it('labels all gauges by thread, unless an older file declared thread itself', () => {
+    const dir = freshDir();
+    const me = currentIdentity();
+    const events = { failed() {}, recovered() {}, afterClose() {} };
+    const gauge = (name: string, labelNames: string[]): MetricDescriptor => ({
+      name,
+      help: 'h',
+      type: 'gauge',
+      labelNames,
+      buckets: [],
+      mode: 'all',
+    });
+    // Two threads of this process (judged by the process: no tid recorded).
+    for (const threadId of [5, 6]) {
+      const file = ProcessFile.create(
+        dir,
+        { ...me, token: `${threadId}`.repeat(32), threadId },
+        events,
+      );
+      for (const [d, labels] of [
+        [gauge('plain', []), []],
+        [gauge('declared', ['thread']), ['x']],
+      ] as const) {
+        const offset = file.appendDescriptor(d);
+        new FileCells(file, file.appendSeries(offset, labels, 2).word, 2).set(0, threadId);
+      }
+      file.close();
+    }
+    const scraper = new FileStore({ dir });
+    assert.deepEqual(flatten(scraper.collect()), {
+      [`plain{pid=${me.pid},thread=5}`]: [5, 0],
+      [`plain{pid=${me.pid},thread=6}`]: [6, 0],
+      // Where the file's gauge has its own `thread` label, the store adds none (a duplicate
+      // label would break the exposition): one series per process, as before threads counted.
+      [`declared{thread=x,pid=${me.pid}}`]: [5, 0],
+    });
+    scraper.close();
   });
 });

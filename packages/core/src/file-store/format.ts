@@ -389,7 +389,7 @@ export function decodeDescriptor(json: string): MetricDescriptor | undefined {
   // not just this metric. Such a descriptor makes the file unreadable (skipped and counted).
   try {
     assertMetricName(r.name);
-    assertLabelNames(r.labelNames, r.name, type, r.mode as GaugeMode);
+    assertLabelNames(r.labelNames, r.name, type);
     if (type === 'histogram') assertBuckets(buckets, r.name);
   } catch {
     return undefined;

@@ -158,16 +158,17 @@ function mergeSeries(
 ): void {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
+  // A gauge of an older version may declare `thread` itself (now reserved on these modes):
+  // its threads' series then share the writer key of their process, as they did there.
+  const thread = perProcess && !d.labelNames.includes('thread') ? source.thread : undefined;
   // A pid or thread id never contains a NUL, so appending them keeps per-writer keys apart.
-  const key = perProcess
-    ? `${series.key}\u0000${source.pid}\u0000${source.thread ?? ''}`
-    : series.key;
+  const key = perProcess ? `${series.key}\u0000${source.pid}\u0000${thread ?? ''}` : series.key;
   const start = series.start;
   const existing = acc.series.get(key);
   if (existing === undefined) {
     acc.series.set(key, {
       labelValues: series.labelValues,
-      ...(perProcess ? { extraLabels: writerLabels(source) } : {}),
+      ...(perProcess ? { extraLabels: writerLabels(source.pid, thread) } : {}),
       cells: data.slice(start, start + acc.size),
     });
     return;
@@ -193,10 +194,8 @@ function mergeSeries(
 }
 
 /** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */
-function writerLabels(source: Source): Readonly<Record<string, string>> {
-  return source.thread === undefined
-    ? { pid: source.pid }
-    : { pid: source.pid, thread: source.thread };
+function writerLabels(pid: string, thread: string | undefined): Readonly<Record<string, string>> {
+  return thread === undefined ? { pid } : { pid, thread };
 }
 
 /** Folds the gauge at `data[start]` into `dst` by mode (per-process modes never reach here). */
