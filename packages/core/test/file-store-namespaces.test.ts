@@ -7,11 +7,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { FileStore } from '../src/file-store/file-store.js';
-import { H_LEASE_MS } from '../src/file-store/format.js';
+import { FormatProblem, H_LEASE_MS } from '../src/file-store/format.js';
 import { currentIdentity, LivenessChecker } from '../src/file-store/identity.js';
 import { FileCells, ProcessFile } from '../src/file-store/process-file.js';
+import { readFileHeader } from '../src/file-store/reader.js';
 import type { GaugeMode, MetricDescriptor } from '../src/types.js';
 import { counterOf, flatten, tempDir } from './file-store-helpers.js';
 
@@ -105,5 +106,28 @@ describe('writers in another pid namespace', () => {
     assert.throws(() => new FileStore({ dir, leaseTimeoutSeconds: Number.NaN }), {
       code: 'PROMFORK_INVALID_OPTION',
     });
+  });
+
+  it('renews the lease of a live writer every 10 s', () => {
+    mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_000_000 });
+    try {
+      const file = ProcessFile.create(dir, currentIdentity(), events);
+      const lease = () => {
+        const header = readFileHeader(dir, file.name);
+        assert.ok(!(header instanceof FormatProblem));
+        return header.leaseMs;
+      };
+      assert.equal(lease(), 1_000_000);
+      mock.timers.tick(10_000);
+      assert.equal(lease(), 1_010_000);
+      mock.timers.tick(20_000);
+      assert.equal(lease(), 1_030_000);
+      file.close();
+      // A closed file renews nothing.
+      mock.timers.tick(10_000);
+      assert.equal(lease(), 1_030_000);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

@@ -198,6 +198,7 @@ export class FileStore implements Store {
   private readonly pid = String(process.pid);
   /** The `thread` label of this writer's per-writer gauges; undefined on a main thread. */
   private readonly thread = isMainThread ? undefined : String(threadId);
+  /** How this store's scrapes and compactions judge writers (the lease timeout). */
   private readonly liveness: LivenessOptions;
   private readonly metrics = new Map<string, LocalMetric>();
   private readonly reporter: ProblemReporter;
