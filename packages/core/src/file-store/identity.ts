@@ -66,8 +66,18 @@ export function parseProcStat(text: string): ProcStat | undefined {
 
 /** Reads `/proc/<pid>/stat`; undefined when the process does not exist or /proc is unavailable. */
 export function readProcStat(pid: number): ProcStat | undefined {
+  return readStatFile(`/proc/${pid}/stat`);
+}
+
+/** Reads `/proc/<pid>/task/<tid>/stat`; undefined when the thread does not exist. */
+function readTaskStat(pid: number, tid: number): ProcStat | undefined {
+  return readStatFile(`/proc/${pid}/task/${tid}/stat`);
+}
+
+/** Parses a `stat` file of /proc (same layout for processes and threads). */
+function readStatFile(path: string): ProcStat | undefined {
   try {
-    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return parseProcStat(readFileSync(path, 'latin1'));
   } catch {
     return undefined;
   }
@@ -104,15 +114,6 @@ function readThreadSelf(): { tid: number; startTime: number } | undefined {
     const tid = Number(match[1]);
     const stat = readTaskStat(process.pid, tid);
     return stat === undefined ? undefined : { tid, startTime: stat.startTime };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Reads `/proc/<pid>/task/<tid>/stat`; undefined when the thread does not exist. */
-function readTaskStat(pid: number, tid: number): ProcStat | undefined {
-  try {
-    return parseProcStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1'));
   } catch {
     return undefined;
   }
