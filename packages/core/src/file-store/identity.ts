@@ -129,12 +129,12 @@ interface SystemIdentity {
  * Memo of {@link systemIdentity}: neither changes while a process runs (a process cannot move
  * to another pid namespace; `setns` affects its children only), so it is read once per thread.
  */
-let system: SystemIdentity | undefined;
+let systemMemo: SystemIdentity | undefined;
 
 /** This process's pid namespace inode and boot id (0 and '' where /proc does not tell). */
 function systemIdentity(): SystemIdentity {
-  if (system === undefined) system = { pidNamespace: readPidNamespace(), bootId: readBootId() };
-  return system;
+  systemMemo ??= { pidNamespace: readPidNamespace(), bootId: readBootId() };
+  return systemMemo;
 }
 
 /** Parses the target of `/proc/self/ns/pid`, `pid:[4026531836]`; 0 when unknown. */
