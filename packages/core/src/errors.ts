@@ -57,7 +57,8 @@ export const ERROR_CODES = {
   PROMFORK_INVALID_METRIC_NAME: 'a metric name does not match [a-zA-Z_:][a-zA-Z0-9_:]*',
   PROMFORK_INVALID_LABEL_NAME:
     'a label name does not match [a-zA-Z_][a-zA-Z0-9_]* or starts with "__"',
-  PROMFORK_RESERVED_LABEL: 'a label name is reserved for this metric type (le, quantile, pid)',
+  PROMFORK_RESERVED_LABEL:
+    'a label name is reserved for this metric type (le, quantile, pid; thread on all/liveall gauges)',
   PROMFORK_DUPLICATE_LABEL_NAME: 'the same label name is declared twice',
   PROMFORK_LABEL_SET_MISMATCH:
     'the labels passed do not match the declared label names exactly (missing or extra)',

@@ -253,7 +253,12 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       invalidOption(where, 'help', opts.help, 'Unicode text (no lone UTF-16 surrogate)');
     }
     const typeSpec = spec(opts, name);
-    const labelNames = assertLabelNames(opts.labelNames ?? [], name, typeSpec.type) as readonly T[];
+    const labelNames = assertLabelNames(
+      opts.labelNames ?? [],
+      name,
+      typeSpec.type,
+      typeSpec.mode,
+    ) as readonly T[];
 
     const aggregator = opts.aggregator ?? 'sum';
     if (!AGGREGATORS.includes(aggregator as Aggregator)) {

@@ -11,7 +11,7 @@ import {
   InvalidValueError,
   LabelSetError,
 } from './errors.js';
-import type { MetricType } from './types.js';
+import type { GaugeMode, MetricType } from './types.js';
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -41,6 +41,12 @@ const RESERVED_LABELS: Readonly<Record<MetricType, readonly string[]>> = {
   histogram: ['le'],
   summary: ['quantile'],
 };
+
+/**
+ * Reserved on gauges that keep one series per writer (`all`, `liveall`) in addition to `pid`:
+ * the file store labels the series a worker thread wrote with its `thread` id.
+ */
+const PER_WRITER_LABELS: readonly string[] = ['thread'];
 
 /** True when `name` is a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`). Same as prom-client. */
 export function validateMetricName(name: unknown): boolean {
@@ -79,13 +85,14 @@ export function assertLabelName(name: unknown, metric: string): asserts name is 
 }
 
 /**
- * Checks a metric's declared label names: each valid, none reserved for `type`, no duplicates.
- * Returns a frozen copy.
+ * Checks a metric's declared label names: each valid, none reserved for `type` (and for a
+ * gauge's `mode`), no duplicates. Returns a frozen copy.
  */
 export function assertLabelNames(
   names: unknown,
   metric: string,
   type: MetricType,
+  mode?: GaugeMode,
 ): readonly string[] {
   if (!Array.isArray(names)) {
     throw new InvalidOptionError(
@@ -99,14 +106,21 @@ export function assertLabelNames(
       `Metric "${metric}" declares ${names.length} label names: expected at most ${MAX_LABEL_NAMES}`,
     );
   }
+  const perWriter = type === 'gauge' && (mode === 'all' || mode === 'liveall');
+  const reserved = perWriter
+    ? [...RESERVED_LABELS[type], ...PER_WRITER_LABELS]
+    : RESERVED_LABELS[type];
   const seen = new Set<string>();
   for (const name of names as unknown[]) {
     assertLabelName(name, metric);
-    if (RESERVED_LABELS[type].includes(name)) {
+    if (reserved.includes(name)) {
+      const where = perWriter
+        ? `${type} metrics with multiprocessMode "${mode}"`
+        : `${type} metrics`;
       throw new LabelSetError(
         'PROMFORK_RESERVED_LABEL',
-        `Label name ${describeValue(name)} is reserved on ${type} metrics (metric "${metric}"): ` +
-          `choose another name; reserved here: ${RESERVED_LABELS[type].join(', ')}`,
+        `Label name ${describeValue(name)} is reserved on ${where} (metric "${metric}"): ` +
+          `choose another name; reserved here: ${reserved.join(', ')}`,
       );
     }
     if (seen.has(name)) {

@@ -84,6 +84,32 @@ test('multiprocessMode defaults to all; aggregator maps onto it; pid is reserved
   });
 });
 
+test('thread is reserved on all and liveall gauges (the store labels worker threads with it)', () => {
+  const { iso } = isolated();
+  for (const multiprocessMode of ['all', 'liveall'] as const) {
+    assert.throws(
+      () =>
+        new Gauge({
+          name: `t_${multiprocessMode}`,
+          help: 'h',
+          labelNames: ['thread'],
+          multiprocessMode,
+          ...iso,
+        }),
+      { code: 'PROMFORK_RESERVED_LABEL', message: /"thread" is reserved .*multiprocessMode "/ },
+    );
+  }
+  // Other modes merge threads into one series: no label is added, so the name is free.
+  const summed = new Gauge({
+    name: 't_sum',
+    help: 'h',
+    labelNames: ['thread'],
+    multiprocessMode: 'livesum',
+    ...iso,
+  });
+  assert.deepEqual(summed.labelNames, ['thread']);
+});
+
 test('mostrecent gauges write the timestamp slot on set and refuse inc/dec', () => {
   const store = new MemoryStore();
   const { iso } = isolated();

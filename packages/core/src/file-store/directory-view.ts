@@ -140,7 +140,9 @@ function archiveFingerprint(dir: string): { key: string; token: string } | undef
     const head = Buffer.alloc(HEADER_SIZE);
     const got = readSync(fd, head, 0, HEADER_SIZE, 0);
     const token =
-      got === HEADER_SIZE ? head.subarray(H_TOKEN, H_TOKEN + TOKEN_SIZE).toString('hex') : '';
+      got >= H_TOKEN + TOKEN_SIZE
+        ? head.subarray(H_TOKEN, H_TOKEN + TOKEN_SIZE).toString('hex')
+        : '';
     return { key: `${stat.dev}:${stat.ino}:${token}`, token };
   } catch {
     return undefined;

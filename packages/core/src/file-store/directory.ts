@@ -8,8 +8,8 @@
  * `join(dir, name)` with a name taken from readdir and matched against promfork's own patterns,
  * so no path outside the directory is ever opened; files are opened with O_NOFOLLOW.
  */
-
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   type Dirent,
@@ -20,6 +20,7 @@ import {
   unlinkSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
 import { CREATE_FLAGS } from './file-io.js';
 import { isStoreFileName, isTempFileName, TEMP_PREFIX } from './format.js';
@@ -109,9 +110,15 @@ export function insecureDirectoryWarning(path: string): StoreError | undefined {
   );
 }
 
-/** Proves the directory is writable by creating and removing a probe file in it. */
+/**
+ * Proves the directory is writable by creating and removing a probe file in it. The name is
+ * unique per thread and call (threadId and random bytes): threads of one process that start at
+ * the same moment must not collide on it (an EEXIST here once made a healthy directory look
+ * unwritable).
+ */
 function checkWritable(path: string): void {
-  const probe = join(path, `${TEMP_PREFIX}probe-${process.pid}-${Date.now()}.tmp`);
+  const unique = `${process.pid}-${threadId}-${randomBytes(8).toString('hex')}`;
+  const probe = join(path, `${TEMP_PREFIX}probe-${unique}.tmp`);
   try {
     const fd = openSync(probe, CREATE_FLAGS, 0o600);
     closeSync(fd);

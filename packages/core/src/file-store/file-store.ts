@@ -7,6 +7,7 @@
  * processes like any counter; `collect` adds two gauges measured by the scraping process
  * (`promfork_store_files`, `promfork_scrape_duration_seconds`).
  */
+import { isMainThread, threadId } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
 import {
   type Cells,
@@ -21,8 +22,8 @@ import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
 import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
-import { compatibleDescriptors, FILE_FLAG_ARCHIVE, seriesKey } from './format.js';
-import { currentIdentity, LivenessChecker } from './identity.js';
+import { compatibleDescriptors, FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, seriesKey } from './format.js';
+import { currentIdentity, LivenessChecker, type LivenessOptions } from './identity.js';
 import {
   findConflicts,
   type MergeConflict,
@@ -47,14 +48,28 @@ export interface FileStoreOptions {
    */
   readonly onError?: (error: Error) => void;
   /**
-   * Fold the files of dead processes into the archive when the store starts and at scrape time
-   * (bounded work per scrape; see compaction.ts). Turn it off only when processes in other
-   * pid namespaces (other containers or hosts) share the directory: their pids cannot be
-   * checked from here, so they would look dead.
+   * Fold the files of dead writers (processes, and worker threads that ended) into the archive
+   * when the store starts and at scrape time (bounded work per scrape; see compaction.ts).
+   * Writers in other pid namespaces (other containers or hosts sharing the directory) are
+   * judged by their lease, not by pid (see `leaseTimeoutSeconds`).
    * @default true
    */
   readonly compactDeadProcesses?: boolean;
+  /**
+   * Seconds after which a writer in another pid namespace (another container of the pod,
+   * another host) that stopped renewing the lease in its file (every 10 s) is taken for dead:
+   * its live-mode gauges disappear and compaction folds its file into the archive. Such a
+   * writer's pid cannot be checked from here. A writer blocked for longer than this (a frozen
+   * container, a debugger) is compacted while alive and its later counts are lost, so keep it
+   * generous. At least 30 (three renewals). Writers in this pid namespace are judged by pid,
+   * start time and thread, never by lease.
+   * @default 300
+   */
+  readonly leaseTimeoutSeconds?: number;
 }
+
+/** Smallest {@link FileStoreOptions.leaseTimeoutSeconds}: three missed lease renewals. */
+const MIN_LEASE_TIMEOUT_SECONDS = (3 * LEASE_RENEW_MS) / 1000;
 
 /** Counter of files skipped at scrape time because they could not be read. */
 export const READ_ERRORS_METRIC: MetricDescriptor = {
@@ -132,7 +147,7 @@ interface LocalMetric {
   readonly series: Map<string, LocalSeries>;
 }
 
-const OPTION_KEYS = new Set(['dir', 'onError', 'compactDeadProcesses']);
+const OPTION_KEYS = new Set(['dir', 'onError', 'compactDeadProcesses', 'leaseTimeoutSeconds']);
 
 function validateOptions(options: unknown): FileStoreOptions {
   if (typeof options !== 'object' || options === null) {
@@ -145,12 +160,15 @@ function validateOptions(options: unknown): FileStoreOptions {
     if (!OPTION_KEYS.has(key)) {
       throw new InvalidOptionError(
         'PROMFORK_UNKNOWN_OPTION',
-        `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError" ` +
-          'or "compactDeadProcesses"',
+        `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError", ` +
+          '"compactDeadProcesses" or "leaseTimeoutSeconds"',
       );
     }
   }
-  const { dir, onError, compactDeadProcesses } = options as Record<string, unknown>;
+  const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds } = options as Record<
+    string,
+    unknown
+  >;
   if (dir === undefined) {
     throw new InvalidOptionError(
       'PROMFORK_MISSING_OPTION',
@@ -175,6 +193,18 @@ function validateOptions(options: unknown): FileStoreOptions {
       `FileStore option "compactDeadProcesses" must be a boolean, got ${describeValue(compactDeadProcesses)}`,
     );
   }
+  if (
+    leaseTimeoutSeconds !== undefined &&
+    (typeof leaseTimeoutSeconds !== 'number' ||
+      !Number.isFinite(leaseTimeoutSeconds) ||
+      leaseTimeoutSeconds < MIN_LEASE_TIMEOUT_SECONDS)
+  ) {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "leaseTimeoutSeconds" must be a finite number of at least ` +
+        `${MIN_LEASE_TIMEOUT_SECONDS}, got ${describeValue(leaseTimeoutSeconds)}`,
+    );
+  }
   return options as FileStoreOptions;
 }
 
@@ -186,6 +216,10 @@ export class FileStore implements Store {
 
   private readonly file: ProcessFile;
   private readonly pid = String(process.pid);
+  /** The `thread` label of this writer's per-writer gauges; undefined on a main thread. */
+  private readonly thread = isMainThread ? undefined : String(threadId);
+  /** How this store's scrapes and compactions judge writers (the lease timeout). */
+  private readonly liveness: LivenessOptions;
   private readonly metrics = new Map<string, LocalMetric>();
   private readonly reporter: ProblemReporter;
   private readonly reader = new StoreFileReader();
@@ -202,7 +236,9 @@ export class FileStore implements Store {
    * be used.
    */
   constructor(options: FileStoreOptions) {
-    const { dir, onError, compactDeadProcesses } = validateOptions(options);
+    const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds } = validateOptions(options);
+    this.liveness =
+      leaseTimeoutSeconds === undefined ? {} : { leaseTimeoutMs: leaseTimeoutSeconds * 1000 };
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
     this.dir = ensureDirectory(dir);
     const insecure = insecureDirectoryWarning(this.dir);
@@ -245,7 +281,7 @@ export class FileStore implements Store {
             () => this.series(COMPACTION_ERRORS_METRIC, []).add(COUNTER_VALUE, 1),
             () => this.countConflict(),
           );
-    this.compactor?.run(new LivenessChecker());
+    this.compactor?.run(new LivenessChecker(this.liveness));
   }
 
   /** Name of this process's file inside {@link dir}. */
@@ -318,7 +354,7 @@ export class FileStore implements Store {
     const started = performance.now();
     const accept = filter ?? (() => true);
     const sources: Source[] = [];
-    const liveness = new LivenessChecker();
+    const liveness = new LivenessChecker(this.liveness);
     let view: DirectoryView | undefined;
     try {
       view = readDirectoryView(this.dir, this.reader, this.file.name);
@@ -356,9 +392,11 @@ export class FileStore implements Store {
     }
     for (const parsed of view?.files ?? []) {
       const archive = isArchive(parsed);
+      const { pid, threadId: thread } = parsed.header;
       sources.push({
         file: parsed.name,
-        pid: archive ? 'archive' : String(parsed.header.pid),
+        pid: archive ? 'archive' : String(pid),
+        ...(archive || thread === 0 ? {} : { thread: String(thread) }),
         live: !archive && liveness.isAlive(parsed.header),
         bornMs: fileBornMs(parsed.header),
         families: parsed.families,
@@ -430,6 +468,7 @@ export class FileStore implements Store {
     return {
       file: this.file.name,
       pid: this.pid,
+      ...(this.thread === undefined ? {} : { thread: this.thread }),
       live: true,
       bornMs: this.file.createdMs,
       families,

@@ -27,8 +27,15 @@ import {
 export const MAGIC: Uint8Array = Buffer.from('PROMFORK', 'latin1');
 /** The format version this code writes. Files with a higher version are skipped, not guessed at. */
 export const FORMAT_VERSION = 1;
-/** Size in bytes of the header written by this version (recorded in the header itself). */
-export const HEADER_SIZE = 64;
+/**
+ * Size in bytes of the header this code writes (recorded in the header itself, offset 20).
+ * The first 64 bytes are the original header; bytes 64-127 carry the writer's thread, pid
+ * namespace and lease. Readers start entries at the recorded size, so a reader that knows only
+ * the first 64 bytes reads these files unchanged: the extension needs no version bump.
+ */
+export const HEADER_SIZE = 128;
+/** Smallest valid header: the original 64 bytes (files written before the extension). */
+export const MIN_HEADER_SIZE = 64;
 
 /** Byte offsets of the header fields. */
 export const H_MAGIC = 0;
@@ -46,6 +53,22 @@ export const H_TOKEN = 40;
 export const TOKEN_SIZE = 16;
 /** float64: milliseconds since the epoch when the file was created. */
 export const H_CREATED_MS = 56;
+/** float64: Node `threadId` of the writer; 0 for a main thread (a process writer). */
+export const H_THREAD_ID = 64;
+/** float64: OS thread id (tid) of a worker-thread writer; 0 for a main thread or unknown. */
+export const H_TID = 72;
+/** float64: start time of that OS thread in clock ticks since boot; 0 when unknown. */
+export const H_TID_START_TIME = 80;
+/** float64: lease, ms since the epoch; the writer renews it every {@link LEASE_RENEW_MS}. */
+export const H_LEASE_MS = 88;
+/** float64: inode of the writer's pid namespace (`/proc/self/ns/pid`); 0 when unknown. */
+export const H_PID_NAMESPACE = 96;
+/** 16 bytes: the boot id of the writer's kernel (`/proc/sys/kernel/random/boot_id`); 0s if unknown. */
+export const H_BOOT_ID = 104;
+export const BOOT_ID_SIZE = 16;
+
+/** How often a writer renews the lease in its header (one 8-byte positioned write). */
+export const LEASE_RENEW_MS = 10_000;
 
 /** Header flag: the file is an archive of dead processes, not one live process's file. */
 export const FILE_FLAG_ARCHIVE = 1;
@@ -86,7 +109,10 @@ export const MAX_FILE_SIZE = 256 * 1024 * 1024;
  */
 export const MAX_DESCRIPTOR_JSON_BYTES = 64 * 1024;
 
-/** Who wrote a file. See identity.ts for how it is obtained and checked for liveness. */
+/**
+ * Which file a process wrote: enough to tell files apart (absorbed records hold exactly this).
+ * See identity.ts for how it is obtained and checked for liveness.
+ */
 export interface FileIdentity {
   readonly pid: number;
   /** Clock ticks since boot when the process started (`/proc/<pid>/stat` field 22); 0 if unknown. */
@@ -95,13 +121,39 @@ export interface FileIdentity {
   readonly token: string;
 }
 
+/**
+ * Who wrote a file, in full: the process, the thread within it, and the pid namespace and
+ * kernel in which those ids mean something. Every number is 0 (the boot id '') when unknown:
+ * a file written before the header extension, a platform without `/proc`.
+ */
+export interface WriterIdentity extends FileIdentity {
+  /** Node `threadId` (worker_threads); 0 for the main thread. */
+  readonly threadId: number;
+  /** OS thread id of a worker thread (`/proc/thread-self`); 0 for the main thread or unknown. */
+  readonly tid: number;
+  /** Start time of that OS thread in clock ticks since boot; 0 when unknown. */
+  readonly tidStartTime: number;
+  /** Inode of the pid namespace (`/proc/self/ns/pid` reads `pid:[<inode>]`); 0 when unknown. */
+  readonly pidNamespace: number;
+  /** The kernel's boot id as 32 hex digits (no dashes); '' when unknown. */
+  readonly bootId: string;
+}
+
+/**
+ * What a header is written from: the file identity, plus whatever is known of the writer (a
+ * field left out is written as unknown: archives and test files need none of them).
+ */
+export type HeaderIdentity = FileIdentity & Partial<Omit<WriterIdentity, keyof FileIdentity>>;
+
 /** The decoded header of a store file. */
-export interface FileHeader extends FileIdentity {
+export interface FileHeader extends WriterIdentity {
   readonly version: number;
   readonly flags: number;
   readonly used: number;
   readonly headerSize: number;
   readonly createdMs: number;
+  /** Last lease renewal, ms since the epoch; 0 in files without one (see identity.ts). */
+  readonly leaseMs: number;
 }
 
 /** Rounds `n` up to a multiple of 8. */
@@ -110,20 +162,24 @@ export function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
 
-const PROCESS_FILE_RE = /^promfork-([1-9][0-9]*)-([0-9]+|t[0-9a-f]{8})(?:-([1-9][0-9]*))?\.db$/;
+const PROCESS_FILE_RE =
+  /^promfork-([1-9][0-9]*)-([0-9]+|t[0-9a-f]{8})(?:-thread[1-9][0-9]*)?(?:-([1-9][0-9]*))?\.db$/;
 const ARCHIVE_FILE_RE = /^promfork-archive\.db$/;
 
 /**
- * File name of a process file: `promfork-<pid>-<startTime>.db`, with `t<first 8 hex of token>`
- * in place of the start time when it is unknown, and `-<n>` for the second and later store of
- * one process in one directory. The name is a hint for humans and for recognition; readers
- * trust the header.
+ * File name of a writer's file: `promfork-<pid>-<startTime>.db`, with `t<first 8 hex of token>`
+ * in place of the start time when it is unknown, `-thread<threadId>` for a worker thread (its
+ * Node threadId: unique within the process, so threads never compete for a name), and
+ * `-<n>` for the second and later store of one thread in one directory. The name is a hint for
+ * humans and for recognition; readers trust the header.
  */
-export function processFileName(identity: FileIdentity, instance: number): string {
+export function processFileName(identity: HeaderIdentity, instance: number): string {
   const start =
     identity.startTime > 0 ? String(identity.startTime) : `t${identity.token.slice(0, 8)}`;
+  const threadId = identity.threadId ?? 0;
+  const thread = threadId > 0 ? `-thread${threadId}` : '';
   const suffix = instance > 1 ? `-${instance}` : '';
-  return `promfork-${identity.pid}-${start}${suffix}.db`;
+  return `promfork-${identity.pid}-${start}${thread}${suffix}.db`;
 }
 
 /** Name of the archive file compaction writes (same format, {@link FILE_FLAG_ARCHIVE} set). */
@@ -141,10 +197,13 @@ export function isTempFileName(name: string): boolean {
   return name.startsWith(TEMP_PREFIX) && name.endsWith('.tmp');
 }
 
-/** Writes a fresh header (used = HEADER_SIZE) for `identity` into `bytes`. */
+/**
+ * Writes a fresh header (used = HEADER_SIZE) for `identity` into `bytes`; the lease starts at
+ * `createdMs`.
+ */
 export function writeHeader(
   bytes: Uint8Array,
-  identity: FileIdentity,
+  identity: HeaderIdentity,
   flags: number,
   createdMs: number,
 ): void {
@@ -158,6 +217,12 @@ export function writeHeader(
   view.setFloat64(H_START_TIME, identity.startTime, true);
   bytes.set(Buffer.from(identity.token, 'hex').subarray(0, TOKEN_SIZE), H_TOKEN);
   view.setFloat64(H_CREATED_MS, createdMs, true);
+  view.setFloat64(H_THREAD_ID, identity.threadId ?? 0, true);
+  view.setFloat64(H_TID, identity.tid ?? 0, true);
+  view.setFloat64(H_TID_START_TIME, identity.tidStartTime ?? 0, true);
+  view.setFloat64(H_LEASE_MS, createdMs, true);
+  view.setFloat64(H_PID_NAMESPACE, identity.pidNamespace ?? 0, true);
+  bytes.set(Buffer.from(identity.bootId ?? '', 'hex').subarray(0, BOOT_ID_SIZE), H_BOOT_ID);
 }
 
 /** Why a file cannot be read; `message` is for humans, `kind` is stable. */
@@ -175,7 +240,7 @@ export class FormatProblem {
  */
 export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
   if (bytes.length === 0) return new FormatProblem('empty', 'file is empty (0 bytes)');
-  if (bytes.length < HEADER_SIZE) {
+  if (bytes.length < MIN_HEADER_SIZE) {
     return new FormatProblem('short', `file is ${bytes.length} bytes, shorter than the header`);
   }
   for (let i = 0; i < MAGIC.length; i++) {
@@ -183,7 +248,7 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
       return new FormatProblem('magic', 'file does not start with the PROMFORK magic');
     }
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, HEADER_SIZE));
   const version = view.getUint32(H_VERSION, true);
   if (version > FORMAT_VERSION) {
     return new FormatProblem(
@@ -195,7 +260,7 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
     return new FormatProblem('corrupt', `file has invalid format version ${version}`);
   const headerSize = view.getUint32(H_HEADER_SIZE, true);
   const used = view.getUint32(H_USED, true);
-  if (headerSize < HEADER_SIZE || headerSize % 8 !== 0) {
+  if (headerSize < MIN_HEADER_SIZE || headerSize % 8 !== 0) {
     return new FormatProblem('corrupt', `header size ${headerSize} is invalid`);
   }
   if (used < headerSize || used % 8 !== 0) {
@@ -206,6 +271,11 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
   if (!Number.isInteger(pid) || pid < 0 || !Number.isInteger(startTime) || startTime < 0) {
     return new FormatProblem('corrupt', 'header has an invalid pid or start time');
   }
+  const createdMs = view.getFloat64(H_CREATED_MS, true);
+  const writer =
+    headerSize >= HEADER_SIZE && bytes.length >= HEADER_SIZE ? readWriter(view) : NO_WRITER;
+  if (writer === undefined)
+    return new FormatProblem('corrupt', 'header has an invalid thread or namespace');
   return {
     version,
     flags: view.getUint32(H_FLAGS, true),
@@ -214,8 +284,41 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
     pid,
     startTime,
     token: Buffer.from(bytes.buffer, bytes.byteOffset + H_TOKEN, TOKEN_SIZE).toString('hex'),
-    createdMs: view.getFloat64(H_CREATED_MS, true),
+    createdMs,
+    ...writer,
+    // A file without a lease counts as renewed when it was created.
+    leaseMs: writer.leaseMs > 0 ? writer.leaseMs : createdMs,
   };
+}
+
+/** The header extension's fields (bytes 64-127): unknown in files written before it. */
+type WriterFields = Omit<WriterIdentity, keyof FileIdentity> & { readonly leaseMs: number };
+
+const NO_WRITER: WriterFields = {
+  threadId: 0,
+  tid: 0,
+  tidStartTime: 0,
+  pidNamespace: 0,
+  bootId: '',
+  leaseMs: 0,
+};
+
+/** Reads the header extension; undefined when a field is not a non-negative integer. */
+function readWriter(view: DataView): WriterFields | undefined {
+  const threadId = view.getFloat64(H_THREAD_ID, true);
+  const tid = view.getFloat64(H_TID, true);
+  const tidStartTime = view.getFloat64(H_TID_START_TIME, true);
+  const pidNamespace = view.getFloat64(H_PID_NAMESPACE, true);
+  for (const n of [threadId, tid, tidStartTime, pidNamespace]) {
+    if (!Number.isSafeInteger(n) || n < 0) return undefined;
+  }
+  // The lease is the one field rewritten after creation; whatever it holds, the file is
+  // readable (a value that is no time counts as no lease).
+  const lease = view.getFloat64(H_LEASE_MS, true);
+  const leaseMs = Number.isFinite(lease) && lease > 0 ? lease : 0;
+  const boot = new Uint8Array(view.buffer, view.byteOffset + H_BOOT_ID, BOOT_ID_SIZE);
+  const bootId = boot.every((b) => b === 0) ? '' : Buffer.from(boot).toString('hex');
+  return { threadId, tid, tidStartTime, pidNamespace, bootId, leaseMs };
 }
 
 // ---------------------------------------------------------------------------------------------

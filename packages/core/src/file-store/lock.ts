@@ -4,13 +4,16 @@
  * Two compactors working at once would each fold a different set of dead files into their own
  * copy of the archive; whichever renamed last would erase the other's files, which the other has
  * already unlinked. So compaction holds `promfork-compaction.lock`, a file whose content names
- * its holder: `{"pid":…,"startTime":…,"token":"…"}` (JSON, one line).
+ * its holder: `{"pid":…,"startTime":…,"token":"…","tid":…,"tidStartTime":…,"pidNamespace":…,
+ * "bootId":"…"}` (JSON, one line; the last four are absent in locks of older versions).
  *
  * - Acquire: the content is written to a temp file which is then hard-linked to the lock name.
  *   `link` fails with EEXIST when the lock exists and is atomic, so a lock file is never seen
  *   half written and two processes never both create it.
- * - Stale lock: a holder that is not alive (liveness by pid AND start time, identity.ts; a
- *   crashed compactor, or a reused pid) no longer holds it. The lock is renamed to a private
+ * - Stale lock: a holder that is not alive (liveness by pid AND start time, and by thread for a
+ *   worker thread, identity.ts; a crashed compactor, a terminated thread, or a reused pid) no
+ *   longer holds it. A holder in another pid namespace is judged by the lock file's age
+ *   (its mtime stands for the lease: compactions take far less than the lease timeout). The lock is renamed to a private
  *   name (atomic: whatever file was there is now ours to inspect); if what was moved is the
  *   stale content that was judged, it is deleted and acquiring starts again; if another process
  *   had just replaced it with a fresh lock, that lock is linked back and we report "busy".
@@ -37,8 +40,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { CREATE_FLAGS, createIfFree, linkIfFree, READ_FLAGS } from './file-io.js';
-import { type FileIdentity, TEMP_PREFIX } from './format.js';
-import type { LivenessChecker } from './identity.js';
+import { TEMP_PREFIX, type WriterIdentity } from './format.js';
+import type { LivenessChecker, LivenessSubject } from './identity.js';
 
 /** Name of the lock file inside the directory. `prepareDirectory` removes it. */
 export const LOCK_FILE_NAME = 'promfork-compaction.lock';
@@ -52,7 +55,7 @@ const EMPTY_LOCK_STALE_MS = 60_000;
 const ACQUIRE_ROUNDS = 3;
 
 /** Who holds a lock, as recorded in the lock file. */
-type LockHolder = FileIdentity;
+type LockHolder = WriterIdentity;
 
 /**
  * Tokens of locks this process released while their file was away: moved aside by a process
@@ -89,6 +92,10 @@ export class CompactionLock {
       pid: holder.pid,
       startTime: holder.startTime,
       token: holder.token,
+      tid: holder.tid,
+      tidStartTime: holder.tidStartTime,
+      pidNamespace: holder.pidNamespace,
+      bootId: holder.bootId,
     });
     for (let round = 0; round < ACQUIRE_ROUNDS; round++) {
       if (createLockFile(dir, path, content, holder.token)) {
@@ -167,7 +174,9 @@ function createWithoutLinks(path: string, content: string): boolean {
  * as held, unless older than {@link EMPTY_LOCK_STALE_MS}), `garbage` when its content is no
  * holder record (never written by promfork as such: treated as stale).
  */
-function readHolder(path: string): LockHolder | 'vanished' | 'unreadable' | 'garbage' {
+function readHolder(
+  path: string,
+): (LockHolder & LivenessSubject) | 'vanished' | 'unreadable' | 'garbage' {
   let text: string;
   let mtimeMs: number;
   try {
@@ -183,7 +192,8 @@ function readHolder(path: string): LockHolder | 'vanished' | 'unreadable' | 'gar
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'vanished' : 'unreadable';
   }
   if (text === '') return Date.now() - mtimeMs > EMPTY_LOCK_STALE_MS ? 'garbage' : 'unreadable';
-  return parseHolder(text) ?? 'garbage';
+  const holder = parseHolder(text);
+  return holder === undefined ? 'garbage' : { ...holder, leaseMs: mtimeMs };
 }
 
 /** Parses lock file content; undefined unless it is a complete holder record. */
@@ -195,7 +205,18 @@ export function parseHolder(text: string): LockHolder | undefined {
     return undefined;
   }
   if (typeof raw !== 'object' || raw === null) return undefined;
-  const { pid, startTime, token } = raw as Record<string, unknown>;
+  const { pid, startTime, token, tid, tidStartTime, pidNamespace, bootId } = raw as Record<
+    string,
+    unknown
+  >;
+  // Absent in locks written before threads and namespaces were recorded: unknown (0, '').
+  const optional = [tid ?? 0, tidStartTime ?? 0, pidNamespace ?? 0];
+  if (
+    !optional.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) ||
+    (bootId !== undefined && (typeof bootId !== 'string' || !/^(?:[0-9a-f]{32})?$/.test(bootId)))
+  ) {
+    return undefined;
+  }
   if (
     typeof pid !== 'number' ||
     !Number.isSafeInteger(pid) ||
@@ -208,7 +229,16 @@ export function parseHolder(text: string): LockHolder | undefined {
   ) {
     return undefined;
   }
-  return { pid, startTime, token };
+  return {
+    pid,
+    startTime,
+    token,
+    threadId: 0,
+    tid: (tid as number | undefined) ?? 0,
+    tidStartTime: (tidStartTime as number | undefined) ?? 0,
+    pidNamespace: (pidNamespace as number | undefined) ?? 0,
+    bootId: (bootId as string | undefined) ?? '',
+  };
 }
 
 /**

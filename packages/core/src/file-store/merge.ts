@@ -5,7 +5,8 @@
  *   adding them is exact);
  * - summaries: sum and count add; the sketch windows merge through `sketchMergeInto` (sketch.ts
  *   owns their layout and window rotation);
- * - gauges by mode: `all`/`liveall` keep one series per process with a `pid` extra label;
+ * - gauges by mode: `all`/`liveall` keep one series per writer with a `pid` extra label, and a
+ *   `thread` label (the Node threadId) for series a worker thread wrote;
  *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
@@ -63,6 +64,11 @@ export interface Source {
   readonly file: string;
   /** Value of the `pid` label for `all`/`liveall` gauges. */
   readonly pid: string;
+  /**
+   * Value of the `thread` label for `all`/`liveall` gauges: the Node threadId of a worker
+   * thread writer; undefined for a main thread (its series have no `thread` label).
+   */
+  readonly thread?: string;
   /** False for dead processes and archives: `live*` gauges leave them out. */
   readonly live: boolean;
   /**
@@ -257,12 +263,22 @@ function conflictOf(source: Source, family: SourceFamily, newest: Newest): Merge
   };
 }
 
-/** The key a series merges under in its family: per process for `all`/`liveall` gauges. */
+/**
+ * The thread whose `all`/`liveall` gauge series a source's series are, or undefined (other
+ * metrics, main threads). A gauge of an older version may declare `thread` itself (now
+ * reserved on these modes): its threads' series then share the writer key of their process,
+ * as they did there.
+ */
+function writerThread(d: MetricDescriptor, source: Source): string | undefined {
+  const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
+  return perProcess && !d.labelNames.includes('thread') ? source.thread : undefined;
+}
+
+/** The key a series merges under in its family: per writer for `all`/`liveall` gauges. */
 function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): string {
-  // A pid never contains a NUL, so appending it keeps per-process keys apart.
-  return d.type === 'gauge' && isPerProcess(d.mode)
-    ? `${series.key}\u0000${source.pid}`
-    : series.key;
+  if (d.type !== 'gauge' || !isPerProcess(d.mode)) return series.key;
+  // A pid or thread id never contains a NUL, so appending them keeps per-writer keys apart.
+  return `${series.key}\u0000${source.pid}\u0000${writerThread(d, source) ?? ''}`;
 }
 
 /** Merges one series into `acc`; true when it is a new merged series (not added to one). */
@@ -275,13 +291,14 @@ function mergeSeries(
 ): boolean {
   const d = acc.descriptor;
   const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
+  const thread = writerThread(d, source);
   const key = mergeKey(d, series, source);
   const start = series.start;
   const existing = acc.series.get(key);
   if (existing === undefined) {
     acc.series.set(key, {
       labelValues: series.labelValues,
-      ...(perProcess ? { extraLabels: { pid: source.pid } } : {}),
+      ...(perProcess ? { extraLabels: writerLabels(source.pid, thread) } : {}),
       cells: data.slice(start, start + acc.size),
     });
     return true;
@@ -304,6 +321,11 @@ function mergeSeries(
       mergeGauge(d.mode, dst, data, start);
       return false;
   }
+}
+
+/** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */
+function writerLabels(pid: string, thread: string | undefined): Readonly<Record<string, string>> {
+  return thread === undefined ? { pid } : { pid, thread };
 }
 
 /** Folds the gauge at `data[start]` into `dst` by mode (per-process modes never reach here). */

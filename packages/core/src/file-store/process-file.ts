@@ -9,13 +9,16 @@
  * second write, so readers never see an entry before it is complete. On `process.on('exit')`
  * every open file is flushed synchronously, and changes made after that (by later `exit`
  * listeners) are written at once. A process killed at any moment loses at most the
- * current turn.
+ * current turn. In a worker thread the flush is a microtask rather than the end of the turn
+ * (see {@link ProcessFile.schedule}), so a terminated thread loses at most the synchronous code
+ * it was running.
  *
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
  * the values stay in the image, and the flush is retried from an unref'd timer (and on exit).
  */
 import { closeSync, constants, ftruncateSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, LabelSetError, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
@@ -28,12 +31,14 @@ import {
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
-  type FileIdentity,
   H_CREATED_MS,
+  H_LEASE_MS,
   H_USED,
   HEADER_SIZE,
+  type HeaderIdentity,
   KIND_DESCRIPTOR,
   KIND_SERIES,
+  LEASE_RENEW_MS,
   MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
   processFileName,
@@ -123,6 +128,8 @@ export class ProcessFile {
   private fileSize: number;
   private closed = false;
   private failing = false;
+  /** Renews the header's lease (see {@link renewLease}); unref'd, stopped by close. */
+  private readonly leaseTimer: NodeJS.Timeout;
 
   private constructor(
     name: string,
@@ -137,6 +144,7 @@ export class ProcessFile {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.fileSize = bytes.byteLength;
     this.dirty = new Uint8Array(bytes.byteLength / BLOCK_BYTES);
+    this.leaseTimer = setInterval(this.renewLease, LEASE_RENEW_MS).unref();
     openFiles.add(this);
     installExitHook();
   }
@@ -147,7 +155,7 @@ export class ProcessFile {
    * the same process in the same directory gets the next instance number). Throws StoreError on
    * failure: this runs at store construction, not on a hot path.
    */
-  static create(dir: string, identity: FileIdentity, events: WriteEvents): ProcessFile {
+  static create(dir: string, identity: HeaderIdentity, events: WriteEvents): ProcessFile {
     const bytes = new Uint8Array(new ArrayBuffer(INITIAL_CAPACITY));
     writeHeader(bytes, identity, 0, Date.now());
     const temp = join(dir, `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`);
@@ -269,6 +277,12 @@ export class ProcessFile {
    * Schedules a flush at the end of this event-loop turn (called when none is pending); once
    * the process is exiting, flushes right away instead (no turn follows `exit`). Callers
    * therefore call it only when the image is complete: after a whole entry is written.
+   *
+   * In a worker thread the flush runs when the current synchronous code is done (a microtask)
+   * instead: thread pools park idle threads in `Atomics.wait` between tasks (Piscina does by
+   * default), so the thread may never reach the end of its turn before it is terminated, and
+   * `terminate()` runs no `exit` listener. A task's values are then in the file by the time
+   * its result is posted.
    */
   schedule(): void {
     this.scheduled = true;
@@ -280,11 +294,35 @@ export class ProcessFile {
       this.flush();
       return;
     }
-    setImmediate(this.flushTask);
+    if (isMainThread) setImmediate(this.flushTask);
+    else queueMicrotask(this.flushTask);
   }
 
   private readonly flushTask = (): void => {
     this.flush();
+  };
+
+  /**
+   * Writes the current time into the header's lease: one 8-byte positioned write of its own,
+   * independent of flushes. It is what lets a process in another pid namespace, which cannot
+   * check our pid, tell this writer is alive (identity.ts). A failure is reported like a failed
+   * flush; the next renewal tries again.
+   */
+  private readonly renewLease = (): void => {
+    if (this.closed) return;
+    this.view.setFloat64(H_LEASE_MS, Date.now(), true);
+    try {
+      writeFully(this.fd, this.bytes, H_LEASE_MS, 8, H_LEASE_MS);
+    } catch (error) {
+      this.events.failed(
+        new StoreError(
+          'PROMFORK_WRITE_FAILED',
+          `Cannot renew the lease in the metrics file ${describeValue(this.name)} ` +
+            `(${errorCode(error)}); retried in ${LEASE_RENEW_MS / 1000} s`,
+          { cause: error },
+        ),
+      );
+    }
   };
 
   /**
@@ -376,6 +414,7 @@ export class ProcessFile {
     this.flush();
     this.closed = true;
     this.scheduled = false;
+    clearInterval(this.leaseTimer);
     openFiles.delete(this);
     try {
       closeSync(this.fd);
