@@ -52,7 +52,8 @@ const INITIAL_CAPACITY = 4096;
 const RETRY_MS = 1000;
 /**
  * Dirty tracking granularity: blocks of 1 KiB (128 float64 words). Marking a block is one
- * typed-array test on the hot path; a flush writes whole dirty blocks.
+ * typed-array test on the hot path; a flush writes whole dirty blocks. The series checks hash
+ * in segments of the same blocks (CHECK_SEGMENT_BYTES in series-check.ts).
  */
 const BLOCK_SHIFT_WORDS = 7;
 const BLOCK_BYTES = 1024;
@@ -120,7 +121,7 @@ export class ProcessFile {
   private view: DataView;
   /** Uint32 view of {@link bytes}, for the series checks. */
   private u32: Uint32Array;
-  private readonly checks = new SeriesCheckIndex(BLOCK_BYTES);
+  private readonly checks = new SeriesCheckIndex();
   private fd: number;
   private used = HEADER_SIZE;
   private usedDirty = false;
@@ -270,13 +271,6 @@ export class ProcessFile {
     this.flush();
   };
 
-  /** Flags `block` dirty during a flush (no new flush is scheduled: this one writes it). */
-  private readonly markFlushed = (block: number): void => {
-    if (this.dirty[block] !== 0) return;
-    this.dirty[block] = 1;
-    this.dirtyList.push(block);
-  };
-
   /**
    * Writes pending changes now: the dirty blocks in one positioned write (split into runs only
    * when they are far apart), then the header's `used` if entries were appended. Never throws.
@@ -294,7 +288,7 @@ export class ProcessFile {
         this.fileSize = this.bytes.byteLength;
       }
       if (this.dirtyList.length > 0) {
-        this.checks.refresh(this.u32, this.dirtyList, this.markFlushed);
+        this.checks.refresh(this.u32, this.dirty, this.dirtyList);
         this.writeDirtyBlocks();
         for (const block of this.dirtyList) this.dirty[block] = 0;
         this.dirtyList = [];
