@@ -283,9 +283,11 @@ export interface PreviousValues {
  * write time to run again.
  */
 const REREAD_WAITS_MS: readonly number[] = [0, 0, 0, 0.1, 1, 4];
+/** Re-reads of a torn series once waiting is pointless or spent: one, at once. */
+const ONE_REREAD: readonly number[] = [0];
 /**
- * Most time one file read spends waiting for torn series; once spent, series re-read without
- * waiting. Bounds the scrape cost of a file whose checks never match (damage).
+ * Most time one file read spends waiting for torn series; once spent, each further torn series
+ * gets {@link ONE_REREAD}. Bounds the scrape cost of a file whose checks never match (damage).
  */
 const WAIT_BUDGET_MS = 10;
 
@@ -323,7 +325,10 @@ export class SeriesVerifier {
    */
   verify(entry: CheckedEntry): boolean {
     if (this.matches(entry)) return true;
-    for (const wait of this.final ? [0] : REREAD_WAITS_MS) {
+    // Once the file's wait budget is spent (a file whose checks never match), one re-read
+    // per series: the cost of such a file stays bounded by its series count.
+    const waits = this.final || this.waited >= WAIT_BUDGET_MS ? ONE_REREAD : REREAD_WAITS_MS;
+    for (const wait of waits) {
       if (wait > 0 && this.waited < WAIT_BUDGET_MS) {
         Atomics.wait(sleeper, 0, 0, wait);
         this.waited += wait;
