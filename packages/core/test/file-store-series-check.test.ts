@@ -35,6 +35,14 @@ const WIDE: MetricDescriptor = {
   buckets: Array.from({ length: 300 }, (_, i) => i + 1),
   mode: 'sum',
 };
+const LEVEL: MetricDescriptor = {
+  name: 'level',
+  help: 'level',
+  type: 'gauge',
+  labelNames: [],
+  buckets: [],
+  mode: 'max',
+};
 const LATENCY: MetricDescriptor = {
   name: 'latency_seconds',
   help: 'latency',
@@ -84,6 +92,7 @@ describe('series checks: writers', () => {
     try {
       const wide = [0, 1, 2].map((i) => store.series(WIDE, [String(i)]));
       const latency = store.series(LATENCY, []);
+      const level = store.series(LEVEL, []);
       store.flush();
       const header = readHeader(readFileSync(path));
       assert.ok(!(header instanceof FormatProblem) && header.flags & FILE_FLAG_SERIES_CHECKS);
@@ -94,6 +103,8 @@ describe('series checks: writers', () => {
         latency.add(round % seriesSize(LATENCY), 1);
         store.series(JOBS, [`k${round}`]).add(0, round);
         if (round % 4 === 0) store.series(JOBS, ['k0']).add(0, 1);
+        // Changes that compare equal as numbers still change the bytes: 0 / -0, NaN / NaN.
+        level.set(0, [0, -0, Number.NaN, -0, 0][round % 5]!);
         store.flush();
         assert.deepEqual(mismatches(readFileSync(path)), [], `after flush ${round}`);
       }

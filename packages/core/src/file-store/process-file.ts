@@ -288,7 +288,7 @@ export class ProcessFile {
         this.fileSize = this.bytes.byteLength;
       }
       if (this.dirtyList.length > 0) {
-        this.checks.refresh(this.u32, this.dirty, this.dirtyList);
+        this.checks.refresh(this.u32, this.f64, this.dirty, this.dirtyList);
         this.writeDirtyBlocks();
         for (const block of this.dirtyList) this.dirty[block] = 0;
         this.dirtyList = [];
