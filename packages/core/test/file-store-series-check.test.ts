@@ -19,7 +19,12 @@ import {
 } from '../src/file-store/format.js';
 import { ARCHIVE_FILE_NAME, FileStore, TORN_READS_METRIC } from '../src/file-store/index.js';
 import { parseEntries, StoreFileReader } from '../src/file-store/reader.js';
-import { type CheckedEntry, SeriesVerifier, seriesCheck } from '../src/file-store/series-check.js';
+import {
+  type CheckedEntry,
+  SeriesVerifier,
+  seriesCheck,
+  WaitBudget,
+} from '../src/file-store/series-check.js';
 import { seriesSize } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
 import { addDeadFile } from './compaction-helpers.js';
@@ -222,7 +227,7 @@ describe('series checks: readers', () => {
       const [x] = seriesOf(bytes, JOBS.name);
       // The image read holds a value the file never had together with this check.
       new DataView(bytes.buffer).setFloat64(slot, 99, true);
-      const verifier = new SeriesVerifier(fd, bytes, undefined, false);
+      const verifier = new SeriesVerifier(fd, bytes, undefined, false, new WaitBudget());
       assert.equal(verifier.verify(x!), true);
       assert.equal(new DataView(bytes.buffer).getFloat64(slot, true), 7);
       assert.deepEqual(verifier.torn, { reread: 1, previous: 0, skipped: 0, as_read: 0 });

@@ -44,7 +44,12 @@ import {
   TOKEN_SIZE,
 } from './format.js';
 import type { SourceSeries } from './merge.js';
-import { type PreviousValues, SeriesVerifier, type TornCounts } from './series-check.js';
+import {
+  type PreviousValues,
+  SeriesVerifier,
+  type TornCounts,
+  WaitBudget,
+} from './series-check.js';
 
 /** A parsed descriptor entry (cached). */
 interface DescriptorEntry {
@@ -125,6 +130,8 @@ interface FileCache {
 export class StoreFileReader {
   private readonly caches = new Map<string, FileCache>();
   private readonly filesAreFinal: boolean;
+  /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
+  private readonly waits = new WaitBudget();
 
   constructor(options: StoreFileReaderOptions = {}) {
     this.filesAreFinal = options.filesAreFinal ?? false;
@@ -177,7 +184,13 @@ export class StoreFileReader {
         if (parsed instanceof FormatProblem) this.caches.delete(name);
         return parsed;
       }
-      const verifier = new SeriesVerifier(fd, bytes, cache.previous, this.filesAreFinal);
+      const verifier = new SeriesVerifier(
+        fd,
+        bytes,
+        cache.previous,
+        this.filesAreFinal,
+        this.waits,
+      );
       const parsed = parseEntries(name, header, bytes, cache.entries, (series) =>
         verifier.verify(series),
       );

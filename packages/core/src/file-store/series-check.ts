@@ -294,13 +294,37 @@ export interface PreviousValues {
 const REREAD_WAITS_MS: readonly number[] = [0, 0, 0, 0.1, 1, 4];
 /** Re-reads of a torn series once waiting is pointless or spent: one, at once. */
 const ONE_REREAD: readonly number[] = [0];
-/**
- * Most time one file read spends waiting for torn series; once spent, each further torn series
- * gets {@link ONE_REREAD}. Bounds the scrape cost of a file whose checks never match (damage).
- */
+/** Most a reader waits for torn series per second (so per scrape: files are read back to back). */
 const WAIT_BUDGET_MS = 10;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The time one reader may spend waiting for torn series: {@link WAIT_BUDGET_MS} per second.
+ * Once spent, each further torn series gets {@link ONE_REREAD}, so files whose checks never
+ * match (damage) cost a scrape one small pread per series, never a wait per series.
+ */
+export class WaitBudget {
+  private spent = 0;
+  private since = Number.NEGATIVE_INFINITY;
+
+  /** True while some of this second's budget is left. */
+  get available(): boolean {
+    const now = performance.now();
+    if (now - this.since >= 1000) {
+      this.since = now;
+      this.spent = 0;
+    }
+    return this.spent < WAIT_BUDGET_MS;
+  }
+
+  /** Blocks this thread for `ms` if budget is left (a scrape runs synchronously anyway). */
+  wait(ms: number): void {
+    if (!this.available) return;
+    Atomics.wait(sleeper, 0, 0, ms);
+    this.spent += ms;
+  }
+}
 
 /**
  * Checks the series of one file read (see the module comment); the reader calls
@@ -312,17 +336,17 @@ export class SeriesVerifier {
   private readonly words: Uint32Array;
   private readonly slots: Float64Array;
   private readonly skipped = new Set<number>();
-  private waited = 0;
 
   /**
    * `bytes` is the image read from `fd` (8-byte aligned, file offsets = indices). `final` says
-   * the file is no longer written (see the module comment).
+   * the file is no longer written (see the module comment); `budget` is the reader's.
    */
   constructor(
     private readonly fd: number,
     private readonly bytes: Uint8Array,
     private readonly previous: PreviousValues | undefined,
     private readonly final: boolean,
+    private readonly budget: WaitBudget,
   ) {
     this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
     this.slots = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3);
@@ -334,14 +358,9 @@ export class SeriesVerifier {
    */
   verify(entry: CheckedEntry): boolean {
     if (this.matches(entry)) return true;
-    // Once the file's wait budget is spent (a file whose checks never match), one re-read
-    // per series: the cost of such a file stays bounded by its series count.
-    const waits = this.final || this.waited >= WAIT_BUDGET_MS ? ONE_REREAD : REREAD_WAITS_MS;
+    const waits = this.final || !this.budget.available ? ONE_REREAD : REREAD_WAITS_MS;
     for (const wait of waits) {
-      if (wait > 0 && this.waited < WAIT_BUDGET_MS) {
-        Atomics.wait(sleeper, 0, 0, wait);
-        this.waited += wait;
-      }
+      if (wait > 0) this.budget.wait(wait);
       if (!this.reread(entry)) break;
       if (this.matches(entry)) {
         this.torn.reread++;
