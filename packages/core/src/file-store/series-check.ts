@@ -9,15 +9,16 @@
  * Writer: the hot path is unchanged (an update only flags its 1 KiB block dirty). At flush, for
  * every dirty block, {@link SeriesCheckIndex.refresh} recomputes the check of each series whose
  * slots overlap the block and stores it in the series head ({@link SERIES_CHECK_OFFSET}),
- * flagging the head's block too, so a file at rest always holds matching checks. Checks hash
- * a series in 1 KiB segments whose hashes the writer keeps, so a flush rehashes only the
- * segments in dirty blocks, not a whole 80 KB summary. The image does
- * not change during a flush (one thread owns it), so each write carries consistent checks.
+ * flagging the head's block too, so a file at rest always holds matching checks. The image
+ * does not change during a flush (one thread owns it), so each write carries consistent
+ * checks. Checks hash a series in 1 KiB segments whose hashes the writer keeps, with a copy of
+ * the slots as last hashed, so a flush rehashes only segments whose slots changed (one counter
+ * of the ~25 in a block, one segment of an 80 KB summary).
  *
  * Reader: {@link SeriesVerifier} recomputes each series' check from the bytes read. A mismatch
  * means the read raced a write of that series: it re-reads just that entry (a small pread),
  * a few times with short waits (a writer preempted in the middle of its write leaves the file
- * inconsistent until it runs again). A series that still fails shows this reader's previous
+ * inconsistent until it runs again; the waits are budgeted per reader, {@link WaitBudget}). A series that still fails shows this reader's previous
  * values of it, or is left out of this scrape when it has none; a reader of files that are no
  * longer written (compaction, of dead processes) takes it as read instead, since nothing will
  * ever make it match (a writer killed inside a write, or damage) and dropping it would lose
