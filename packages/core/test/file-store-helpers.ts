@@ -54,8 +54,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 type Command = DistributiveOmit<WorkerCommand | ApiCommand, 'id'>;
 
 /**
- * A forked worker: `file-store-worker` (store API, directory in argv) by default, or
- * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR).
+ * A forked worker: `file-store-worker` (store API, directory in argv) by default,
+ * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR), or `hammer-writer`
+ * (writes every turn until killed).
  */
 export class Worker {
   readonly child: ChildProcess;
@@ -64,7 +65,10 @@ export class Worker {
   private nextId = 1;
   private readonly waiting = new Map<number, (reply: { text?: string }) => void>();
 
-  constructor(dir: string, fixture: 'file-store-worker' | 'api-worker' = 'file-store-worker') {
+  constructor(
+    dir: string,
+    fixture: 'file-store-worker' | 'api-worker' | 'hammer-writer' = 'file-store-worker',
+  ) {
     const script = fileURLToPath(new URL(`./fixtures/${fixture}.js`, import.meta.url));
     this.child = fork(script, [dir], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -28,6 +28,7 @@ import {
   descriptorJson,
   ENTRY_HEAD,
   FILE_FLAG_ARCHIVE,
+  FILE_FLAG_SERIES_CHECKS,
   type FileIdentity,
   H_USED,
   HEADER_SIZE,
@@ -36,6 +37,7 @@ import {
   KIND_SERIES,
   MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
+  SERIES_CHECK_OFFSET,
   SERIES_HEAD,
   seriesEntrySize,
   seriesKey,
@@ -45,6 +47,7 @@ import {
   writeHeader,
 } from './format.js';
 import type { MergedFamily } from './merge.js';
+import { seriesCheck } from './series-check.js';
 
 /** Prefix of the temp files archives are written to before the rename. */
 export const ARCHIVE_TEMP_PREFIX = `${TEMP_PREFIX}archive-`;
@@ -104,7 +107,8 @@ export function encodeArchive(
   }
   const bytes = new Uint8Array(new ArrayBuffer(align8(size)));
   const view = new DataView(bytes.buffer);
-  writeHeader(bytes, writer, FILE_FLAG_ARCHIVE, createdMs);
+  const words = new Uint32Array(bytes.buffer);
+  writeHeader(bytes, writer, FILE_FLAG_ARCHIVE | FILE_FLAG_SERIES_CHECKS, createdMs);
   let offset = HEADER_SIZE;
   const head = (length: number, kind: number): void => {
     view.setUint32(offset, length, true);
@@ -135,6 +139,8 @@ export function encodeArchive(
       for (let i = 0; i < s.cells.length; i++) {
         view.setFloat64(slots + i * 8, s.cells[i] ?? 0, true);
       }
+      const check = seriesCheck(words, slots / 4, s.cells.length * 2);
+      view.setUint32(offset + SERIES_CHECK_OFFSET, check, true);
       offset += seriesLength;
     }
   }

@@ -150,7 +150,9 @@ function compactLocked(
   const report = options.onProblem ?? (() => {});
   const maxFiles = options.maxFiles ?? Number.POSITIVE_INFINITY;
   removeArchiveTemps(dir);
-  const reader = new StoreFileReader();
+  // Compaction folds only dead processes' files: nothing writes them any more, so a series
+  // whose check fails (its writer was killed inside a write) is taken as it is, not dropped.
+  const reader = new StoreFileReader({ filesAreFinal: true });
   const names = listStoreFiles(dir);
   const archive = names.includes(ARCHIVE_FILE_NAME) ? readArchive(dir, reader) : undefined;
   const recorded = new Set((archive?.absorbed ?? []).map(identityKey));

@@ -36,6 +36,7 @@ import { defaultOnError, ProblemReporter } from './problems.js';
 import { FileCells, ProcessFile } from './process-file.js';
 import { type ParsedFile, StoreFileReader } from './reader.js';
 import { COMPACTION_ERRORS_METRIC, ScrapeCompactor } from './scrape-compaction.js';
+import { TORN_OUTCOMES, type TornCounts } from './series-check.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -104,6 +105,22 @@ export const CONFLICTS_METRIC: MetricDescriptor = {
   help: 'Metric definitions left out because a newer process declared the metric incompatibly.',
   type: 'counter',
   labelNames: [],
+  buckets: [],
+  mode: 'sum',
+};
+
+/**
+ * Counter of series of other processes whose read failed its check (it raced their writer's
+ * flush), by what became of it (series-check.ts): `reread` (a re-read matched: shown
+ * consistent), `previous` (still torn: this process's previous values of it shown), `skipped`
+ * (still torn, no previous values: left out of that scrape), `as_read` (a file no longer
+ * written whose check never matches: shown as read). Declared on the first torn read only.
+ */
+export const TORN_READS_METRIC: MetricDescriptor = {
+  name: 'promfork_store_torn_reads_total',
+  help: 'Series read while their writer was writing them, by outcome (reread, previous, skipped, as_read).',
+  type: 'counter',
+  labelNames: ['outcome'],
   buckets: [],
   mode: 'sum',
 };
@@ -391,6 +408,7 @@ export class FileStore implements Store {
       );
     }
     for (const parsed of view?.files ?? []) {
+      this.countTorn(parsed.torn);
       const archive = isArchive(parsed);
       const { pid, threadId: thread } = parsed.header;
       sources.push({
@@ -475,6 +493,15 @@ export class FileStore implements Store {
     };
   }
 
+  /** Counts a file's torn series reads (normal under concurrent writes: never reported). */
+  private countTorn(torn: TornCounts | undefined): void {
+    if (torn === undefined) return;
+    for (const outcome of TORN_OUTCOMES) {
+      const n = torn[outcome];
+      if (n > 0) this.series(TORN_READS_METRIC, [outcome]).add(COUNTER_VALUE, n);
+    }
+  }
+
   /**
    * Reports and counts the files the exposition budget left out. They are found while merging,
    * after this process's own values (which hold the read-error counter) were taken, so the
@@ -516,7 +543,8 @@ function isSelfMetric(name: string): boolean {
     name === READ_ERRORS_METRIC.name ||
     name === WRITE_ERRORS_METRIC.name ||
     name === COMPACTION_ERRORS_METRIC.name ||
-    name === CONFLICTS_METRIC.name
+    name === CONFLICTS_METRIC.name ||
+    name === TORN_READS_METRIC.name
   );
 }
 

@@ -72,6 +72,11 @@ export const LEASE_RENEW_MS = 10_000;
 
 /** Header flag: the file is an archive of dead processes, not one live process's file. */
 export const FILE_FLAG_ARCHIVE = 1;
+/**
+ * Header flag: every series entry carries a check of its slots at {@link SERIES_CHECK_OFFSET}
+ * (series-check.ts). Files without it (older writers) are read unchecked.
+ */
+export const FILE_FLAG_SERIES_CHECKS = 2;
 
 /** Entry kinds (byte 4 of every entry). */
 export const KIND_DESCRIPTOR = 1;
@@ -86,8 +91,10 @@ export const ENTRY_FLAG_REMOVED = 1;
 export const ENTRY_HEAD = 8;
 /** Offset of the flags byte inside an entry. */
 export const ENTRY_FLAGS_OFFSET = 5;
-/** Series entry: common head, uint32 descriptor offset, uint32 slot count, uint32 key length, uint32 0. */
+/** Series entry: common head, uint32 descriptor offset, uint32 slot count, uint32 key length, uint32 check. */
 export const SERIES_HEAD = 24;
+/** Offset inside a series entry of the uint32 check of its slots (0 without FILE_FLAG_SERIES_CHECKS). */
+export const SERIES_CHECK_OFFSET = 20;
 /** Descriptor entry: common head, uint32 JSON length, uint32 0. */
 export const DESCRIPTOR_HEAD = 16;
 /** Absorbed entry: common head, float64 pid, float64 start time, 16-byte token. */

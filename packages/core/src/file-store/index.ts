@@ -21,6 +21,7 @@ export {
   type FileStoreOptions,
   READ_ERRORS_METRIC,
   SCRAPE_DURATION_METRIC,
+  TORN_READS_METRIC,
   WRITE_ERRORS_METRIC,
 } from './file-store.js';
 export { ARCHIVE_FILE_NAME, FORMAT_VERSION } from './format.js';

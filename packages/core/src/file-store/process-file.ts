@@ -6,7 +6,9 @@
  * first change in a turn schedules a flush with setImmediate. The flush writes the dirty blocks
  * with ONE positioned write, several only when they lie more than 64 KiB apart (measured: one
  * pwrite per update costs ~1.45 µs, one per turn of 20 updates ~83 ns per update), then, only if entries were appended, the header's `used` field in a
- * second write, so readers never see an entry before it is complete. On `process.on('exit')`
+ * second write, so readers never see an entry before it is complete. Before writing, the flush
+ * refreshes the check of every series in a dirty block (series-check.ts), so a reader can tell
+ * a series it read while it was being written. On `process.on('exit')`
  * every open file is flushed synchronously, and changes made after that (by later `exit`
  * listeners) are written at once. A process killed at any moment loses at most the
  * current turn. In a worker thread the flush is a microtask rather than the end of the turn
@@ -31,6 +33,7 @@ import {
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
+  FILE_FLAG_SERIES_CHECKS,
   H_CREATED_MS,
   H_LEASE_MS,
   H_USED,
@@ -49,6 +52,7 @@ import {
   TEMP_PREFIX,
   writeHeader,
 } from './format.js';
+import { SeriesCheckIndex } from './series-check.js';
 
 /** Initial size of a file and its image; it doubles as entries are appended. */
 const INITIAL_CAPACITY = 4096;
@@ -56,7 +60,8 @@ const INITIAL_CAPACITY = 4096;
 const RETRY_MS = 1000;
 /**
  * Dirty tracking granularity: blocks of 1 KiB (128 float64 words). Marking a block is one
- * typed-array test on the hot path; a flush writes whole dirty blocks.
+ * typed-array test on the hot path; a flush writes whole dirty blocks. The series checks hash
+ * in segments of the same blocks (CHECK_SEGMENT_BYTES in series-check.ts).
  */
 const BLOCK_SHIFT_WORDS = 7;
 const BLOCK_BYTES = 1024;
@@ -122,6 +127,9 @@ export class ProcessFile {
   scheduled = false;
 
   private view: DataView;
+  /** Uint32 view of {@link bytes}, for the series checks. */
+  private u32: Uint32Array;
+  private readonly checks = new SeriesCheckIndex();
   private fd: number;
   private used = HEADER_SIZE;
   private usedDirty = false;
@@ -142,6 +150,7 @@ export class ProcessFile {
     this.bytes = bytes;
     this.f64 = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     this.fileSize = bytes.byteLength;
     this.dirty = new Uint8Array(bytes.byteLength / BLOCK_BYTES);
     this.leaseTimer = setInterval(this.renewLease, LEASE_RENEW_MS).unref();
@@ -157,7 +166,7 @@ export class ProcessFile {
    */
   static create(dir: string, identity: HeaderIdentity, events: WriteEvents): ProcessFile {
     const bytes = new Uint8Array(new ArrayBuffer(INITIAL_CAPACITY));
-    writeHeader(bytes, identity, 0, Date.now());
+    writeHeader(bytes, identity, FILE_FLAG_SERIES_CHECKS, Date.now());
     const temp = join(dir, `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`);
     let fd: number;
     try {
@@ -254,8 +263,10 @@ export class ProcessFile {
     this.view.setUint32(offset + 12, slotCount, true);
     this.view.setUint32(offset + 16, key.length, true);
     this.bytes.set(key, offset + SERIES_HEAD);
+    const slots = offset + seriesSlotsOffset(key.length);
+    this.checks.add(offset, slots, slotCount);
     this.appended(offset, size);
-    return { offset, word: (offset + seriesSlotsOffset(key.length)) / 8 };
+    return { offset, word: slots / 8 };
   }
 
   /** Marks the entry at byte `offset` removed; readers skip it from the next flush on. */
@@ -342,6 +353,7 @@ export class ProcessFile {
         this.fileSize = this.bytes.byteLength;
       }
       if (this.dirtyList.length > 0) {
+        this.checks.refresh(this.u32, this.f64, this.dirty, this.dirtyList);
         this.writeDirtyBlocks();
         for (const block of this.dirtyList) this.dirty[block] = 0;
         this.dirtyList = [];
@@ -475,6 +487,7 @@ export class ProcessFile {
     this.bytes = bytes;
     this.f64 = new Float64Array(bytes.buffer, 0, capacity / 8);
     this.view = new DataView(bytes.buffer);
+    this.u32 = new Uint32Array(bytes.buffer, 0, capacity / 4);
     const dirty = new Uint8Array(capacity / BLOCK_BYTES);
     dirty.set(this.dirty);
     this.dirty = dirty;

@@ -9,6 +9,10 @@
  * (descriptor JSON, label values) is cached per file, keyed by the entry's offset, and reused on
  * later scrapes; a file replaced under the same name (other inode or token) starts a new cache.
  *
+ * A read racing a write of the same bytes is not atomic, so in files that carry series checks
+ * every series shown is verified first (series-check.ts): one read while its writer was
+ * writing it is re-read, and never shown torn.
+ *
  * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
  * {@link FormatProblem}: the caller skips the file, reports and counts it; nothing throws.
@@ -27,6 +31,7 @@ import {
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
+  FILE_FLAG_SERIES_CHECKS,
   type FileHeader,
   type FileIdentity,
   FormatProblem,
@@ -41,6 +46,12 @@ import {
   TOKEN_SIZE,
 } from './format.js';
 import type { SourceSeries } from './merge.js';
+import {
+  type PreviousValues,
+  SeriesVerifier,
+  type TornCounts,
+  WaitBudget,
+} from './series-check.js';
 
 /** A parsed descriptor entry (cached). */
 interface DescriptorEntry {
@@ -97,6 +108,18 @@ export interface ParsedFile {
   readonly families: FileFamily[];
   /** Process files an archive has absorbed (empty for process files). */
   readonly absorbed: FileIdentity[];
+  /** Series whose first read failed its check, by outcome (files with series checks). */
+  readonly torn?: TornCounts;
+}
+
+/** Options of {@link StoreFileReader}. */
+export interface StoreFileReaderOptions {
+  /**
+   * The files read are no longer written (compaction reads dead processes' files): a series
+   * that fails its check is taken as read after one re-read instead of being left out.
+   * @default false
+   */
+  readonly filesAreFinal?: boolean;
 }
 
 interface FileCache {
@@ -105,11 +128,20 @@ interface FileCache {
   readonly token: string;
   /** Parsed entries in file order (entries never move or change once written). */
   readonly entries: Entry[];
+  /** Values shown by the last read, for series that stay torn (series-check.ts). */
+  previous?: PreviousValues;
 }
 
 /** Reads and parses store files, caching parsed entries between scrapes. */
 export class StoreFileReader {
   private readonly caches = new Map<string, FileCache>();
+  private readonly filesAreFinal: boolean;
+  /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
+  private readonly waits = new WaitBudget();
+
+  constructor(options: StoreFileReaderOptions = {}) {
+    this.filesAreFinal = options.filesAreFinal ?? false;
+  }
 
   /** Reads `name` in `dir`: a ParsedFile, or the problem that makes it unreadable. */
   read(dir: string, name: string): ParsedFile | FormatProblem {
@@ -150,9 +182,27 @@ export class StoreFileReader {
         cache = { dev: stat.dev, ino: stat.ino, token: header.token, entries: [] };
         this.caches.set(name, cache);
       }
-      const parsed = parseEntries(name, header, bytes, cache.entries);
-      if (parsed instanceof FormatProblem) this.caches.delete(name);
-      return parsed;
+      if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
+        const parsed = parseEntries(name, header, bytes, cache.entries);
+        if (parsed instanceof FormatProblem) this.caches.delete(name);
+        return parsed;
+      }
+      const verifier = new SeriesVerifier(
+        fd,
+        bytes,
+        cache.previous,
+        this.filesAreFinal,
+        this.waits,
+      );
+      const parsed = parseEntries(name, header, bytes, cache.entries, (series) =>
+        verifier.verify(series),
+      );
+      if (parsed instanceof FormatProblem) {
+        this.caches.delete(name);
+        return parsed;
+      }
+      cache.previous = verifier.keep();
+      return { ...parsed, torn: verifier.torn };
     } catch (error) {
       return unreadable(error);
     } finally {
@@ -206,13 +256,15 @@ function unreadable(error: unknown): FormatProblem {
 
 /**
  * Walks the entries of a file image (`bytes` holds exactly `header.used` bytes), reusing and
- * filling `cache`. Exported for the format tests, which feed it damaged images directly.
+ * filling `cache`; `verify` (when given) decides whether a live series is shown. Exported for
+ * the format tests, which feed it damaged images directly.
  */
 export function parseEntries(
   name: string,
   header: FileHeader,
   bytes: Uint8Array,
   cache: Entry[] = [],
+  verify?: (series: SeriesEntry) => boolean,
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -268,7 +320,7 @@ export function parseEntries(
     } else if (entry.kind === KIND_SERIES) {
       const family = byOffset.get(entry.descriptorOffset);
       if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
-      if (family !== null && !removed) {
+      if (family !== null && !removed && (verify === undefined || verify(entry))) {
         // The cached entry is the series view (its slots: `words[entry.start]`, ...).
         family.series.push(entry);
       }
