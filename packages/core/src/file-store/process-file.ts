@@ -102,7 +102,7 @@ const REWRITE_ROOM = 16 * 1024;
 /** Granularity of file sizes (a page). */
 const PAGE = 4096;
 /** How often, at most, a flush checks that the file is still in the directory (ms). */
-export const PLACE_CHECK_MS = 1000;
+const PLACE_CHECK_MS = 1000;
 /** After a failed rewrite, how long the writer keeps writing in place before trying again (ms). */
 const REWRITE_RETRY_MS = 60_000;
 
@@ -137,6 +137,31 @@ const openFiles = new Set<ProcessFile>();
 let exitHookInstalled = false;
 /** True once the process emits `exit`: no later event-loop turn will run. */
 let exiting = false;
+
+/**
+ * Ticks once per {@link PLACE_CHECK_MS} while files are open: a flush checks that its file is
+ * still in place when the tick moved since its last check. A clock read per flush would cost
+ * more than the rest of the check's bookkeeping (measured 0.1-0.2 µs per read on a loaded
+ * machine, against about 2 µs for the flush's write); comparing two integers costs nothing.
+ */
+let placeTick = 0;
+let placeTimer: NodeJS.Timeout | undefined;
+
+/** Starts the shared tick (unref'd: it never keeps the process alive) if it is not running. */
+function startPlaceTicks(): void {
+  if (placeTimer !== undefined) return;
+  placeTimer = setInterval(() => {
+    placeTick++;
+  }, PLACE_CHECK_MS);
+  placeTimer.unref();
+}
+
+/** Stops the tick once no file is open. */
+function stopPlaceTicksIfIdle(): void {
+  if (openFiles.size > 0 || placeTimer === undefined) return;
+  clearInterval(placeTimer);
+  placeTimer = undefined;
+}
 
 /**
  * One `exit` listener for every open file (not one per store, which would trip Node's
@@ -187,8 +212,8 @@ export class ProcessFile {
   private ino = 0;
   /** The name no longer leads to this file (directory removed or replaced): recreate it. */
   private lost = false;
-  /** `performance.now()` from which the next flush checks that the file is in place. */
-  private nextPlaceCheck = 0;
+  /** {@link placeTick} at the last check that the file is in place. */
+  private placeChecked = placeTick;
   /** `performance.now()` before which no rewrite is tried again (after a failed one). */
   private rewriteAfter = 0;
   /** Bytes of the entries flagged removed: what a rewrite would reclaim. */
@@ -220,6 +245,7 @@ export class ProcessFile {
     }
     openFiles.add(this);
     installExitHook();
+    if (fd >= 0) startPlaceTicks();
   }
 
   /**
@@ -460,9 +486,8 @@ export class ProcessFile {
    */
   private checkPlace(): void {
     if (this.lost) return;
-    const now = performance.now();
-    if (now < this.nextPlaceCheck && !exiting) return;
-    this.nextPlaceCheck = now + PLACE_CHECK_MS;
+    if (this.placeChecked === placeTick && !exiting) return;
+    this.placeChecked = placeTick;
     try {
       const stat = lstatSync(join(this.dir, this.name));
       this.lost = stat.ino !== this.ino || stat.dev !== this.dev;
@@ -600,7 +625,7 @@ export class ProcessFile {
     this.ino = stat.ino;
     this.fileSize = bytes.byteLength;
     this.lost = false;
-    this.nextPlaceCheck = performance.now() + PLACE_CHECK_MS;
+    this.placeChecked = placeTick;
   }
 
   /** Clears the dirty state: the file in place holds the whole image. */
@@ -655,6 +680,7 @@ export class ProcessFile {
     this.closed = true;
     this.scheduled = false;
     openFiles.delete(this);
+    stopPlaceTicksIfIdle();
     try {
       closeSync(this.fd);
     } catch {
