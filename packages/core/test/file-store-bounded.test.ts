@@ -9,8 +9,8 @@
  * - A gauge reset and set again with 20 label sets on every refresh, scraped by this process
  *   WHILE the worker rewrites its file: the counter never goes down and is never counted twice
  *   (it stays within what the worker can have done), and between runs the merged numbers are
- *   exact (20 series at the last value, the counter at the refresh count, nothing written
- *   through a stale child handle anywhere).
+ *   exact (20 series at the last value, the counters at the refresh count, nothing written
+ *   through the child handle of a removed series anywhere).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -32,6 +32,8 @@ class LongLivedWorker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
+  /** The run waiting for its answer. */
+  private pending: { resolve(done: number): void; reject(error: Error): void } | undefined;
 
   constructor(dir: string, scenario: 'default-metrics' | 'churn') {
     const script = fileURLToPath(new URL('./fixtures/long-lived-worker.js', import.meta.url));
@@ -44,12 +46,18 @@ class LongLivedWorker {
       this.child.once('message', () => resolve());
       this.child.once('exit', () => reject(new Error('worker exited before it was ready')));
     });
+    this.child.on('message', (message: { done?: number }) => {
+      if (message.done !== undefined) this.pending?.resolve(message.done);
+    });
+    this.child.once('exit', (code, signal) => {
+      this.pending?.reject(new Error(`worker exited (${code ?? signal}) during a run`));
+    });
   }
 
   /** Runs `rounds` refreshes; resolves once they are done and flushed. */
   run(rounds: number): Promise<number> {
-    return new Promise((resolve) => {
-      this.child.once('message', (message: { done: number }) => resolve(message.done));
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
       this.child.send({ op: 'run', rounds } satisfies LongLivedCommand);
     });
   }
@@ -109,7 +117,10 @@ describe('long-lived processes keep bounded files', () => {
     const scraper = new FileStore({ dir: sub, compactDeadProcesses: false });
     const own = scraper.fileName;
     const expected = (done: number) => {
-      const values: Record<string, number[]> = { 'churn_rounds_total{}': [done] };
+      const values: Record<string, number[]> = {
+        'churn_rounds_total{}': [done],
+        'churn_hits_total{slot=kept}': [done],
+      };
       for (let i = 0; i < CHURN_SERIES; i++) {
         values[`churn_value{slot=slot-${i}}`] = [done, 0];
       }
@@ -137,9 +148,14 @@ describe('long-lived processes keep bounded files', () => {
         // Scrape while the worker refreshes (and rewrites its file): a file read twice or
         // missed at a rename would show as a count above what can have been done, or a drop.
         while (running) {
-          const count = merged()['churn_rounds_total{}']?.[0] ?? 0;
+          const now = merged();
+          const count = now['churn_rounds_total{}']?.[0] ?? 0;
           assert.ok(count >= last, `counter went down from ${last} to ${count}`);
           assert.ok(count <= before + BATCH, `counter ${count} above ${before + BATCH}`);
+          // No value can be above the refreshes done (a file counted twice, a stale handle).
+          for (const [key, [value]] of Object.entries(now)) {
+            assert.ok(value! <= before + BATCH, `${key} = ${value}`);
+          }
           last = count;
           scrapes++;
           await new Promise((resolve) => setImmediate(resolve));
