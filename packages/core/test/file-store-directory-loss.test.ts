@@ -37,18 +37,20 @@ async function countUntilExact(
   writers: readonly Worker[],
   scraper: Worker,
   counted: number,
-): Promise<{ seen: number | undefined; expected: number }> {
+): Promise<{ seen: number | undefined; expected: number; rounds: number }> {
   const deadline = Date.now() + SETTLE_MS;
   let expected = counted;
   let seen: number | undefined;
+  let rounds = 0;
   do {
+    rounds++;
     await Promise.all(writers.map((w) => w.run({ op: 'inc', kind: 'job', by: 1 })));
     expected += writers.length;
     seen = jobs(await scraper.scrape());
     if (seen === expected) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   } while (Date.now() < deadline);
-  return { seen, expected };
+  return { seen, expected, rounds };
 }
 
 describe('the directory removed or replaced while writers run', () => {
@@ -65,14 +67,15 @@ describe('the directory removed or replaced while writers run', () => {
     cleanup();
   });
 
-  it('rm -rf of the directory: writers recreate it and their files, totals exact again', async () => {
+  it('rm -rf of the directory: writers recreate it and their files, totals exact again', async (t) => {
     const dir = join(root, 'removed');
     const writers = await start(dir, 3);
     for (const w of writers) await w.run({ op: 'inc', kind: 'job', by: 10 });
     assert.equal(jobs(await writers[0]!.scrape()), 30);
 
     rmSync(dir, { recursive: true, force: true });
-    const { seen, expected } = await countUntilExact(writers, writers[0]!, 30);
+    const { seen, expected, rounds } = await countUntilExact(writers, writers[0]!, 30);
+    t.diagnostic(`total ${seen} of ${expected} after ${rounds} rounds of writes`);
     assert.equal(seen, expected, 'the scrape shows every count again');
     assert.equal(statSync(dir).mode & 0o777, 0o700, 'recreated with the usual mode');
     assert.equal(processFiles(dir).length, 3);
@@ -81,7 +84,7 @@ describe('the directory removed or replaced while writers run', () => {
     assert.equal(jobs(await fresh!.scrape()), expected);
   });
 
-  it("a new primary's prepareDirectory(): old writers put their files back beside the new ones", async () => {
+  it("a new primary's prepareDirectory(): old writers put their files back beside the new ones", async (t) => {
     const dir = join(root, 'replaced');
     const old = await start(dir, 3);
     for (const w of old) await w.run({ op: 'inc', kind: 'job', by: 10 });
@@ -90,7 +93,8 @@ describe('the directory removed or replaced while writers run', () => {
     assert.deepEqual(processFiles(dir), []);
     const [renewed] = await start(dir, 1);
     await renewed!.run({ op: 'inc', kind: 'job', by: 5 });
-    const { seen, expected } = await countUntilExact(old, renewed!, 35);
+    const { seen, expected, rounds } = await countUntilExact(old, renewed!, 35);
+    t.diagnostic(`total ${seen} of ${expected} after ${rounds} rounds of writes`);
     assert.equal(seen, expected, 'the new worker sees the old ones again');
     assert.equal(processFiles(dir).length, 4);
   });
