@@ -11,14 +11,17 @@
  *   (it stays within what the worker can have done), and between runs the merged numbers are
  *   exact (20 series at the last value, the counters at the refresh count, nothing written
  *   through the child handle of a removed series anywhere).
+ * - A rewrite that cannot create its new file is reported once and counted; the writer goes
+ *   on writing in place, with every value intact.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '../src/file-store/index.js';
+import { Gauge } from '../src/gauge.js';
 import { flatten, tempDir } from './file-store-helpers.js';
 import { CHURN_SERIES, type LongLivedCommand } from './fixtures/long-lived-worker.js';
 
@@ -172,5 +175,38 @@ describe('long-lived processes keep bounded files', () => {
     // refreshes leave about 2.3 MB behind).
     assert.ok(largest <= 128 * 1024, `file grew to ${largest} B`);
     await worker.stop();
+  });
+
+  it('a rewrite that cannot create its file is reported; the file is written in place, exact', async () => {
+    const sub = join(dir, 'rewrite-fails');
+    const errors: Error[] = [];
+    const store = new FileStore({ dir: sub, onError: (e) => errors.push(e) });
+    // Plant a directory where the writer creates its new file (named by pid and token).
+    const token = readFileSync(join(sub, store.fileName)).subarray(40, 56).toString('hex');
+    mkdirSync(join(sub, `.promfork-${process.pid}-${token}.tmp`));
+    const gauge = new Gauge({ name: 'slot_value', help: 'h', labelNames: ['slot'], store });
+    const ROUNDS = 300;
+    for (let round = 1; round <= ROUNDS; round++) {
+      gauge.reset();
+      for (let i = 0; i < 20; i++) gauge.set({ slot: `slot-${i}` }, round);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const reader = new FileStore({ dir: sub, compactDeadProcesses: false });
+    try {
+      const rewrite = errors.filter((e) => /Cannot rewrite/.test(e.message));
+      assert.equal(rewrite.length, 1, errors.map((e) => e.message).join(' | '));
+      assert.equal((rewrite[0] as { code?: string }).code, 'PROMFORK_WRITE_FAILED');
+      assert.match(rewrite[0]!.message, /\((EISDIR|EPERM)\)/);
+      const seen = flatten(reader.collect(), false);
+      assert.deepEqual(seen['promfork_store_write_errors_total{}'], [1]);
+      const slots = Object.entries(seen).filter(([key]) => key.startsWith('slot_value'));
+      assert.equal(slots.length, 20);
+      for (const [key, [value]] of slots) assert.equal(value, ROUNDS, key);
+      // Written in place: removed series still take their room.
+      assert.ok(statSync(join(sub, store.fileName)).size > 128 * 1024);
+    } finally {
+      reader.close();
+      store.close();
+    }
   });
 });
