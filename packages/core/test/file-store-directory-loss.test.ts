@@ -4,12 +4,14 @@
  * removes every promfork file, running processes' included). Writers notice at a later write
  * (a flush checks at most once a second that its name still leads to its file) and put their
  * file back with every value they hold, so the merged totals are exact again. A scrape that
- * cannot list the directory names the errno.
+ * cannot list the directory names the errno; a directory that cannot be recreated is
+ * reported, and the file comes back once it can be.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Counter } from '../src/counter.js';
 import { FileStore, prepareDirectory } from '../src/file-store/index.js';
 import { tempDir, Worker } from './file-store-helpers.js';
 import { parseExposition } from './helpers/parse-exposition.js';
@@ -51,6 +53,16 @@ async function countUntilExact(
     await new Promise((resolve) => setTimeout(resolve, 50));
   } while (Date.now() < deadline);
   return { seen, expected, rounds };
+}
+
+/** Calls `step` every 50 ms until `done()` or SETTLE_MS pass; returns `done()`. */
+async function until(done: () => boolean, step: () => void): Promise<boolean> {
+  const deadline = Date.now() + SETTLE_MS;
+  while (!done() && Date.now() < deadline) {
+    step();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return done();
 }
 
 describe('the directory removed or replaced while writers run', () => {
@@ -109,6 +121,39 @@ describe('the directory removed or replaced while writers run', () => {
       const listing = errors.find((e) => e.message.includes('Cannot list'));
       assert.ok(listing, `reported: ${errors.map((e) => e.message).join(' | ')}`);
       assert.match(listing.message, /\(ENOENT\)/);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a directory that cannot be recreated is reported; the file comes back once it can', async () => {
+    const dir = join(root, 'blocked');
+    const errors: Error[] = [];
+    const store = new FileStore({ dir, onError: (e) => errors.push(e) });
+    const counter = new Counter({ name: 'jobs_total', help: 'Jobs done', store });
+    let counted = 0;
+    const count = () => {
+      counter.inc();
+      counted++;
+    };
+    try {
+      count();
+      rmSync(dir, { recursive: true, force: true });
+      writeFileSync(dir, 'a file where the directory was');
+      const blocked = () => errors.find((e) => /is not a directory/.test(e.message));
+      assert.ok(await until(() => blocked() !== undefined, count), 'the failure is reported');
+      assert.equal((blocked() as { code?: string }).code, 'PROMFORK_WRITE_FAILED');
+
+      rmSync(dir);
+      const file = join(dir, store.fileName);
+      assert.ok(await until(() => existsSync(file), count), 'the file is back');
+      const reader = new FileStore({ dir, compactDeadProcesses: false });
+      try {
+        const family = reader.collect().find((f) => f.descriptor.name === 'jobs_total');
+        assert.equal(family?.series[0]?.cells[0], counted);
+      } finally {
+        reader.close();
+      }
     } finally {
       store.close();
     }
