@@ -11,6 +11,7 @@
  *   (it stays within what the worker can have done), and between runs the merged numbers are
  *   exact (20 series at the last value, the counters at the refresh count, nothing written
  *   through the child handle of a removed series anywhere).
+ * - The rewriting process's own scrape (from memory) follows the moves too.
  * - A rewrite that cannot create its new file is reported once and counted; the writer goes
  *   on writing in place, with every value intact.
  */
@@ -20,6 +21,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Counter } from '../src/counter.js';
 import { FileStore } from '../src/file-store/index.js';
 import { Gauge } from '../src/gauge.js';
 import { flatten, tempDir } from './file-store-helpers.js';
@@ -175,6 +177,35 @@ describe('long-lived processes keep bounded files', () => {
     // refreshes leave about 2.3 MB behind).
     assert.ok(largest <= 128 * 1024, `file grew to ${largest} B`);
     await worker.stop();
+  });
+
+  it("the rewriting process's own scrape follows its entries to their new places", async () => {
+    const sub = join(dir, 'own-view');
+    const store = new FileStore({ dir: sub, compactDeadProcesses: false });
+    const gauge = new Gauge({ name: 'slot_value', help: 'h', labelNames: ['slot'], store });
+    const kept = new Counter({ name: 'kept_total', help: 'h', labelNames: ['k'], store });
+    // Created after the first removed entries, so that a rewrite moves it.
+    let child: ReturnType<typeof kept.labels> | undefined;
+    const ROUNDS = 300;
+    const inodes = new Set<number>();
+    try {
+      for (let round = 1; round <= ROUNDS; round++) {
+        gauge.reset();
+        for (let i = 0; i < 20; i++) gauge.set({ slot: `slot-${i}` }, round);
+        if (round === 2) child = kept.labels({ k: 'a' });
+        child?.inc();
+        await new Promise((resolve) => setImmediate(resolve));
+        inodes.add(statSync(join(sub, store.fileName)).ino);
+      }
+      assert.ok(inodes.size > 1, 'the file was rewritten');
+      const own = flatten(store.collect());
+      const expected: Record<string, number[]> = { 'kept_total{k=a}': [ROUNDS - 1] };
+      for (let i = 0; i < 20; i++)
+        expected[`slot_value{slot=slot-${i},pid=${process.pid}}`] = [ROUNDS, 0];
+      assert.deepEqual(own, expected);
+    } finally {
+      store.close();
+    }
   });
 
   it('a rewrite that cannot create its file is reported; the file is written in place, exact', async () => {
