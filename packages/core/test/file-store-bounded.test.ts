@@ -182,8 +182,20 @@ describe('long-lived processes keep bounded files', () => {
   it("the rewriting process's own scrape follows its entries to their new places", async () => {
     const sub = join(dir, 'own-view');
     const store = new FileStore({ dir: sub, compactDeadProcesses: false });
-    const gauge = new Gauge({ name: 'slot_value', help: 'h', labelNames: ['slot'], store });
-    const kept = new Counter({ name: 'kept_total', help: 'h', labelNames: ['k'], store });
+    const gauge = new Gauge({
+      name: 'slot_value',
+      help: 'h',
+      labelNames: ['slot'],
+      store,
+      registers: [],
+    });
+    const kept = new Counter({
+      name: 'kept_total',
+      help: 'h',
+      labelNames: ['k'],
+      store,
+      registers: [],
+    });
     // Created after the first removed entries, so that a rewrite moves it.
     let child: ReturnType<typeof kept.labels> | undefined;
     const ROUNDS = 300;
@@ -215,7 +227,13 @@ describe('long-lived processes keep bounded files', () => {
     // Plant a directory where the writer creates its new file (named by pid and token).
     const token = readFileSync(join(sub, store.fileName)).subarray(40, 56).toString('hex');
     mkdirSync(join(sub, `.promfork-${process.pid}-${token}.tmp`));
-    const gauge = new Gauge({ name: 'slot_value', help: 'h', labelNames: ['slot'], store });
+    const gauge = new Gauge({
+      name: 'slot_value',
+      help: 'h',
+      labelNames: ['slot'],
+      store,
+      registers: [],
+    });
     const ROUNDS = 300;
     for (let round = 1; round <= ROUNDS; round++) {
       gauge.reset();
