@@ -6,7 +6,7 @@
  * The torn reads of real concurrent writers are tested in file-store-torn-reads.test.ts.
  */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { encodeArchive } from '../src/file-store/archive.js';
@@ -90,6 +90,35 @@ describe('series checks: writers', () => {
   let cleanup: () => void;
   beforeEach(() => ({ dir, cleanup } = tempDir('promfork-check-')));
   afterEach(() => cleanup());
+
+  it('a rewritten file (space of removed series reclaimed) holds the right checks, then and later', async () => {
+    const store = new FileStore({ dir, compactDeadProcesses: false });
+    const path = join(dir, store.fileName);
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      // About 240 KB of series, then removed: enough for the end-of-turn flush to rewrite.
+      // They come first, so the kept series move to other offsets.
+      for (let i = 0; i < 100; i++) store.series(WIDE, [`gone${i}`]).add(0, 1);
+      const kept = [0, 1, 2].map((i) => store.series(WIDE, [`kept${i}`]));
+      await turn();
+      const before = statSync(path).ino;
+      for (let i = 0; i < 100; i++) store.remove(WIDE, [`gone${i}`]);
+      // Changed in the same turn as the rewrite: the new file must carry these values' checks.
+      for (const [i, cells] of kept.entries()) cells.add(299, i + 1);
+      await turn();
+      assert.notEqual(statSync(path).ino, before, 'the file was rewritten');
+      assert.deepEqual(mismatches(readFileSync(path)), [], 'right after the rewrite');
+      // Later flushes refresh the checks of the moved series (one segment of a wide series).
+      for (let round = 0; round < 5; round++) {
+        kept[round % 3]!.add(round * 50, 1);
+        await turn();
+        assert.deepEqual(mismatches(readFileSync(path)), [], `after flush ${round}`);
+      }
+      assert.equal(seriesOf(readFileSync(path), 'wide_seconds').length, 3);
+    } finally {
+      store.close();
+    }
+  });
 
   it('a store file holds the right check for every series after every flush', () => {
     const store = new FileStore({ dir, compactDeadProcesses: false });

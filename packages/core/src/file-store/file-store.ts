@@ -8,7 +8,7 @@
  * (`promfork_store_files`, `promfork_scrape_duration_seconds`).
  */
 import { isMainThread, threadId } from 'node:worker_threads';
-import { describeValue, InvalidOptionError, StoreError } from '../errors.js';
+import { describeValue, InvalidOptionError, PromforkError, StoreError } from '../errors.js';
 import {
   type Cells,
   COUNTER_VALUE,
@@ -149,17 +149,21 @@ export const SCRAPE_DURATION_METRIC: MetricDescriptor = {
   mode: 'mostrecent',
 };
 
-/** A series of this process; also its own SourceSeries at collect time. */
+/**
+ * A series of this process; also its own SourceSeries at collect time. `offset` and `start`
+ * change when the file is rewritten ({@link FileStore.entriesMoved}).
+ */
 interface LocalSeries extends SourceSeries {
   readonly cells: FileCells;
   /** Byte offset of the series entry (to mark it removed). */
-  readonly offset: number;
+  offset: number;
+  start: number;
 }
 
 interface LocalMetric {
   readonly descriptor: MetricDescriptor;
-  /** Byte offset of the descriptor entry. */
-  readonly offset: number;
+  /** Byte offset of the descriptor entry (changes when the file is rewritten). */
+  offset: number;
   readonly size: number;
   readonly series: Map<string, LocalSeries>;
 }
@@ -284,6 +288,7 @@ export class FileStore implements Store {
           ),
         );
       },
+      moved: (moves) => this.entriesMoved(moves),
     });
     this.readErrors = this.series(READ_ERRORS_METRIC, []);
     this.writeErrors = this.series(WRITE_ERRORS_METRIC, []);
@@ -526,6 +531,21 @@ export class FileStore implements Store {
     }
   }
 
+  /**
+   * Follows a rewrite of this process's file (process-file.ts): every entry this store still
+   * refers to was kept (only removed ones are dropped), at the offset `moves` gives.
+   */
+  private entriesMoved(moves: ReadonlyMap<number, number>): void {
+    for (const metric of this.metrics.values()) {
+      metric.offset = moves.get(metric.offset) ?? metric.offset;
+      for (const series of metric.series.values()) {
+        const to = moves.get(series.offset) ?? series.offset;
+        series.start += (to - series.offset) / 8;
+        series.offset = to;
+      }
+    }
+  }
+
   /** Reports a conflict once and counts it then (a compaction reports it under the same key). */
   private reportConflict(conflict: MergeConflict): void {
     if (this.reporter.report(conflictKey(conflict), conflictError(this.dir, conflict))) {
@@ -562,7 +582,14 @@ function sameDescriptor(a: MetricDescriptor, b: MetricDescriptor): boolean {
   return a.help === b.help && compatibleDescriptors(a, b);
 }
 
+/**
+ * The errno code (ENOENT, EIO, ...) of a failed system call, or of the failure one of our own
+ * errors wraps; `unknown` when there is none.
+ */
 function codeOf(error: unknown): string {
-  const cause = (error as { cause?: NodeJS.ErrnoException } | undefined)?.cause;
-  return cause?.code ?? 'unknown';
+  if (error instanceof PromforkError) {
+    return error.cause === undefined ? 'unknown' : codeOf(error.cause);
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'unknown';
 }

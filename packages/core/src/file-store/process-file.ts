@@ -17,14 +17,41 @@
  *
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
  * the values stay in the image, and the flush is retried from an unref'd timer (and on exit).
+ *
+ * Replacing the file. Two things make the writer put a NEW file under its name, written
+ * complete (temp file, then rename) from the image, so a reader that opens the name sees
+ * either the old file or the new one, each whole:
+ * - reclaiming space: `remove`/`reset` only flag entries, so a process that keeps replacing
+ *   series (the default metrics' per-type gauges do, every refresh) would grow its file
+ *   forever. When removed entries take enough room ({@link shouldReclaim}), the end-of-turn
+ *   flush copies the live entries byte for byte into a fresh image, renames its file over the
+ *   old one, and moves every pointer into the image: the {@link FileCells} of every series
+ *   (bound children a user keeps included: those of dropped series move to a detached image,
+ *   where their writes go nowhere, as they went to a removed entry before) and, through
+ *   {@link WriteEvents.moved}, the offsets the store keeps. Never inside a user's call: only
+ *   the end-of-turn flush does it, when nobody holds an offset being computed.
+ * - losing the file: an operator or a new primary (prepareDirectory) may delete or replace the
+ *   directory under a running process. At most once per {@link PLACE_CHECK_MS} (and at exit) a
+ *   flush checks that its name still leads to its file, and otherwise recreates the directory
+ *   (with the usual checks) and the file from the image, which holds every value.
  */
-import { closeSync, constants, ftruncateSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, LabelSetError, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
 import { MAX_SERIES_KEY_BYTES } from '../validation.js';
+import { ensureDirectory } from './directory.js';
 import { createIfFree, linkIfFree, O_NOFOLLOW, writeFully } from './file-io.js';
 import {
   DESCRIPTOR_HEAD,
@@ -74,21 +101,80 @@ const BLOCK_BYTES = 1024;
 const SINGLE_WRITE_MAX = 64 * 1024;
 /** Clean blocks between two dirty runs that are still written through rather than split. */
 const RUN_GAP_BLOCKS = 4;
+/**
+ * Removed entries are reclaimed once they outweigh the live ones and this many bytes, so a
+ * file never holds more garbage than data beyond a small constant.
+ */
+const RECLAIM_FLOOR = 64 * 1024;
+/**
+ * Room a rewritten image keeps beyond its live entries (at least; a quarter of them when that
+ * is more), so that churn must remove that much again before the image outgrows its file and
+ * the next rewrite comes: rewrites stay rare however fast series are replaced.
+ */
+const REWRITE_ROOM = 16 * 1024;
+/** Granularity of file sizes (a page). */
+const PAGE = 4096;
+/** How often, at most, a flush checks that the file is still in the directory (ms). */
+const PLACE_CHECK_MS = 1000;
+/** After a failed rewrite, how long the writer keeps writing in place before trying again (ms). */
+const REWRITE_RETRY_MS = 60_000;
 
 /** How a ProcessFile tells its owner about write problems (the owner reports and counts). */
 export interface WriteEvents {
-  /** A flush failed; everything stays dirty and a retry is scheduled. */
+  /**
+   * A write failed: a flush (everything stays dirty and a retry is scheduled), or a rewrite
+   * (the file is written in place meanwhile).
+   */
   failed(error: Error): void;
   /** A flush succeeded after one or more failures. */
   recovered(): void;
   /** A value was changed after close; it stays in memory only. Called once. */
   afterClose(): void;
+  /**
+   * A rewrite moved the entries: `moves` maps the byte offset of every entry kept to its new
+   * offset (entries not in it were removed ones, now gone). Offsets the owner holds must follow.
+   * Called during the end-of-turn flush, never inside one of the owner's own calls. Owners
+   * that keep no offsets leave it out.
+   */
+  moved?(moves: ReadonlyMap<number, number>): void;
 }
+
+/** Events of a detached image, which has no owner to tell. */
+const NO_EVENTS: WriteEvents = {
+  failed() {},
+  recovered() {},
+  afterClose() {},
+};
 
 const openFiles = new Set<ProcessFile>();
 let exitHookInstalled = false;
 /** True once the process emits `exit`: no later event-loop turn will run. */
 let exiting = false;
+
+/**
+ * Ticks once per {@link PLACE_CHECK_MS} while files are open: a flush checks that its file is
+ * still in place when the tick moved since its last check. A clock read per flush would cost
+ * more than the rest of the check's bookkeeping (measured 0.1-0.2 µs per read on a loaded
+ * machine, against about 2 µs for the flush's write); comparing two integers costs nothing.
+ */
+let placeTick = 0;
+let placeTimer: NodeJS.Timeout | undefined;
+
+/** Starts the shared tick (unref'd: it never keeps the process alive) if it is not running. */
+function startPlaceTicks(): void {
+  if (placeTimer !== undefined) return;
+  placeTimer = setInterval(() => {
+    placeTick++;
+  }, PLACE_CHECK_MS);
+  placeTimer.unref();
+}
+
+/** Stops the tick once no file is open. */
+function stopPlaceTicksIfIdle(): void {
+  if (openFiles.size > 0 || placeTimer === undefined) return;
+  clearInterval(placeTimer);
+  placeTimer = undefined;
+}
 
 /**
  * One `exit` listener for every open file (not one per store, which would trip Node's
@@ -104,6 +190,7 @@ function installExitHook(): void {
   exitHookInstalled = true;
   process.on('exit', () => {
     exiting = true;
+    // (A flush while exiting also checks that the file is still in place: see flush.)
     for (const file of openFiles) file.flush();
   });
 }
@@ -129,7 +216,7 @@ export class ProcessFile {
   private view: DataView;
   /** Uint32 view of {@link bytes}, for the series checks. */
   private u32: Uint32Array;
-  private readonly checks = new SeriesCheckIndex();
+  private checks = new SeriesCheckIndex();
   private fd: number;
   private used = HEADER_SIZE;
   private usedDirty = false;
@@ -137,10 +224,27 @@ export class ProcessFile {
   private closed = false;
   private failing = false;
   /** Renews the header's lease (see {@link renewLease}); unref'd, stopped by close. */
-  private readonly leaseTimer: NodeJS.Timeout;
+  private readonly leaseTimer: NodeJS.Timeout | undefined;
+  /** Device and inode of the file in place, to tell whether the name still leads to it. */
+  private dev = 0;
+  private ino = 0;
+  /** The name no longer leads to this file (directory removed or replaced): recreate it. */
+  private lost = false;
+  /** {@link placeTick} at the last check that the file is in place. */
+  private placeChecked = placeTick;
+  /** `performance.now()` before which no rewrite is tried again (after a failed one). */
+  private rewriteAfter = 0;
+  /** Bytes of the entries flagged removed: what a rewrite would reclaim. */
+  private removedBytes = 0;
+  /** Every FileCells over this image: a rewrite moves them (see {@link attach}). */
+  private readonly attached = new Set<FileCells>();
 
   private constructor(
     name: string,
+    /** Absolute path of the directory. */
+    private readonly dir: string,
+    /** Path of the temp file this writer creates complete before putting it in place. */
+    private readonly tempPath: string,
     fd: number,
     bytes: Uint8Array,
     private readonly events: WriteEvents,
@@ -153,9 +257,32 @@ export class ProcessFile {
     this.u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
     this.fileSize = bytes.byteLength;
     this.dirty = new Uint8Array(bytes.byteLength / BLOCK_BYTES);
-    this.leaseTimer = setInterval(this.renewLease, LEASE_RENEW_MS).unref();
+    // A detached image (fd -1) has no file to hold a lease.
+    this.leaseTimer = fd >= 0 ? setInterval(this.renewLease, LEASE_RENEW_MS).unref() : undefined;
+    if (fd >= 0) {
+      const stat = fstatSync(fd);
+      this.dev = stat.dev;
+      this.ino = stat.ino;
+    }
     openFiles.add(this);
     installExitHook();
+    if (fd >= 0) startPlaceTicks();
+  }
+
+  /**
+   * An image backed by no file, for the cells of series a rewrite dropped (see
+   * {@link FileCells.detachTo}): a ProcessFile like any other, so the cells' hot path sees one
+   * class only; every block is flagged dirty already, so writes never schedule a flush.
+   */
+  private static detachedImage(words: number): ProcessFile {
+    const bytes = new Uint8Array(
+      new ArrayBuffer(Math.max(1, Math.ceil((words * 8) / BLOCK_BYTES)) * BLOCK_BYTES),
+    );
+    const image = new ProcessFile('', '', '', -1, bytes, NO_EVENTS);
+    openFiles.delete(image);
+    image.closed = true;
+    image.dirty.fill(1);
+    return image;
   }
 
   /**
@@ -188,7 +315,7 @@ export class ProcessFile {
       for (let instance = 1; ; instance++) {
         const name = processFileName(identity, instance);
         if (placeFile(temp, join(dir, name))) {
-          return new ProcessFile(name, fd, bytes, events);
+          return new ProcessFile(name, dir, temp, fd, bytes, events);
         }
       }
     } catch (error) {
@@ -269,12 +396,25 @@ export class ProcessFile {
     return { offset, word: slots / 8 };
   }
 
-  /** Marks the entry at byte `offset` removed; readers skip it from the next flush on. */
+  /**
+   * Marks the entry at byte `offset` removed; readers skip it from the next flush on, and a
+   * later rewrite drops it.
+   */
   markRemoved(offset: number): void {
-    this.bytes[offset + ENTRY_FLAGS_OFFSET] =
-      (this.bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) | ENTRY_FLAG_REMOVED;
+    const flags = this.bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0;
+    if ((flags & ENTRY_FLAG_REMOVED) !== 0) return;
+    this.bytes[offset + ENTRY_FLAGS_OFFSET] = flags | ENTRY_FLAG_REMOVED;
+    this.removedBytes += this.view.getUint32(offset, true);
     const block = Math.floor(offset / BLOCK_BYTES);
     if (this.dirty[block] === 0) this.markBlock(block);
+  }
+
+  /**
+   * Registers cells over this image (FileCells' constructor calls it), so that a rewrite moves
+   * them with their series. Cells of a series a rewrite drops are detached and forgotten.
+   */
+  attach(cells: FileCells): void {
+    this.attached.add(cells);
   }
 
   /** Flags block `block` dirty (it was clean) and makes sure a flush is pending. */
@@ -309,8 +449,9 @@ export class ProcessFile {
     else queueMicrotask(this.flushTask);
   }
 
+  /** The end-of-turn flush (and the retry after a failure): the one that may rewrite the file. */
   private readonly flushTask = (): void => {
-    this.flush();
+    this.write(true);
   };
 
   /**
@@ -338,13 +479,40 @@ export class ProcessFile {
 
   /**
    * Writes pending changes now: the dirty blocks in one positioned write (split into runs only
-   * when they are far apart), then the header's `used` if entries were appended. Never throws.
+   * when they are far apart), then the header's `used` if entries were appended. Recreates the
+   * file first when it is no longer in the directory. Never throws, and never rewrites the file
+   * to reclaim space (the caller may be in the middle of an append).
    */
   flush(): void {
+    this.write(false);
+  }
+
+  /** {@link flush}, and with `mayReclaim` a rewrite when removed entries take enough room. */
+  private write(mayReclaim: boolean): void {
     if (this.closed) return;
     this.scheduled = false;
     if (this.dirtyList.length === 0 && !this.usedDirty) return;
+    let reclaimError: unknown;
     try {
+      // Checks first: a file put in place below (lost, or rewritten) is written from the image
+      // as it is, and must carry the checks of this turn's values.
+      if (this.dirtyList.length > 0) {
+        this.checks.refresh(this.u32, this.f64, this.dirty, this.dirtyList);
+      }
+      this.checkPlace();
+      if (this.lost) {
+        // Everything is in the image: the new file gets all of it, the old one is gone.
+        this.putInPlace(this.bytes, this.used);
+        this.allWritten();
+      } else if (mayReclaim && !exiting && this.shouldReclaim()) {
+        try {
+          this.reclaim();
+        } catch (error) {
+          // Not a loss: the file is written in place below, and reclaiming waits a while.
+          reclaimError = error;
+          this.rewriteAfter = performance.now() + REWRITE_RETRY_MS;
+        }
+      }
       // The file is extended before anything is written and `used` goes last, so the size of
       // the file is never below a `used` a reader has seen (reader.ts takes the size after
       // the header for that reason).
@@ -353,7 +521,6 @@ export class ProcessFile {
         this.fileSize = this.bytes.byteLength;
       }
       if (this.dirtyList.length > 0) {
-        this.checks.refresh(this.u32, this.f64, this.dirty, this.dirtyList);
         this.writeDirtyBlocks();
         for (const block of this.dirtyList) this.dirty[block] = 0;
         this.dirtyList = [];
@@ -380,6 +547,184 @@ export class ProcessFile {
       this.failing = true;
       this.events.failed(failure);
     }
+    if (reclaimError !== undefined) {
+      // Reported last: counting it changes the image, which schedules the next flush.
+      this.events.failed(
+        new StoreError(
+          'PROMFORK_WRITE_FAILED',
+          `Cannot rewrite the metrics file ${describeValue(this.name)} to reclaim the space of ` +
+            `removed series (${errorCode(reclaimError)}); it is written in place meanwhile`,
+          { cause: reclaimError },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Notes in {@link lost} whether the name no longer leads to this file: the directory was
+   * removed (rm -rf, a new primary's prepareDirectory) or replaced. One lstat, at most once
+   * per {@link PLACE_CHECK_MS}, and on every flush once the process is exiting (the last
+   * chance to put its values where a scrape finds them).
+   */
+  private checkPlace(): void {
+    if (this.lost) return;
+    if (this.placeChecked === placeTick && !exiting) return;
+    this.placeChecked = placeTick;
+    try {
+      const stat = lstatSync(join(this.dir, this.name));
+      this.lost = stat.ino !== this.ino || stat.dev !== this.dev;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Other failures (EACCES, EIO) say nothing about the file: keep writing to it.
+      this.lost = code === 'ENOENT' || code === 'ENOTDIR';
+    }
+  }
+
+  /**
+   * True when removed entries take enough room to rewrite the file without them: as much as
+   * the live entries (and {@link RECLAIM_FLOOR}), or enough to spare the file the growth its
+   * image has just had (an eighth of its size: rewrites stay at least that much garbage apart).
+   */
+  private shouldReclaim(): boolean {
+    const removed = this.removedBytes;
+    if (removed === 0) return false;
+    const live = this.used - HEADER_SIZE - removed;
+    const worth =
+      removed >= Math.max(live, RECLAIM_FLOOR) ||
+      (this.bytes.byteLength > this.fileSize && removed * 8 >= this.fileSize);
+    return worth && performance.now() >= this.rewriteAfter;
+  }
+
+  /**
+   * Rewrites the file with its live entries only: copies them byte for byte (header included,
+   * as it is in the image) into a fresh image, keeping their order, with only the descriptor
+   * offset of each series changed to where its descriptor went; puts that image in place as a
+   * new file; then moves every FileCells and tells the owner where the entries went. Throws,
+   * changing nothing, when the new file cannot be written.
+   */
+  private reclaim(): void {
+    const old = this.bytes;
+    const oldView = this.view;
+    const copy = new Uint8Array(new ArrayBuffer(this.used));
+    const copyView = new DataView(copy.buffer);
+    copy.set(old.subarray(0, HEADER_SIZE));
+    const moves = new Map<number, number>();
+    /** First-slot float64 index of each kept series, old -> new. */
+    const words = new Map<number, number>();
+    /** Kept series as [head, first slot byte, slot count] in the new image. */
+    const kept: [number, number, number][] = [];
+    let to = HEADER_SIZE;
+    for (let from = HEADER_SIZE; from < this.used; ) {
+      const length = oldView.getUint32(from, true);
+      const removed = ((old[from + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
+      // A series of a removed descriptor goes with it.
+      const owner =
+        old[from + 4] === KIND_SERIES ? moves.get(oldView.getUint32(from + 8, true)) : to;
+      if (!removed && owner !== undefined) {
+        copy.set(old.subarray(from, from + length), to);
+        if (old[from + 4] === KIND_SERIES) {
+          copyView.setUint32(to + 8, owner, true);
+          const slots = seriesSlotsOffset(oldView.getUint32(from + 16, true));
+          words.set((from + slots) / 8, (to + slots) / 8);
+          kept.push([to, to + slots, oldView.getUint32(from + 12, true)]);
+        }
+        moves.set(from, to);
+        to += length;
+      }
+      from += length;
+    }
+    copyView.setUint32(H_USED, to, true);
+    const live = to - HEADER_SIZE;
+    const capacity = Math.min(
+      MAX_FILE_SIZE - (MAX_FILE_SIZE % PAGE),
+      Math.ceil((to + Math.max(live / 4, REWRITE_ROOM)) / PAGE) * PAGE,
+    );
+    const bytes = new Uint8Array(new ArrayBuffer(capacity));
+    bytes.set(copy.subarray(0, to));
+    const f64 = new Float64Array(bytes.buffer, 0, capacity / 8);
+    const u32 = new Uint32Array(bytes.buffer, 0, capacity / 4);
+    // A check depends on where its slots fall in the file's 1 KiB blocks, so the checks of
+    // moved series are computed anew, before the new file is written.
+    const checks = checkIndexOf(kept, u32, f64, to);
+    this.putInPlace(bytes, to);
+    const oldWords = this.f64;
+    this.bytes = bytes;
+    this.f64 = f64;
+    this.view = new DataView(bytes.buffer);
+    this.u32 = u32;
+    this.checks = checks;
+    this.dirty = new Uint8Array(capacity / BLOCK_BYTES);
+    this.used = to;
+    this.removedBytes = 0;
+    this.allWritten();
+    this.moveCells(words, oldWords);
+    this.events.moved?.(moves);
+  }
+
+  /**
+   * Moves every attached FileCells to where its series went (`words`: old first-slot index ->
+   * new); cells of dropped series get their own detached image, holding their last values.
+   */
+  private moveCells(words: ReadonlyMap<number, number>, oldWords: Float64Array): void {
+    const dropped: FileCells[] = [];
+    let total = 0;
+    for (const cells of this.attached) {
+      if (cells.follow(words)) continue;
+      this.attached.delete(cells);
+      dropped.push(cells);
+      total += cells.slotCount;
+    }
+    if (dropped.length === 0) return;
+    const image = ProcessFile.detachedImage(total);
+    let at = 0;
+    for (const cells of dropped) {
+      cells.detachTo(image, at, oldWords);
+      at += cells.slotCount;
+    }
+  }
+
+  /**
+   * Writes `bytes[0..used)` (sized `bytes.byteLength`) to a new file and renames it over this
+   * file's name, then writes through it. Created like the first file (O_EXCL, 0600, no
+   * symlink, never visible half written); the directory is created again first when the file
+   * was lost. A reader that opened the old file keeps a whole, older view of it. Throws,
+   * leaving the old file in use, on failure.
+   */
+  private putInPlace(bytes: Uint8Array, used: number): void {
+    if (this.lost) ensureDirectory(this.dir);
+    const fd = openTemp(this.tempPath);
+    try {
+      ftruncateSync(fd, bytes.byteLength);
+      writeFully(fd, bytes, 0, used, 0);
+      renameSync(this.tempPath, join(this.dir, this.name));
+    } catch (error) {
+      closeSync(fd);
+      try {
+        unlinkSync(this.tempPath);
+      } catch {
+        // Never created or already renamed: nothing to clean up.
+      }
+      throw error;
+    }
+    try {
+      closeSync(this.fd);
+    } catch {
+      // The old file is no longer ours to write; a failing close changes nothing.
+    }
+    this.fd = fd;
+    const stat = fstatSync(fd);
+    this.dev = stat.dev;
+    this.ino = stat.ino;
+    this.fileSize = bytes.byteLength;
+    this.lost = false;
+    this.placeChecked = placeTick;
+  }
+
+  /** Clears the dirty state: the file in place holds the whole image. */
+  private allWritten(): void {
+    for (const block of this.dirtyList) this.dirty[block] = 0;
+    this.dirtyList = [];
+    this.usedDirty = false;
   }
 
   /** Writes the dirty blocks: one write for the whole span, or one per run when sparse. */
@@ -428,6 +773,7 @@ export class ProcessFile {
     this.scheduled = false;
     clearInterval(this.leaseTimer);
     openFiles.delete(this);
+    stopPlaceTicksIfIdle();
     try {
       closeSync(this.fd);
     } catch {
@@ -494,13 +840,49 @@ export class ProcessFile {
   }
 }
 
-/** The Cells of one series: a window of `size` slots starting at float64 index `base`. */
+/**
+ * The Cells of one series: a window of `size` slots starting at float64 index `base`. A rewrite
+ * of the file moves `base` ({@link follow}); the hot path reads both fields as before.
+ */
 export class FileCells implements Cells {
-  constructor(
-    private readonly file: ProcessFile,
-    private readonly base: number,
-    private readonly size: number,
-  ) {}
+  private file: ProcessFile;
+  private base: number;
+  private readonly size: number;
+
+  constructor(file: ProcessFile, base: number, size: number) {
+    this.file = file;
+    this.base = base;
+    this.size = size;
+    file.attach(this);
+  }
+
+  /** Number of slots. */
+  get slotCount(): number {
+    return this.size;
+  }
+
+  /**
+   * Follows a rewrite of the file: `words` maps the old first-slot index of every kept series
+   * to its new one. False when this series was dropped (it was removed).
+   */
+  follow(words: ReadonlyMap<number, number>): boolean {
+    const to = words.get(this.base);
+    if (to === undefined) return false;
+    this.base = to;
+    return true;
+  }
+
+  /**
+   * Moves the slots of a dropped (removed) series to `image` at `at`, copied from `from` (the
+   * image before the rewrite): a child handle kept after `remove` or `reset` writes there,
+   * seen by nobody, as it wrote to the removed entry before, and never into the space the
+   * rewrite gave to other series.
+   */
+  detachTo(image: ProcessFile, at: number, from: Float64Array): void {
+    image.f64.set(from.subarray(this.base, this.base + this.size), at);
+    this.file = image;
+    this.base = at;
+  }
 
   add(index: number, delta: number): void {
     // The bound check keeps a bad index from overwriting the next entry in the file.
@@ -552,6 +934,42 @@ function placeFile(temp: string, target: string): boolean {
   return true;
 }
 
+/**
+ * Opens `path` as a new file for a replacement image (O_EXCL, 0600, no symlink). A file left
+ * there can only be a failed earlier attempt of this writer (the name holds its token): it is
+ * removed and the open tried once more.
+ */
+function openTemp(path: string): number {
+  const flags = constants.O_CREAT | constants.O_EXCL | constants.O_RDWR | O_NOFOLLOW;
+  try {
+    return openSync(path, flags, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    unlinkSync(path);
+    return openSync(path, flags, 0o600);
+  }
+}
+
 function errorCode(error: unknown): string {
+  if (error instanceof StoreError) return error.message;
   return (error as NodeJS.ErrnoException)?.code ?? String(error);
+}
+
+/**
+ * The check index of a rewritten image (`kept`: its series as [head, first slot byte, slot
+ * count]; `used` bytes): every series is new to it, so its segment hashes and checks are
+ * computed over every block at once, and the checks are stored in the image.
+ */
+function checkIndexOf(
+  kept: readonly (readonly [number, number, number])[],
+  u32: Uint32Array,
+  f64: Float64Array,
+  used: number,
+): SeriesCheckIndex {
+  const checks = new SeriesCheckIndex();
+  for (const [head, slots, count] of kept) checks.add(head, slots, count);
+  const blocks = Math.ceil(used / BLOCK_BYTES);
+  const all = Array.from({ length: blocks }, (_, block) => block);
+  checks.refresh(u32, f64, new Uint8Array(Math.ceil((f64.length * 8) / BLOCK_BYTES)).fill(1), all);
+  return checks;
 }
