@@ -156,8 +156,15 @@ export class Pushgateway {
   private readonly agent: http.Agent | false | undefined;
   private readonly requireJobName: boolean;
 
-  constructor(url: string | URL, options: PushgatewayOptions = {}, registry: Registry = register) {
+  constructor(
+    url: string | URL,
+    options: PushgatewayOptions | null = {},
+    registry: Registry | null = register,
+  ) {
     const where = 'new Pushgateway()';
+    // `null` means "not given", as prom-client code writes `new Pushgateway(url, null, registry)`.
+    options ??= {};
+    registry ??= register;
     this.base = parseGatewayUrl(url);
     // A path prefix (a gateway behind a proxy path) is kept; trailing slashes would double up.
     this.basePath = this.base.pathname.replace(/\/+$/, '');

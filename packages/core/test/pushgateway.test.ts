@@ -16,6 +16,7 @@ import {
   Pushgateway,
   PushgatewayError,
   Registry,
+  register,
 } from '../src/index.js';
 
 interface Received {
@@ -143,6 +144,15 @@ describe('Pushgateway requests', () => {
     });
     const expected = `Basic ${Buffer.from('robot:s3cret').toString('base64')}`;
     assert.equal(received[0]!.headers.authorization, expected);
+  });
+
+  it('takes null for options and registry, as prom-client code passes them', async () => {
+    const { url, received } = await recorder();
+    // `null` registry: the default one.
+    new Counter({ name: 'pushgateway_default_total', help: 'In register' }).inc(2);
+    await new Pushgateway(url, null, null).push({ jobName: 'batch' });
+    assert.match(received[0]!.body.toString('utf8'), /^pushgateway_default_total 2$/m);
+    register.removeSingleMetric('pushgateway_default_total');
   });
 
   it('with requireJobName: false, pushes to /metrics', async () => {
