@@ -13,12 +13,17 @@ import { RunningProgram } from './processes.js';
 
 /** Path of the `prometheus` binary: $PROMETHEUS_BIN, else the first one on $PATH. */
 export function findPrometheus(): string | undefined {
-  const candidates = process.env.PROMETHEUS_BIN
-    ? [process.env.PROMETHEUS_BIN]
+  return findExecutable('prometheus', process.env.PROMETHEUS_BIN);
+}
+
+/** Path of executable `name`: `override` when set (an environment variable), else on $PATH. */
+export function findExecutable(name: string, override: string | undefined): string | undefined {
+  const candidates = override
+    ? [override]
     : (process.env.PATH ?? '')
         .split(delimiter)
         .filter((dir) => dir !== '')
-        .map((dir) => join(dir, 'prometheus'));
+        .map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

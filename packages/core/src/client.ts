@@ -2,14 +2,15 @@
  * The default export: one object with prom-client's names, so that prom-client code written
  * as `import client from 'prom-client'` (or `const client = require('prom-client')`) runs
  * after changing only the module name. Every member is the same value as the named export of
- * that name. prom-client names promfork does not provide (`AggregatorRegistry`, `aggregators`,
- * `Pushgateway`) are absent; docs/migrating-from-prom-client.md gives their replacements.
+ * that name. prom-client names promfork does not provide (`AggregatorRegistry`, `aggregators`)
+ * are absent; docs/migrating-from-prom-client.md gives their replacements.
  */
 import { exponentialBuckets, linearBuckets } from './buckets.js';
 import { Counter } from './counter.js';
 import { collectDefaultMetrics } from './default-metrics.js';
 import { Gauge } from './gauge.js';
 import { Histogram } from './histogram.js';
+import { Pushgateway } from './pushgateway.js';
 import {
   openMetricsContentType,
   prometheusContentType,
@@ -27,6 +28,7 @@ export interface PromClientNames {
   readonly Histogram: typeof Histogram;
   readonly Summary: typeof Summary;
   readonly Registry: typeof Registry;
+  readonly Pushgateway: typeof Pushgateway;
   readonly register: Registry;
   /** The default registry's content type, following `register.setContentType()`. */
   readonly contentType: RegistryContentType;
@@ -46,6 +48,7 @@ const client: PromClientNames = Object.freeze({
   Histogram,
   Summary,
   Registry,
+  Pushgateway,
   register,
   get contentType(): RegistryContentType {
     return register.contentType;

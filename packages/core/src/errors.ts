@@ -50,6 +50,34 @@ export class AlreadyRegisteredError extends PromforkError {
 export class StoreError extends PromforkError {}
 
 /**
+ * Raised (as a rejection) when a Pushgateway request fails: a timeout, a connection error or
+ * an answer outside 2xx. The message names the method, the URL (credentials removed) and what
+ * happened; the fields carry the same for code that handles it.
+ */
+export class PushgatewayError extends PromforkError {
+  /** HTTP method of the failed request: `PUT` (push), `POST` (pushAdd) or `DELETE`. */
+  readonly method: string;
+  /** The request URL, with any user name and password removed. */
+  readonly url: string;
+  /** The status the gateway answered with (PROMFORK_PUSHGATEWAY_STATUS only). */
+  readonly statusCode: number | undefined;
+  /** The body the gateway answered with (PROMFORK_PUSHGATEWAY_STATUS only). */
+  readonly body: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: { method: string; url: string; statusCode?: number; body?: string; cause?: unknown },
+  ) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.method = details.method;
+    this.url = details.url;
+    this.statusCode = details.statusCode;
+    this.body = details.body;
+  }
+}
+
+/**
  * Every error code with a one-line meaning. The key set is the contract; `docs/errors.md` must
  * list exactly these codes (tested).
  */
@@ -97,6 +125,11 @@ export const ERROR_CODES = {
     'a metric reached its maxSeries limit; updates of new label sets are dropped and counted, never thrown',
   PROMFORK_METRIC_CONFLICT:
     'processes declared one metric name with a different type, labels, buckets or mode; the differing series are skipped',
+  PROMFORK_PUSHGATEWAY_TIMEOUT:
+    'a Pushgateway request got no complete answer within its timeout; it was aborted',
+  PROMFORK_PUSHGATEWAY_UNREACHABLE:
+    'a Pushgateway request failed before an answer: connection refused or reset, DNS, TLS',
+  PROMFORK_PUSHGATEWAY_STATUS: 'the Pushgateway answered a request with a status outside 2xx',
 } as const;
 
 /** A stable promfork error code. */

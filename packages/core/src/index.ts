@@ -28,6 +28,7 @@ export {
   InvalidValueError,
   LabelSetError,
   PromforkError,
+  PushgatewayError,
   StoreError,
 } from './errors.js';
 export { EXEMPLAR_MAX_CHARS } from './exemplar.js';
@@ -106,6 +107,14 @@ export {
   SERIES_DROPPED_TOTAL,
   type ValueData,
 } from './metric.js';
+/** Pushgateway client (prom-client's API) for batch jobs: pushes the merged metrics. */
+export {
+  Pushgateway,
+  type PushgatewayOptions,
+  type PushgatewayParameters,
+  type PushgatewayResponse,
+} from './pushgateway.js';
+export type { PushgatewayGroupings } from './pushgateway-path.js';
 export {
   type AnyMetric,
   contentType,
