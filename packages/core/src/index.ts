@@ -110,9 +110,12 @@ export {
 /** Pushgateway client (prom-client's API) for batch jobs: pushes the merged metrics. */
 export {
   Pushgateway,
+  type PushgatewayAgent,
+  type PushgatewayHttpResponse,
   type PushgatewayOptions,
   type PushgatewayParameters,
   type PushgatewayResponse,
+  type PushgatewayUrl,
 } from './pushgateway.js';
 export type { PushgatewayGroupings } from './pushgateway-path.js';
 export {

@@ -44,7 +44,7 @@ export interface PushgatewayOptions {
    * a private CA. `false` uses a new connection per request.
    * @default the global agent of node:http or node:https
    */
-  agent?: http.Agent | false;
+  agent?: PushgatewayAgent | false;
   /**
    * Whether `jobName` is required. Some gateways (Gravel Gateway, for example) have no job
    * grouping and take pushes at `/metrics`; set `false` for those and omit `jobName`.
@@ -65,10 +65,29 @@ export interface PushgatewayParameters {
   groupings?: PushgatewayGroupings;
 }
 
+/**
+ * An `http.Agent` or `https.Agent` (checked when the Pushgateway is created). Typed without
+ * Node's types, so that the package's declarations compile in projects without @types/node.
+ */
+export type PushgatewayAgent = object;
+
+/** A gateway URL: a string, or a WHATWG `URL` (anything with an absolute `href`). */
+export type PushgatewayUrl = string | { readonly href: string };
+
+/**
+ * The gateway's answer: node:http's `IncomingMessage` (fully read), typed by the fields
+ * promfork promises so that its declarations need no Node types.
+ */
+export interface PushgatewayHttpResponse {
+  readonly statusCode?: number | undefined;
+  readonly statusMessage?: string | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 /** What a successful request resolves with (prom-client's shape). */
 export interface PushgatewayResponse {
-  /** The gateway's answer, fully read. */
-  resp: http.IncomingMessage;
+  /** The gateway's answer, fully read (an `http.IncomingMessage`). */
+  resp: PushgatewayHttpResponse;
   /** Its body as UTF-8 text (empty for a successful push). */
   body: string;
 }
@@ -81,12 +100,18 @@ const MESSAGE_BODY_CHARS = 200;
 /** Parses and checks the gateway URL: http or https, no query or fragment. */
 function parseGatewayUrl(value: unknown): URL {
   const where = 'new Pushgateway()';
-  if (typeof value !== 'string' && !(value instanceof URL)) {
+  const href =
+    typeof value === 'string'
+      ? value
+      : typeof value === 'object' && value !== null && typeof (value as URL).href === 'string'
+        ? (value as URL).href
+        : undefined;
+  if (href === undefined) {
     invalidOption(where, 'url', value, 'the gateway URL as a string, e.g. "http://127.0.0.1:9091"');
   }
   let url: URL;
   try {
-    url = new URL(value);
+    url = new URL(href);
   } catch {
     invalidOption(where, 'url', String(value), 'an absolute URL, e.g. "http://127.0.0.1:9091"');
   }
@@ -157,7 +182,7 @@ export class Pushgateway {
   private readonly requireJobName: boolean;
 
   constructor(
-    url: string | URL,
+    url: PushgatewayUrl,
     options: PushgatewayOptions | null = {},
     registry: Registry | null = register,
   ) {
@@ -179,7 +204,7 @@ export class Pushgateway {
     if (agent !== undefined && agent !== false && !(agent instanceof http.Agent)) {
       invalidOption(where, 'agent', agent, 'an http.Agent or https.Agent, or false');
     }
-    this.agent = agent;
+    this.agent = agent as http.Agent | false | undefined;
     const requireJobName = options.requireJobName ?? true;
     if (typeof requireJobName !== 'boolean') {
       invalidOption(where, 'requireJobName', requireJobName, 'a boolean');
@@ -217,7 +242,7 @@ export class Pushgateway {
    * The full URL a request for `params` goes to (credentials of the base URL included).
    * Throws for bad parameters exactly as the request methods do.
    */
-  urlFor(params: PushgatewayParameters = {}): URL {
+  urlFor(params: PushgatewayParameters = {}): { readonly href: string; readonly pathname: string } {
     if (typeof params !== 'object' || params === null || Array.isArray(params)) {
       throw new InvalidOptionError(
         'PROMFORK_INVALID_OPTION',
@@ -244,7 +269,7 @@ export class Pushgateway {
   }
 
   private send(method: 'PUT' | 'POST' | 'DELETE', params: PushgatewayParameters) {
-    const url = this.urlFor(params);
+    const url = new URL(this.urlFor(params).href);
     return this.request(method, url);
   }
 
