@@ -225,10 +225,11 @@ function locate(diagnostic: string, blocks: readonly DocBlock[]): string {
   return `${block.file}:${block.line + Number(match[2]) - 1}:${match[3]} (${block.id}): ${match[4]}`;
 }
 
-/** The lines of a `// #region name` … `// #endregion` region of `text`, or undefined. */
+/** The lines of a `// #region name` … `// #endregion` region of `text`, dedented, or undefined. */
 function region(text: string, name: string): string | undefined {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.trim() === `// #region ${name}`);
+  // `// #region name`, optionally followed by a note after a space.
+  const start = lines.findIndex((l) => `${l.trim()} `.startsWith(`// #region ${name} `));
   const end = lines.findIndex((l, i) => i > start && l.trim() === '// #endregion');
   if (start < 0 || end < 0) return undefined;
   const body = lines.slice(start + 1, end);
