@@ -87,11 +87,16 @@ type Expect =
   /** Does not throw; the exposition has each of these lines and none of `hides`' lines. */
   | { readonly shows: readonly string[]; readonly hides?: readonly string[] }
   /** Does not throw; the snippet's value passes this check. */
-  | { readonly returns: (value: unknown) => void }
+  | { readonly returns: (value: unknown) => void | Promise<void> }
   /** Does not throw, but the next `register.metrics()` does. */
   | { readonly metricsThrows: RegExp };
 
-function check(name: string, snippet: string, seen: Observation, expected: Expect): void {
+async function check(
+  name: string,
+  snippet: string,
+  seen: Observation,
+  expected: Expect,
+): Promise<void> {
   const where = `${name}: ${snippet}`;
   if ('throws' in expected) {
     assert.ok('error' in seen, `${where}: expected an error, got ${JSON.stringify(seen)}`);
@@ -109,7 +114,7 @@ function check(name: string, snippet: string, seen: Observation, expected: Expec
     return;
   }
   if ('returns' in expected) {
-    expected.returns(seen.value);
+    await expected.returns(seen.value);
     return;
   }
   assert.ok(typeof seen.text === 'string', `${where}: metrics() threw ${String(seen.text)}`);
@@ -130,7 +135,7 @@ function sample(metric: unknown, metricName?: string): Record<string, unknown> {
   return found;
 }
 
-const returns = (check: (value: unknown) => void): Expect => ({ returns: check });
+const returns = (check: (value: unknown) => void | Promise<void>): Expect => ({ returns: check });
 const is = (expected: unknown): Expect => returns((value) => assert.deepEqual(value, expected));
 const noPartial = { throws: 'PROMFORK_LABEL_SET_MISMATCH' } as const;
 const badValue = { throws: 'PROMFORK_INVALID_LABEL_VALUE' } as const;
@@ -209,6 +214,21 @@ const DIFFERENCES: Readonly<Record<string, { promClient: Expect; promfork: Expec
   "new Summary({ name: 'x', help: 'x', ageBuckets: 0 })": {
     promClient: { metricsThrows: /./ },
     promfork: { throws: 'PROMFORK_INVALID_OPTION' },
+  },
+  "new Summary({ name: 'x', help: 'x', maxAgeSeconds: 0.001, ageBuckets: 5 })": {
+    promClient: accepted('x_count 0'),
+    promfork: { throws: 'PROMFORK_INVALID_OPTION' },
+  },
+  "new Summary({ name: 'x', help: 'x', ageBuckets: 2000 })": {
+    promClient: accepted('x_count 0'),
+    promfork: { throws: 'PROMFORK_INVALID_OPTION' },
+  },
+  "new Histogram({ name: 'x', help: 'x', buckets: [1, 1] })": {
+    promClient: returns(async () => {
+      const text = await promClient.register.metrics();
+      assert.equal(text.match(/^x_bucket\{le="1"\} 0$/gm)?.length, 2, text);
+    }),
+    promfork: badBuckets,
   },
   "new Counter({ name: 'x', help: 'x', labelName: ['a'] })": {
     promClient: accepted('x 0'),
@@ -343,13 +363,18 @@ describe('docs/migrating-from-prom-client.md against prom-client 15 and promfork
     it(`differs as documented: ${snippet}`, async () => {
       const expected = DIFFERENCES[snippet];
       assert.ok(expected, 'no expected outcome for this row');
-      check(
+      await check(
         'prom-client',
         snippet,
         await observe(LIBRARIES['prom-client'], snippet),
         expected.promClient,
       );
-      check('promfork', snippet, await observe(LIBRARIES.promfork, snippet), expected.promfork);
+      await check(
+        'promfork',
+        snippet,
+        await observe(LIBRARIES.promfork, snippet),
+        expected.promfork,
+      );
     });
   }
 
