@@ -154,7 +154,10 @@ const DIFFERENCES: Readonly<Record<string, { promClient: Expect; promfork: Expec
     promfork: noPartial,
   },
   'c.inc()': { promClient: accepted('c_total 1'), promfork: noPartial },
-  "c.remove({ method: 'GET' })": { promClient: accepted(), promfork: noPartial },
+  "c.inc({ method: 'GET', route: '/' }); c.remove({ method: 'GET' })": {
+    promClient: accepted('c_total{method="GET",route="/"} 1'),
+    promfork: noPartial,
+  },
   "c.inc({ method: undefined, route: '/' })": {
     promClient: accepted('c_total{method="undefined",route="/"} 1'),
     promfork: badValue,
