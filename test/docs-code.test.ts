@@ -26,7 +26,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -330,12 +330,8 @@ describe('the code blocks of the documentation', () => {
     it(`runs ${id}`, async () => {
       const block = blocks.find((b) => b.id === id);
       assert.ok(block, `no block ${id}`);
-      const script = join(
-        scratch,
-        'out',
-        relative('blocks', block.source).replace(/\.mts$/, '.mjs'),
-      );
-      const temp = join(scratch, `run-${relative('blocks', block.source)}`);
+      const script = join(scratch, 'out', basename(block.source).replace(/\.mts$/, '.mjs'));
+      const temp = join(scratch, `run-${basename(block.source)}`);
       mkdirSync(temp);
       const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: temp };
       // The adapter examples say to run them with PROMETHEUS_MULTIPROC_DIR set: do so.
@@ -351,14 +347,11 @@ describe('the code blocks of the documentation', () => {
           assert.equal(exit.code, 0, program.describeOutput());
           return;
         }
-        // A server that dies before it listens fails the test at once, with its output.
-        const died = program.exited.then(({ code, signal }) => {
-          throw new Error(`${id} exited (code ${code}, signal ${signal}) before listening`);
-        });
-        died.catch(() => {});
-        const listening = waitFor(
+        const ports = await waitFor(
           `${id} to listen on ${run.listens.join(', ')}`,
           () => {
+            // A server that died before it listened: stop waiting (null), fail below.
+            if (program.child.exitCode !== null || program.child.signalCode !== null) return null;
             const seen = program.stdout
               .map((line) => /^listen-on-loopback (\d+) (\d+)$/.exec(line))
               .filter((m) => m !== null)
@@ -372,7 +365,7 @@ describe('the code blocks of the documentation', () => {
           },
           { timeoutMs: 30_000 },
         );
-        const ports = await Promise.race([listening, died]);
+        assert.ok(ports !== null, `${id} exited before it listened`);
         await run.check((port) => {
           const actual = ports.get(port);
           assert.ok(actual !== undefined, `${id} did not listen on ${port}`);
