@@ -29,6 +29,7 @@ export function createApp(): Express {
   // First, so it times every request and serves GET /metrics.
   app.use(metricsMiddleware());
 
+  // #region routers (shown in examples/README.md)
   // mergeParams: the posts router reads :userId, which its parent matched.
   const posts = express.Router({ mergeParams: true });
   posts.get('/posts/:postId', (req, res) => {
@@ -46,5 +47,6 @@ export function createApp(): Express {
 
   app.get('/', (_req, res) => send(res, indexReply()));
   app.use('/users', users);
+  // #endregion
   return app;
 }
