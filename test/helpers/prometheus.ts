@@ -104,24 +104,10 @@ export async function startPrometheus(
     await program.stop('SIGTERM', 5000);
     rmSync(home, { recursive: true, force: true });
   };
-  try {
-    await waitFor(
-      `Prometheus to be ready on ${url}`,
-      async () => {
-        if (program.child.exitCode !== null) {
-          throw new Error(
-            `prometheus exited with code ${program.child.exitCode}\n${program.describeOutput()}`,
-          );
-        }
-        const res = await request(`${url}/-/ready`, { timeoutMs: 2000 });
-        return res.status === 200 ? true : undefined;
-      },
-      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 200 },
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  await awaitReady('Prometheus', program, url, stop, {
+    timeoutMs: options.timeoutMs,
+    intervalMs: 200,
+  });
   return {
     url,
     program,
@@ -137,4 +123,36 @@ export async function startPrometheus(
       return parsed.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
   };
+}
+
+/**
+ * Waits until the server that `program` runs answers `GET <url>/-/ready` with 200 (Prometheus
+ * and the Pushgateway both have that endpoint); fails at once when the program exits first, and
+ * after `timeoutMs` (default 30 s). On failure it calls `stop` before throwing.
+ */
+export async function awaitReady(
+  name: string,
+  program: RunningProgram,
+  url: string,
+  stop: () => Promise<void>,
+  options: { timeoutMs?: number | undefined; intervalMs: number },
+): Promise<void> {
+  try {
+    await waitFor(
+      `${name} to be ready on ${url}`,
+      async () => {
+        if (program.child.exitCode !== null) {
+          throw new Error(
+            `${name} exited with code ${program.child.exitCode}\n${program.describeOutput()}`,
+          );
+        }
+        const res = await request(`${url}/-/ready`, { timeoutMs: 2000 });
+        return res.status === 200 ? true : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: options.intervalMs },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -2,10 +2,9 @@
  * Runs a real Prometheus Pushgateway (Debian's `prometheus-pushgateway` package) for the e2e
  * tests: on a free loopback port, keeping pushed metrics in memory only (no persistence file).
  */
-import { waitFor } from './deadline.js';
 import { request } from './http.js';
 import { RunningProgram } from './processes.js';
-import { findExecutable, freePort } from './prometheus.js';
+import { awaitReady, findExecutable, freePort } from './prometheus.js';
 
 /** Path of the gateway binary: $PUSHGATEWAY_BIN, else `prometheus-pushgateway` or `pushgateway` on $PATH. */
 export function findPushgateway(): string | undefined {
@@ -43,24 +42,10 @@ export async function startPushgateway(
   const stop = async () => {
     await program.stop('SIGTERM', 5000);
   };
-  try {
-    await waitFor(
-      `the Pushgateway to be ready on ${url}`,
-      async () => {
-        if (program.child.exitCode !== null) {
-          throw new Error(
-            `the pushgateway exited with code ${program.child.exitCode}\n${program.describeOutput()}`,
-          );
-        }
-        const res = await request(`${url}/-/ready`, { timeoutMs: 2000 });
-        return res.status === 200 ? true : undefined;
-      },
-      { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 100 },
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  await awaitReady('the Pushgateway', program, url, stop, {
+    timeoutMs: options.timeoutMs,
+    intervalMs: 100,
+  });
   return {
     url,
     program,

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pushgatewayPath } from '../src/pushgateway-path.js';
 import { AWKWARD_CHARS } from './helpers/awkward-chars.js';
+import { codeOf } from './helpers/error-code.js';
 
 /**
  * Reads a path back the way the Pushgateway documents it: `/metrics/job/<job>{/<name>/<value>}`
@@ -27,15 +28,6 @@ function readPath(path: string): Array<[string, string]> {
     }
   }
   return pairs;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('pushgatewayPath', () => {

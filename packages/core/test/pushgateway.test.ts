@@ -18,6 +18,7 @@ import {
   Registry,
   register,
 } from '../src/index.js';
+import { codeOf } from './helpers/error-code.js';
 
 interface Received {
   method: string;
@@ -61,15 +62,6 @@ function registryWithCounter(options?: ConstructorParameters<typeof Registry>[0]
   const registry = new Registry(options);
   new Counter({ name: 'job_items_total', help: 'Items', registers: [registry] }).inc(3);
   return registry;
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
 }
 
 describe('Pushgateway requests', () => {
