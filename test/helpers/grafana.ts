@@ -41,6 +41,8 @@ export interface DashboardPanel {
 
 /** The parts of a dashboard JSON the checks read. */
 export interface Dashboard {
+  /** The database id of an exported dashboard; absent or null in a file meant for import. */
+  readonly id?: number | null;
   readonly uid?: string;
   readonly title?: string;
   readonly schemaVersion?: number;
