@@ -12,15 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { UNMATCHED_ROUTE } from './helpers/cluster-scenario.js';
-import { waitFor } from './helpers/deadline.js';
 import { type ExampleCluster, startExampleCluster } from './helpers/processes.js';
-import { findPrometheus, type PrometheusServer, startPrometheus } from './helpers/prometheus.js';
+import {
+  type PrometheusServer,
+  prometheusForTest,
+  startPrometheus,
+  waitForUp,
+  waitForValue,
+} from './helpers/prometheus.js';
 import { expectedCounts, planRequests, sendPlan, sortedObject } from './helpers/traffic.js';
 
 const JOB = 'promfork-express';
 const APP_ROUTES = `{job="${JOB}",route!="/metrics"}`;
 
-const binary = findPrometheus();
 let cluster: ExampleCluster | undefined;
 let prometheus: PrometheusServer | undefined;
 let dir: string | undefined;
@@ -32,13 +36,8 @@ after(async () => {
 });
 
 it('a real Prometheus server scrapes the Express cluster and sums every response', async (t) => {
-  if (binary === undefined) {
-    const reason =
-      'the prometheus binary is not installed (apt-get install prometheus, or set PROMETHEUS_BIN)';
-    if (process.env.CI) assert.fail(`CI is set but ${reason}`);
-    t.skip(reason);
-    return;
-  }
+  const binary = prometheusForTest(t);
+  if (binary === undefined) return;
   dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-prometheus-'));
   cluster = await startExampleCluster('express', { workers: 2, dir });
   const target = new URL(cluster.url).host;
@@ -47,31 +46,12 @@ it('a real Prometheus server scrapes the Express cluster and sums every response
 
   // Half the traffic before the first scrape, half after: both must show up.
   const first = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE));
-  await waitFor(
-    'Prometheus to scrape the example successfully',
-    async () => {
-      const up = await server.query(`up{job="${JOB}"}`);
-      return up.length === 1 && up[0]!.value === 1 ? true : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 250 },
-  );
+  await waitForUp(server, JOB);
   const second = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE, 30));
   const sent = [...first, ...second];
 
   // The total settles on the number of responses once a scrape after the traffic is stored.
-  let lastTotal: number | undefined;
-  await waitFor(
-    `sum(http_requests_total) to reach ${sent.length}`,
-    async () => {
-      const result = await server.query(`sum(http_requests_total${APP_ROUTES})`);
-      lastTotal = result[0]?.value;
-      return lastTotal === sent.length ? true : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 250 },
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}; last value ${lastTotal}`);
-  });
-  assert.equal(lastTotal, sent.length);
+  await waitForValue(server, `sum(http_requests_total${APP_ROUTES})`, sent.length);
 
   // And per series, as Prometheus stored them.
   const series = await server.query(

@@ -8,6 +8,7 @@ import { metricsMiddleware } from '@promfork/express';
 import express, { type Express, type Response } from 'express';
 import {
   createPostReply,
+  failReply,
   indexReply,
   postReply,
   type Reply,
@@ -26,8 +27,9 @@ export function createApp(): Express {
     res.setHeader(SERVED_BY_HEADER, String(process.pid));
     next();
   });
-  // First, so it times every request and serves GET /metrics.
-  app.use(metricsMiddleware());
+  // First, so it times every request and serves GET /metrics. inFlight adds the
+  // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
+  app.use(metricsMiddleware({ inFlight: true }));
 
   // #region routers (shown in examples/README.md)
   // mergeParams: the posts router reads :userId, which its parent matched.
@@ -46,6 +48,7 @@ export function createApp(): Express {
   users.use('/:userId', posts);
 
   app.get('/', (_req, res) => send(res, indexReply()));
+  app.get('/fail', (_req, res) => send(res, failReply()));
   app.use('/users', users);
   // #endregion
   return app;

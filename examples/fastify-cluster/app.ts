@@ -7,6 +7,7 @@ import promfork from '@promfork/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import {
   createPostReply,
+  failReply,
   indexReply,
   postReply,
   type Reply,
@@ -43,8 +44,10 @@ export async function createApp(): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_req, reply) => {
     reply.header(SERVED_BY_HEADER, String(process.pid));
   });
-  await app.register(promfork);
+  // inFlight adds the http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
+  await app.register(promfork, { inFlight: true });
   app.get('/', async (_req, reply) => send(reply, indexReply()));
+  app.get('/fail', async (_req, reply) => send(reply, failReply()));
   await app.register(usersRoutes, { prefix: '/users' });
   return app;
 }

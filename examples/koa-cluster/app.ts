@@ -8,6 +8,7 @@ import { metricsMiddleware } from '@promfork/koa';
 import Koa, { type Context } from 'koa';
 import {
   createPostReply,
+  failReply,
   indexReply,
   postReply,
   type Reply,
@@ -27,8 +28,9 @@ export function createApp(): Koa {
     ctx.set(SERVED_BY_HEADER, String(process.pid));
     await next();
   });
-  // Before the routers, so it times every request and serves GET /metrics.
-  app.use(metricsMiddleware());
+  // Before the routers, so it times every request and serves GET /metrics. inFlight adds the
+  // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
+  app.use(metricsMiddleware({ inFlight: true }));
 
   const posts = new Router();
   posts.get('/posts/:postId', (ctx) =>
@@ -42,6 +44,7 @@ export function createApp(): Koa {
 
   const root = new Router();
   root.get('/', (ctx) => send(ctx, indexReply()));
+  root.get('/fail', (ctx) => send(ctx, failReply()));
 
   app.use(root.routes());
   app.use(root.allowedMethods());

@@ -7,6 +7,7 @@
  *   GET  /users/:userId                 200 for a numeric id, else 404 (a matched route)
  *   GET  /users/:userId/posts/:postId   nested two routers deep
  *   POST /users/:userId/posts           201
+ *   GET  /fail                          500 always (so dashboards have an error ratio to show)
  *   GET  /metrics                       the merged metrics of every worker (the adapter's)
  * Anything else is the framework's 404, counted under the adapters' fixed "unmatched" route.
  */
@@ -57,4 +58,12 @@ export function postReply(userId: string, postId: string): Reply {
 export function createPostReply(userId: string): Reply {
   if (!NUMERIC_ID.test(userId)) return { status: 404, body: { error: 'no such user' } };
   return { status: 201, body: { userId: Number(userId), created: true } };
+}
+
+/**
+ * GET /fail: always 500, answered by the handler itself (no thrown error, so no stack trace in
+ * the log). It gives the error-ratio panel of examples/grafana something to show.
+ */
+export function failReply(): Reply {
+  return { status: 500, body: { error: 'this route always fails' } };
 }

@@ -3,10 +3,12 @@
  * config with a 1 s scrape interval, its TSDB in a temporary directory, its web API on a free
  * loopback port, and a small client for `/api/v1/query`.
  */
+import assert from 'node:assert/strict';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { waitFor } from './deadline.js';
 import { request } from './http.js';
 import { RunningProgram } from './processes.js';
@@ -14,6 +16,20 @@ import { RunningProgram } from './processes.js';
 /** Path of the `prometheus` binary: $PROMETHEUS_BIN, else the first one on $PATH. */
 export function findPrometheus(): string | undefined {
   return findExecutable('prometheus', process.env.PROMETHEUS_BIN);
+}
+
+/**
+ * The `prometheus` binary for a test that needs one. Where it is absent the test is skipped
+ * with the reason, unless CI is set: CI installs the package, so there its absence fails.
+ */
+export function prometheusForTest(t: TestContext): string | undefined {
+  const binary = findPrometheus();
+  if (binary !== undefined) return binary;
+  const reason =
+    'the prometheus binary is not installed (apt-get install prometheus, or set PROMETHEUS_BIN)';
+  if (process.env.CI) assert.fail(`CI is set but ${reason}`);
+  t.skip(reason);
+  return undefined;
 }
 
 /** Path of executable `name`: `override` when set (an environment variable), else on $PATH. */
@@ -54,17 +70,34 @@ export interface PrometheusServer {
   readonly program: RunningProgram;
   /** Runs an instant query; returns the result vector (metric labels and numeric value). */
   query(promql: string): Promise<Array<{ metric: Record<string, string>; value: number }>>;
+  /**
+   * Values of `label` over the series `match` selects (`/api/v1/label/<label>/values`), what
+   * Grafana's `label_values(match, label)` variable query lists.
+   */
+  labelValues(label: string, match: string): Promise<string[]>;
   /** Stops the server and removes its config and data. */
   stop(): Promise<void>;
 }
 
-interface QueryResponse {
+interface ApiResponse<T> {
   status: string;
   error?: string;
-  data?: {
-    resultType: string;
-    result: Array<{ metric: Record<string, string>; value: [number, string] }>;
-  };
+  data?: T;
+}
+
+type QueryResponse = ApiResponse<{
+  resultType: string;
+  result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+}>;
+
+/** GETs `path` from the HTTP API and returns its `data`; throws with the API's error. */
+async function apiGet<T>(url: string, path: string, what: string): Promise<T> {
+  const res = await request(`${url}${path}`, { timeoutMs: 5000 });
+  const parsed = JSON.parse(res.body) as ApiResponse<T>;
+  if (res.status !== 200 || parsed.status !== 'success' || parsed.data === undefined) {
+    throw new Error(`${what} failed: HTTP ${res.status} ${parsed.error ?? res.body}`);
+  }
+  return parsed.data;
 }
 
 /** Starts Prometheus scraping `targets` (host:port) every second, resolved when it is ready. */
@@ -113,14 +146,19 @@ export async function startPrometheus(
     program,
     stop,
     async query(promql) {
-      const res = await request(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {
-        timeoutMs: 5000,
-      });
-      const parsed = JSON.parse(res.body) as QueryResponse;
-      if (res.status !== 200 || parsed.status !== 'success' || parsed.data === undefined) {
-        throw new Error(`query ${promql} failed: HTTP ${res.status} ${parsed.error ?? res.body}`);
-      }
-      return parsed.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+      const data = await apiGet<NonNullable<QueryResponse['data']>>(
+        url,
+        `/api/v1/query?query=${encodeURIComponent(promql)}`,
+        `query ${promql}`,
+      );
+      return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+    },
+    labelValues(label, match) {
+      return apiGet<string[]>(
+        url,
+        `/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`,
+        `label values of ${label} over ${match}`,
+      );
     },
   };
 }
@@ -155,4 +193,39 @@ export async function awaitReady(
     await stop();
     throw error;
   }
+}
+
+/** Waits (bounded) until Prometheus has scraped job `job` successfully: `up` is 1. */
+export async function waitForUp(server: PrometheusServer, job: string): Promise<void> {
+  await waitFor(
+    `Prometheus to scrape job ${job} successfully`,
+    async () => {
+      const up = await server.query(`up{job="${job}"}`);
+      return up.length === 1 && up[0]!.value === 1 ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+}
+
+/**
+ * Waits (bounded) until the single value of `promql` equals `expected`, i.e. until a scrape
+ * after the traffic is stored; the failure names the last value seen.
+ */
+export async function waitForValue(
+  server: PrometheusServer,
+  promql: string,
+  expected: number,
+): Promise<void> {
+  let last: number | undefined;
+  await waitFor(
+    `${promql} to reach ${expected}`,
+    async () => {
+      const result = await server.query(promql);
+      last = result[0]?.value;
+      return last === expected ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; last value ${last}`);
+  });
 }

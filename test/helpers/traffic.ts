@@ -71,6 +71,23 @@ export function planRequests(count: number, unmatchedRoute: string, offset = 0):
   return plan;
 }
 
+/** Route template of the examples' `GET /fail`, which always answers 500. */
+export const FAIL_ROUTE = '/fail';
+
+/**
+ * `count` requests to the examples' `GET /fail` (500 every time): the server errors a
+ * dashboard's error ratio needs. Kept out of {@link planRequests}, whose traffic the other e2e
+ * tests expect to succeed or be a client error.
+ */
+export function planFailures(count: number): PlannedRequest[] {
+  return Array.from({ length: count }, () => ({
+    method: 'GET' as const,
+    path: FAIL_ROUTE,
+    route: FAIL_ROUTE,
+    status: 500,
+  }));
+}
+
 /**
  * Sends the plan, `concurrency` requests at a time, each on its own connection so node:cluster
  * spreads them over the workers; checks each status and returns who answered.

@@ -16,6 +16,7 @@ export {
   prepareDirectory,
 } from './directory.js';
 export {
+  CONFLICTS_METRIC,
   FILES_METRIC,
   FileStore,
   type FileStoreOptions,
