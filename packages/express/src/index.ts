@@ -9,6 +9,7 @@ import {
   elapsedSeconds,
   HttpInstrumentation,
   type HttpMetricsOptions,
+  isSecure,
   type MetricsResponse,
   type MetricsRoute,
   type MetricsRouteOptions,
@@ -62,7 +63,8 @@ function firstLayer(req: Request): object | undefined {
  */
 export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandler {
   const instrumentation = new HttpInstrumentation<Request, Response>(options, 'metricsMiddleware');
-  const { metricsRoute, onError, measuresRequestSize, measuresResponseSize } = instrumentation;
+  const { metricsRoute, onError, measuresRequestSize, measuresResponseSize, measuresScheme } =
+    instrumentation;
   let hookedApp: unknown;
 
   function onClose(this: Response): void {
@@ -78,6 +80,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
         durationSeconds: elapsedSeconds(state.start),
         requestLength: measuresRequestSize ? req.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
+        secure: measuresScheme ? isSecure(req) : undefined,
       },
       req,
       this,
