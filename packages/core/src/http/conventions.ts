@@ -18,7 +18,7 @@ export const HTTP_CONVENTIONS: readonly HttpConventions[] = Object.freeze([
 ]);
 
 /**
- * Names of the HTTP metrics, before `prefix`. `false` leaves a metric out (only the request
+ * Names of the HTTP metrics, before `metricPrefix`. `false` leaves a metric out (only the request
  * counter and the `both` summary can be left out this way; the others have their own switch).
  */
 export interface HttpMetricNames {

@@ -102,12 +102,13 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
   readonly defaultMetrics?: boolean | HttpDefaultMetricsOptions;
   /**
    * Prepended to the name of every HTTP metric (not to the default metrics, which take their
-   * own `prefix` in `defaultMetrics`).
+   * own `prefix` in `defaultMetrics`). Not called `prefix`: Fastify's `register` reserves that
+   * key for the route prefix.
    * @default ''
    */
-  readonly prefix?: string;
+  readonly metricPrefix?: string;
   /**
-   * Metric names, before `prefix`; any name left out keeps the preset's.
+   * Metric names, before `metricPrefix`; any name left out keeps the preset's.
    * @default the preset's names (`http_requests_total`, `http_request_duration_seconds`, ...)
    */
   readonly metricNames?: HttpMetricNames;
@@ -243,7 +244,7 @@ export const HTTP_METRICS_DEFAULTS = Object.freeze({
   metricsPath: '/metrics',
   conventions: 'promfork' as HttpConventions,
   defaultMetrics: true,
-  prefix: '',
+  metricPrefix: '',
   latency: 'histogram' as LatencyMetric,
   summary: Object.freeze({
     percentiles: Object.freeze([0.5, 0.9, 0.95, 0.99]) as readonly number[],
@@ -274,7 +275,7 @@ const HTTP_KEYS = [
   'maxSeries',
   'conventions',
   'defaultMetrics',
-  'prefix',
+  'metricPrefix',
   'metricNames',
   'labelNames',
   'up',
@@ -527,9 +528,9 @@ export function resolveHttpMetricsOptions<Req, Res>(
 
   const conventions = oneOf(where, 'conventions', o.conventions, HTTP_CONVENTIONS, 'promfork');
   const convention = CONVENTIONS[conventions];
-  const prefix = o.prefix ?? HTTP_METRICS_DEFAULTS.prefix;
+  const prefix = o.metricPrefix ?? HTTP_METRICS_DEFAULTS.metricPrefix;
   if (typeof prefix !== 'string' || (prefix !== '' && !validateMetricName(prefix))) {
-    invalidOption(where, 'prefix', prefix, 'a string usable at the start of a metric name');
+    invalidOption(where, 'metricPrefix', prefix, 'a string usable at the start of a metric name');
   }
   const metricNames = resolveMetricNames(where, o.metricNames, convention, prefix);
   const ownLabels = [

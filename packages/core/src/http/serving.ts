@@ -14,7 +14,7 @@ export interface SetServingOptions {
    */
   readonly registry?: Registry;
   /**
-   * Full name of the gauge, prefix included (the adapter's `prefix` + `metricNames.up`).
+   * Full name of the gauge, prefix included (the adapter's `metricPrefix` + `metricNames.up`).
    * @default 'up'
    */
   readonly name?: string;
