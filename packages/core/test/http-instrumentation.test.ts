@@ -212,3 +212,33 @@ describe('http/options: validation', () => {
     make({ registry: new Registry(), skip: undefined, buckets: undefined });
   });
 });
+
+describe('http/instrumentation: opentelemetry preset label values', () => {
+  it('labels the scheme, server errors and aborted requests as the convention says', async () => {
+    const { inst, text } = setup({ conventions: 'opentelemetry', defaultMetrics: false });
+    assert.equal(inst.measuresScheme, true);
+    inst.record({ ...ok, secure: true }, 'req', 'res');
+    inst.record({ ...ok, statusCode: 503 }, 'req', 'res');
+    inst.record({ ...ok, aborted: true }, 'req', 'res');
+    inst.record({ ...ok, method: 'PROPFIND' }, 'req', 'res');
+    const body = await text();
+    const head =
+      'http_server_request_duration_seconds_count{http_request_method="GET",http_route="/users/:id"';
+    for (const line of [
+      `${head},http_response_status_code="200",url_scheme="https",error_type=""} 1`,
+      `${head},http_response_status_code="503",url_scheme="http",error_type="503"} 1`,
+      `${head},http_response_status_code="",url_scheme="http",error_type="aborted"} 1`,
+      'http_server_request_duration_seconds_count{http_request_method="_OTHER",http_route="/users/:id",http_response_status_code="200",url_scheme="http",error_type=""} 1',
+    ]) {
+      assert.ok(body.split('\n').includes(line), `${line}\n${body}`);
+    }
+  });
+
+  it('does not ask adapters for the scheme under the other presets', () => {
+    assert.equal(setup({ defaultMetrics: false }).inst.measuresScheme, false);
+    assert.equal(
+      setup({ conventions: 'express-prom-bundle', defaultMetrics: false }).inst.measuresScheme,
+      false,
+    );
+  });
+});
