@@ -26,6 +26,7 @@ import {
   type MetricsRouteOptions,
   Registry,
   setServing,
+  startMetricsServer,
 } from '@promfork/core';
 import request from 'supertest';
 // Core's promtool check, loaded from core's compiled tests (this file runs from test/dist).
@@ -590,6 +591,22 @@ export function runAdapterConformance<Req, Res>(driver: AdapterDriver<Req, Res>)
         assert.doesNotMatch(text, /^http_requests_total/m);
         checkWithPromtool(t, text, 'prometheus');
       });
+    });
+
+    it('records on the public port while startMetricsServer serves /metrics on its own', async () => {
+      const registry = new Registry();
+      const metrics = await startMetricsServer({ registry, port: 0, host: '127.0.0.1' });
+      try {
+        await withApp(driver, { registry, metricsPath: false }, async (client) => {
+          await client.get('/health').expect(200);
+          await client.get('/metrics').expect(404);
+          const url = `http://127.0.0.1:${metrics.address.port}`;
+          const text = (await request(url).get('/metrics').expect(200)).text;
+          assert.equal(count(text, 'GET', '/health', '200'), 1);
+        });
+      } finally {
+        await metrics.close();
+      }
     });
   });
 }

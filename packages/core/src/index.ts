@@ -27,6 +27,7 @@ export {
   InvalidOptionError,
   InvalidValueError,
   LabelSetError,
+  ListenError,
   PromforkError,
   PushgatewayError,
   StoreError,
@@ -94,6 +95,12 @@ export {
   type MetricsRouteSettings,
   type Scrape,
 } from './http/metrics-route.js';
+export {
+  DEFAULT_METRICS_PORT,
+  type MetricsServer,
+  type MetricsServerOptions,
+  startMetricsServer,
+} from './http/metrics-server.js';
 export {
   HTTP_METRICS_DEFAULTS,
   type HttpDefaultMetricsOptions,
