@@ -33,6 +33,8 @@ declare module 'fastify' {
     metrics?: boolean;
     /** `true` leaves the route's requests out (fastify-metrics' spelling, for migration). */
     disableMetrics?: boolean;
+    /** The route's label instead of its URL template (fastify-metrics' option, for migration). */
+    statsId?: string;
   }
 }
 
@@ -92,7 +94,13 @@ function handler(route: MetricsRoute<FastifyRequest>): RouteHandlerMethod {
  */
 const OPTED_OUT = null;
 
-type MetricsConfig = { metrics?: unknown; disableMetrics?: unknown } | undefined;
+type MetricsConfig = { metrics?: unknown; disableMetrics?: unknown; statsId?: unknown } | undefined;
+
+/** The route's label: its `config.statsId` when that is a non-empty string, else `url`. */
+function labelOf(config: MetricsConfig, url: string | undefined): string | undefined {
+  const id = config?.statsId;
+  return typeof id === 'string' && id !== '' ? id : url;
+}
 
 function optedOut(config: MetricsConfig): boolean {
   return config !== undefined && (config.metrics === false || config.disableMetrics === true);
@@ -107,9 +115,11 @@ function routeOf(request: FastifyRequest): string | undefined | typeof OPTED_OUT
   if (request.is404) return undefined;
   const options = (request as { routeOptions?: { url?: string; config?: MetricsConfig } })
     .routeOptions;
-  if (options !== undefined) return optedOut(options.config) ? OPTED_OUT : options.url;
+  if (options !== undefined) {
+    return optedOut(options.config) ? OPTED_OUT : labelOf(options.config, options.url);
+  }
   const legacy = request as unknown as { routerPath?: string; routeConfig?: MetricsConfig };
-  return optedOut(legacy.routeConfig) ? OPTED_OUT : legacy.routerPath;
+  return optedOut(legacy.routeConfig) ? OPTED_OUT : labelOf(legacy.routeConfig, legacy.routerPath);
 }
 
 /**
