@@ -94,6 +94,7 @@ export {
   MetricsRoute,
   type MetricsRouteSettings,
   type Scrape,
+  serveNodeRequest,
 } from './http/metrics-route.js';
 export {
   DEFAULT_METRICS_PORT,

@@ -142,16 +142,8 @@ export const CONVENTIONS: Readonly<Record<HttpConventions, HttpConvention>> = Ob
     opentelemetry: true,
   },
   'express-prom-bundle': {
-    metricNames: {
-      // express-prom-bundle counts requests with the histogram's `_count` only.
-      requestsTotal: false,
-      requestDuration: 'http_request_duration_seconds',
-      requestDurationSummary: 'http_request_duration_quantiles_seconds',
-      requestsInFlight: 'http_requests_in_flight',
-      requestSize: 'http_request_size_bytes',
-      responseSize: 'http_response_size_bytes',
-      up: 'up',
-    },
+    // express-prom-bundle counts requests with the histogram's `_count` only.
+    metricNames: { ...PROMFORK.metricNames, requestsTotal: false },
     labelNames: { method: 'method', route: 'path', statusCode: 'status_code' },
     buckets: EXPRESS_PROM_BUNDLE_BUCKETS,
     up: true,

@@ -7,6 +7,7 @@
  * Contract: `handle` never rejects. A denied or throwing `authorize` gives 403, a failed scrape
  * gives 500; both report to `onError` and never reveal the error to the client.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 
@@ -132,6 +133,30 @@ export class MetricsRoute<Req> {
       return FAILED;
     }
   }
+}
+
+/**
+ * Answers a node:http request (an Express `req`/`res`, or the metrics server's) with
+ * `route.handle` and writes the response, unless something else already sent headers.
+ * Never throws.
+ */
+export function serveNodeRequest<Req extends IncomingMessage>(
+  route: MetricsRoute<Req>,
+  req: Req,
+  res: ServerResponse,
+): void {
+  void route
+    .handle({
+      method: req.method,
+      accept: req.headers.accept,
+      acceptEncoding: req.headers['accept-encoding'],
+      req,
+    })
+    .then((response) => {
+      if (res.headersSent) return;
+      res.writeHead(response.status, response.headers);
+      res.end(response.body);
+    });
 }
 
 /** Wraps a thrown non-Error so `onError` always receives an Error. */

@@ -9,12 +9,12 @@
  * idle and open connections and resolves when the server is closed.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListenError } from '../errors.js';
 import { assertOptionKeys, invalidOption } from '../validation.js';
 import { createMetricsRoute } from './instrumentation.js';
-import type { MetricsResponse } from './metrics-route.js';
+import { serveNodeRequest } from './metrics-route.js';
 import type { MetricsRouteOptions } from './options.js';
 
 /** Options of {@link startMetricsServer}. */
@@ -50,17 +50,6 @@ export const DEFAULT_METRICS_PORT = 9464;
 const WHERE = 'startMetricsServer';
 const SERVER_KEYS = ['port', 'host', 'path', 'registry', 'authorize', 'onError'];
 
-const NOT_FOUND: MetricsResponse = Object.freeze({
-  status: 404,
-  headers: Object.freeze({ 'content-length': '0' }),
-  body: '',
-});
-
-function send(res: ServerResponse, response: MetricsResponse): void {
-  res.writeHead(response.status, response.headers);
-  res.end(response.body);
-}
-
 /**
  * Starts an HTTP server answering `GET`/`HEAD` on `path` with the metrics of `registry`.
  * Throws InvalidOptionError for bad options; rejects with ListenError when it cannot listen.
@@ -85,17 +74,11 @@ export async function startMetricsServer(
     const url = req.url ?? '';
     const query = url.indexOf('?');
     if ((query === -1 ? url : url.slice(0, query)) !== path) {
-      send(res, NOT_FOUND);
+      res.writeHead(404, { 'content-length': '0' });
+      res.end();
       return;
     }
-    void route
-      .handle({
-        method: req.method,
-        accept: req.headers.accept,
-        acceptEncoding: req.headers['accept-encoding'],
-        req,
-      })
-      .then((response) => send(res, response));
+    serveNodeRequest(route, req, res);
   });
   server.listen(port, host);
   try {
