@@ -234,6 +234,24 @@ describe('http/instrumentation: opentelemetry preset label values', () => {
     }
   });
 
+  it('names the size histograms and the in-flight gauge after the convention', async () => {
+    const { inst, text } = setup({
+      conventions: 'opentelemetry',
+      defaultMetrics: false,
+      requestSize: true,
+      responseSize: true,
+    });
+    inst.start();
+    inst.record({ ...ok, requestLength: '10', responseLength: 2000 }, 'req', 'res');
+    const body = await text();
+    const labels =
+      '{http_request_method="GET",http_route="/users/:id",http_response_status_code="200",url_scheme="http",error_type=""}';
+    assert.ok(body.includes(`http_server_request_body_size_bytes_sum${labels} 10\n`), body);
+    assert.ok(body.includes(`http_server_response_body_size_bytes_sum${labels} 2000\n`), body);
+    assert.match(body, /^http_server_active_requests 0$/m);
+    assert.doesNotMatch(body, /^http_requests_total/m);
+  });
+
   it('does not ask adapters for the scheme under the other presets', () => {
     assert.equal(setup({ defaultMetrics: false }).inst.measuresScheme, false);
     assert.equal(
