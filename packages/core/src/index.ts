@@ -93,12 +93,15 @@ export {
   type MetricsResponse,
   MetricsRoute,
   type MetricsRouteSettings,
+  type NodeRequestLike,
+  type NodeResponseLike,
   type Scrape,
   serveNodeRequest,
 } from './http/metrics-route.js';
 export {
   DEFAULT_METRICS_PORT,
   type MetricsServer,
+  type MetricsServerAddress,
   type MetricsServerOptions,
   startMetricsServer,
 } from './http/metrics-server.js';

@@ -7,7 +7,6 @@
  * Contract: `handle` never rejects. A denied or throwing `authorize` gives 403, a failed scrape
  * gives 500; both report to `onError` and never reveal the error to the client.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 
@@ -136,14 +135,35 @@ export class MetricsRoute<Req> {
 }
 
 /**
+ * What {@link serveNodeRequest} reads from a node:http request (`IncomingMessage`, Express's
+ * `req`). Structural, so that these declarations need no Node types in a consumer's project.
+ */
+export interface NodeRequestLike {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: {
+    readonly accept?: string | undefined;
+    readonly 'accept-encoding'?: string | undefined;
+    readonly [name: string]: string | string[] | undefined;
+  };
+}
+
+/** What {@link serveNodeRequest} writes to: a node:http `ServerResponse` (Express's `res`). */
+export interface NodeResponseLike {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Readonly<Record<string, string>>): unknown;
+  end(body?: string | Uint8Array): unknown;
+}
+
+/**
  * Answers a node:http request (an Express `req`/`res`, or the metrics server's) with
  * `route.handle` and writes the response, unless something else already sent headers.
  * Never throws.
  */
-export function serveNodeRequest<Req extends IncomingMessage>(
+export function serveNodeRequest<Req extends NodeRequestLike>(
   route: MetricsRoute<Req>,
   req: Req,
-  res: ServerResponse,
+  res: NodeResponseLike,
 ): void {
   void route
     .handle({

@@ -9,16 +9,16 @@
  * idle and open connections and resolves when the server is closed.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ListenError } from '../errors.js';
 import { assertOptionKeys, invalidOption } from '../validation.js';
 import { createMetricsRoute } from './instrumentation.js';
-import { serveNodeRequest } from './metrics-route.js';
+import { type NodeRequestLike, serveNodeRequest } from './metrics-route.js';
 import type { MetricsRouteOptions } from './options.js';
 
 /** Options of {@link startMetricsServer}. */
-export interface MetricsServerOptions extends MetricsRouteOptions<IncomingMessage> {
+export interface MetricsServerOptions extends MetricsRouteOptions<NodeRequestLike> {
   /**
    * TCP port to listen on; 0 picks a free one (read it from `address.port`).
    * @default 9464
@@ -36,10 +36,17 @@ export interface MetricsServerOptions extends MetricsRouteOptions<IncomingMessag
   readonly path?: string;
 }
 
+/** A bound address, as node:net reports it (declared here so no Node types are needed). */
+export interface MetricsServerAddress {
+  readonly address: string;
+  readonly family: string;
+  readonly port: number;
+}
+
 /** A running metrics server. */
 export interface MetricsServer {
   /** The bound address, with the real port when `port` was 0. */
-  readonly address: AddressInfo;
+  readonly address: MetricsServerAddress;
   /** Stops listening and closes every connection; resolves once the server is closed. */
   close(): Promise<void>;
 }
@@ -69,7 +76,7 @@ export async function startMetricsServer(
   if (typeof path !== 'string' || path[0] !== '/') {
     invalidOption(WHERE, 'path', path, 'a path starting with "/"');
   }
-  const route = createMetricsRoute<IncomingMessage>(routeOptions, WHERE);
+  const route = createMetricsRoute<NodeRequestLike>(routeOptions, WHERE);
   const server = createServer((req, res) => {
     const url = req.url ?? '';
     const query = url.indexOf('?');
@@ -95,9 +102,9 @@ export async function startMetricsServer(
       { cause: error },
     );
   }
-  const address = server.address() as AddressInfo;
+  const { address, family, port: bound } = server.address() as AddressInfo;
   return {
-    address,
+    address: { address, family, port: bound },
     close: async () => {
       const closed = once(server, 'close');
       server.close();
