@@ -205,7 +205,6 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
   readonly #requests: Counter<string> | undefined;
   readonly #duration: Histogram<string> | undefined;
   readonly #summary: Summary<string> | undefined;
-  readonly #method: (method: unknown) => string;
   readonly #otel: boolean;
   readonly #inFlight: Gauge<string> | undefined;
   readonly #requestSize: Histogram<string> | undefined;
@@ -227,7 +226,6 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         ? {}
         : { maxSeries: resolved.maxSeries, onError: this.onError };
     this.#otel = convention.opentelemetry;
-    this.#method = this.#otel ? otelMethod : normalizeMethod;
     this.measuresScheme = this.#otel;
     this.#requests =
       names.requestsTotal === false
@@ -350,7 +348,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       if (entry.label === null) return;
       // Keyed by label values, not raw input, so made-up methods or odd status values cannot
       // grow the cache. Both lookups are a Map hit or an array index.
-      const method = this.#method(sample.method);
+      // Two direct calls rather than one through a field: the common case stays monomorphic.
+      const method = this.#otel ? otelMethod(sample.method) : normalizeMethod(sample.method);
       const secure = sample.secure === true;
       const byMethod = secure ? entry.byMethodSecure : entry.byMethod;
       let statuses = byMethod.get(method);
