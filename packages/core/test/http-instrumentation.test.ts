@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidOptionError, LabelSetError, PromforkError } from '../src/errors.js';
-import { HttpInstrumentation, type HttpSample } from '../src/http/instrumentation.js';
+import { HttpInstrumentation, type HttpSample, isSecure } from '../src/http/instrumentation.js';
 import type { HttpMetricsOptions } from '../src/http/options.js';
 import { Registry } from '../src/registry.js';
 
@@ -250,6 +250,13 @@ describe('http/instrumentation: opentelemetry preset label values', () => {
     assert.ok(body.includes(`http_server_response_body_size_bytes_sum${labels} 2000\n`), body);
     assert.match(body, /^http_server_active_requests 0$/m);
     assert.doesNotMatch(body, /^http_requests_total/m);
+  });
+
+  it('reads the scheme from the socket: TLS sockets are encrypted', () => {
+    assert.equal(isSecure({ socket: { encrypted: true } }), true);
+    assert.equal(isSecure({ socket: {} }), false);
+    assert.equal(isSecure({ socket: null }), false);
+    assert.equal(isSecure({}), false);
   });
 
   it('does not ask adapters for the scheme under the other presets', () => {
