@@ -25,8 +25,16 @@ import {
   InvalidOptionError,
   type MetricsRouteOptions,
   Registry,
+  setServing,
+  startMetricsServer,
 } from '@promfork/core';
 import request from 'supertest';
+// Core's promtool check, loaded from core's compiled tests (this file runs from test/dist).
+import type * as Promtool from '../packages/core/dist/test/helpers/promtool.js';
+
+const { checkWithPromtool }: typeof Promtool = await import(
+  new URL('../../packages/core/dist/test/helpers/promtool.js', import.meta.url).href
+);
 
 /** A server of a driver, listening on a loopback port. */
 export interface RunningApp {
@@ -166,6 +174,17 @@ async function withApp<Req, Res>(
 /** The metrics text the app serves on GET /metrics. */
 async function scrape(client: ReturnType<typeof request>): Promise<string> {
   return (await client.get('/metrics').expect(200)).text;
+}
+
+/** The lines of `text` that start with `head` (a sample name and its labels). */
+function lines(text: string, head: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(head));
+}
+
+/** True for an InvalidOptionError with `code` whose message contains `part`. */
+function optionError(code: string, part: string): (e: unknown) => boolean {
+  return (e) =>
+    e instanceof InvalidOptionError && e.code === code && (e as Error).message.includes(part);
 }
 
 /** Registers the conformance tests for one framework version. */
@@ -369,6 +388,225 @@ export function runAdapterConformance<Req, Res>(driver: AdapterDriver<Req, Res>)
       await assert.rejects(async () => driver.start({ inFlight: 'yes' as never }), invalid);
       await assert.rejects(async () => driver.start({ groupStatusCodes: 1 as never }), invalid);
       await assert.rejects(async () => driver.startAdmin({ registry: {} as Registry }), invalid);
+    });
+
+    it('registers the default metrics once per registry, off with false, with their options', async () => {
+      const registry = new Registry();
+      // Two apps on one registry: the second finds the default metrics and adds none.
+      const first = await driver.start({ registry });
+      const second = await driver.start({ registry });
+      try {
+        const text = await scrape(request(second.server));
+        assert.equal(lines(text, '# TYPE process_cpu_user_seconds_total counter').length, 1);
+        assert.equal(lines(text, '# TYPE nodejs_heap_size_used_bytes gauge').length, 1);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+      await withApp(driver, { registry: new Registry(), defaultMetrics: false }, async (client) => {
+        assert.doesNotMatch(await scrape(client), /process_cpu|nodejs_/);
+      });
+      const options = { registry: new Registry(), defaultMetrics: { prefix: 'app_' } };
+      await withApp(driver, options, async (client) => {
+        const text = await scrape(client);
+        assert.match(text, /^app_process_cpu_user_seconds_total \S+$/m);
+        assert.doesNotMatch(text, /^process_cpu/m);
+      });
+      await assert.rejects(
+        async () => driver.start({ defaultMetrics: 'yes' as never }),
+        optionError('PROMFORK_INVALID_OPTION', '"defaultMetrics" "yes"'),
+      );
+      await assert.rejects(
+        async () => driver.start({ defaultMetrics: { register: new Registry() } as never }),
+        optionError('PROMFORK_UNKNOWN_OPTION', '"register"'),
+      );
+    });
+
+    it('takes a metric prefix, metric names and label names, and rejects bad ones', async () => {
+      const options: HttpMetricsOptions<Req, Res> = {
+        registry: new Registry(),
+        defaultMetrics: false,
+        metricPrefix: 'api_',
+        metricNames: { requestsTotal: 'calls_total', requestDuration: 'latency_seconds' },
+        labelNames: { method: 'verb', route: 'path', statusCode: 'code' },
+      };
+      await withApp(driver, options, async (client) => {
+        await client.get('/users/8').expect(200);
+        const text = await scrape(client);
+        const labels = '{verb="GET",path="/users/:userId",code="200"}';
+        assert.deepEqual(lines(text, `api_calls_total${labels}`), [`api_calls_total${labels} 1`]);
+        assert.deepEqual(lines(text, `api_latency_seconds_count${labels}`), [
+          `api_latency_seconds_count${labels} 1`,
+        ]);
+        assert.doesNotMatch(text, /^http_request/m);
+      });
+      const invalid = 'PROMFORK_INVALID_OPTION';
+      const bad: [HttpMetricsOptions<Req, Res>, string][] = [
+        [{ metricNames: { requestsTotal: 'bad-name' } }, '"metricNames.requestsTotal" "bad-name"'],
+        [{ metricNames: { requestDuration: false as never } }, '"metricNames.requestDuration"'],
+        [{ metricNames: { up: 'http_requests_total' } }, '"metricNames.up"'],
+        [{ labelNames: { route: 'le' } }, '"labelNames.route" "le"'],
+        [{ labelNames: { route: 'method' } }, '"labelNames.route" "method"'],
+        [{ metricPrefix: '1x_' }, '"metricPrefix" "1x_"'],
+        [{ conventions: 'otel' as never }, '"conventions" "otel"'],
+        [{ latency: 'average' as never }, '"latency" "average"'],
+        [{ extraLabels: { path: () => 'x' }, labelNames: { route: 'path' } }, '"path"'],
+      ];
+      for (const [given, part] of bad) {
+        await assert.rejects(async () => driver.start(given), optionError(invalid, part));
+      }
+      await assert.rejects(
+        async () => driver.start({ metricNames: { total: 'x' } as never }),
+        optionError('PROMFORK_UNKNOWN_OPTION', '"total"'),
+      );
+    });
+
+    it('serves an up gauge that setServing(false) turns to 0', async () => {
+      const registry = new Registry();
+      await withApp(driver, { registry, up: true, defaultMetrics: false }, async (client) => {
+        assert.match(await scrape(client), /^# TYPE up gauge\nup 1$/m);
+        assert.equal(setServing(false, { registry }), true);
+        assert.match(await scrape(client), /^up 0$/m);
+      });
+      const without = new Registry();
+      await withApp(driver, { registry: without, defaultMetrics: false }, async (client) => {
+        assert.doesNotMatch(await scrape(client), /^up /m);
+        assert.equal(setServing(false, { registry: without }), false);
+      });
+    });
+
+    it('records latency as a summary, or as a histogram and a summary', async () => {
+      const labels = '{method="GET",route="/health",status_code="200"';
+      const summary = { percentiles: [0.5, 0.99] };
+      const options = { registry: new Registry(), defaultMetrics: false, summary };
+      await withApp(driver, { ...options, latency: 'summary' }, async (client) => {
+        await client.get('/health').expect(200);
+        const text = await scrape(client);
+        assert.match(text, /^# TYPE http_request_duration_seconds summary$/m);
+        assert.equal(lines(text, `http_request_duration_seconds${labels},quantile=`).length, 2);
+        assert.deepEqual(lines(text, `http_request_duration_seconds_count${labels}}`), [
+          `http_request_duration_seconds_count${labels}} 1`,
+        ]);
+      });
+      const both = { ...options, registry: new Registry(), latency: 'both' as const };
+      await withApp(driver, both, async (client) => {
+        await client.get('/health').expect(200);
+        const text = await scrape(client);
+        assert.match(text, /^# TYPE http_request_duration_seconds histogram$/m);
+        assert.match(text, /^# TYPE http_request_duration_quantiles_seconds summary$/m);
+        assert.equal(
+          lines(text, `http_request_duration_quantiles_seconds${labels},quantile="0.5"} `).length,
+          1,
+        );
+      });
+    });
+
+    it("names everything as OpenTelemetry's HTTP server conventions do", async (t) => {
+      const options = {
+        registry: new Registry(),
+        defaultMetrics: false,
+        conventions: 'opentelemetry' as const,
+      };
+      await withApp(driver, options, async (client, app) => {
+        await client.get('/users/8').expect(200);
+        await client.get('/users/9/fail').expect(500);
+        await client.get('/nope').expect(404);
+        await send(app, 'PROPFIND', '/nope');
+        const text = await scrape(client);
+        const name = 'http_server_request_duration_seconds';
+        const series = (labels: string) => lines(text, `${name}_count{${labels}} `);
+        const m = 'http_request_method="GET"';
+        assert.deepEqual(
+          series(
+            `${m},http_route="/users/:userId",http_response_status_code="200",url_scheme="http",error_type=""`,
+          ),
+          [
+            `${name}_count{${m},http_route="/users/:userId",http_response_status_code="200",url_scheme="http",error_type=""} 1`,
+          ],
+        );
+        assert.equal(
+          series(
+            `${m},http_route="/users/:userId/fail",http_response_status_code="500",url_scheme="http",error_type="500"`,
+          ).length,
+          1,
+        );
+        // No route matched: the convention leaves http.route unset.
+        assert.equal(
+          series(
+            `${m},http_route="",http_response_status_code="404",url_scheme="http",error_type=""`,
+          ).length,
+          1,
+        );
+        assert.match(text, /http_request_method="_OTHER"/);
+        assert.doesNotMatch(text, /PROPFIND/);
+        const buckets = lines(text, `${name}_bucket{${m},http_route="/users/:userId",`).map(
+          (l) => /le="([^"]+)"/.exec(l)?.[1],
+        );
+        assert.deepEqual(buckets, [
+          '0.005',
+          '0.01',
+          '0.025',
+          '0.05',
+          '0.075',
+          '0.1',
+          '0.25',
+          '0.5',
+          '0.75',
+          '1',
+          '2.5',
+          '5',
+          '7.5',
+          '10',
+          '+Inf',
+        ]);
+        assert.match(
+          text,
+          /^# TYPE http_server_active_requests gauge\nhttp_server_active_requests 0$/m,
+        );
+        assert.doesNotMatch(text, /^http_requests_total/m);
+        checkWithPromtool(t, text, 'prometheus');
+      });
+    });
+
+    it("keeps express-prom-bundle's names and labels with its preset", async (t) => {
+      const options = {
+        registry: new Registry(),
+        defaultMetrics: false,
+        conventions: 'express-prom-bundle' as const,
+      };
+      await withApp(driver, options, async (client) => {
+        await client.get('/users/8').expect(200);
+        await client.get('/items/3').expect(201);
+        const text = await scrape(client);
+        const name = 'http_request_duration_seconds';
+        assert.deepEqual(
+          lines(text, `${name}_count{method="GET",path="/items/:id",status_code="201"} `),
+          [`${name}_count{method="GET",path="/items/:id",status_code="201"} 1`],
+        );
+        const buckets = lines(text, `${name}_bucket{method="GET",path="/users/:userId",`).map(
+          (l) => /le="([^"]+)"/.exec(l)?.[1],
+        );
+        assert.deepEqual(buckets, ['0.003', '0.03', '0.1', '0.3', '1.5', '10', '+Inf']);
+        assert.match(text, /^up 1$/m);
+        assert.doesNotMatch(text, /^http_requests_total/m);
+        checkWithPromtool(t, text, 'prometheus');
+      });
+    });
+
+    it('records on the public port while startMetricsServer serves /metrics on its own', async () => {
+      const registry = new Registry();
+      const metrics = await startMetricsServer({ registry, port: 0, host: '127.0.0.1' });
+      try {
+        await withApp(driver, { registry, metricsPath: false }, async (client) => {
+          await client.get('/health').expect(200);
+          await client.get('/metrics').expect(404);
+          const url = `http://127.0.0.1:${metrics.address.port}`;
+          const text = (await request(url).get('/metrics').expect(200)).text;
+          assert.equal(count(text, 'GET', '/health', '200'), 1);
+        });
+      } finally {
+        await metrics.close();
+      }
     });
   });
 }

@@ -46,6 +46,12 @@ export class AlreadyRegisteredError extends PromforkError {
   }
 }
 
+/**
+ * Raised (as a rejection) when `startMetricsServer` cannot listen; `cause` is the system error
+ * (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`...).
+ */
+export class ListenError extends PromforkError {}
+
 /** Raised by the file store for a directory or file problem a user must fix. */
 export class StoreError extends PromforkError {}
 
@@ -130,6 +136,8 @@ export const ERROR_CODES = {
   PROMFORK_PUSHGATEWAY_UNREACHABLE:
     'a Pushgateway request failed before an answer: connection refused or reset, DNS, TLS',
   PROMFORK_PUSHGATEWAY_STATUS: 'the Pushgateway answered a request with a status outside 2xx',
+  PROMFORK_LISTEN_FAILED:
+    'startMetricsServer could not listen on its host and port (in use, not permitted, unknown host)',
 } as const;
 
 /** A stable promfork error code. */

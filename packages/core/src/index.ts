@@ -27,6 +27,7 @@ export {
   InvalidOptionError,
   InvalidValueError,
   LabelSetError,
+  ListenError,
   PromforkError,
   PushgatewayError,
   StoreError,
@@ -62,6 +63,18 @@ export {
   type ObserveDataWithExemplar,
 } from './histogram.js';
 export {
+  CONVENTIONS,
+  EXPRESS_PROM_BUNDLE_BUCKETS,
+  HTTP_CONVENTIONS,
+  type HttpConvention,
+  type HttpConventions,
+  type HttpLabelNames,
+  type HttpMetricNames,
+  OTEL_DURATION_BUCKETS,
+  OTEL_METHODS,
+  OTEL_OTHER_METHOD,
+} from './http/conventions.js';
+export {
   createMetricsRoute,
   elapsedSeconds,
   HTTP_REQUEST_DURATION_SECONDS,
@@ -72,6 +85,7 @@ export {
   HttpInstrumentation,
   type HttpSample,
   INSTRUMENTATION_ERRORS_TOTAL,
+  isSecure,
 } from './http/instrumentation.js';
 export {
   acceptsGzip,
@@ -79,11 +93,24 @@ export {
   type MetricsResponse,
   MetricsRoute,
   type MetricsRouteSettings,
+  type NodeRequestLike,
+  type NodeResponseLike,
   type Scrape,
+  serveNodeRequest,
 } from './http/metrics-route.js';
 export {
+  DEFAULT_METRICS_PORT,
+  type MetricsServer,
+  type MetricsServerAddress,
+  type MetricsServerOptions,
+  startMetricsServer,
+} from './http/metrics-server.js';
+export {
   HTTP_METRICS_DEFAULTS,
+  type HttpDefaultMetricsOptions,
   type HttpMetricsOptions,
+  type HttpSummaryOptions,
+  type LatencyMetric,
   type MetricsRouteOptions,
   type ResolvedHttpMetricsOptions,
 } from './http/options.js';
@@ -97,6 +124,7 @@ export {
   statusLabel,
   UNMATCHED_ROUTE,
 } from './http/route.js';
+export { type SetServingOptions, setServing } from './http/serving.js';
 export { MemoryStore } from './memory-store.js';
 export {
   AGGREGATORS,

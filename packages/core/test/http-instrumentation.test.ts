@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InvalidOptionError, LabelSetError, PromforkError } from '../src/errors.js';
-import { HttpInstrumentation, type HttpSample } from '../src/http/instrumentation.js';
+import { HttpInstrumentation, type HttpSample, isSecure } from '../src/http/instrumentation.js';
 import type { HttpMetricsOptions } from '../src/http/options.js';
 import { Registry } from '../src/registry.js';
 
@@ -210,5 +210,60 @@ describe('http/options: validation', () => {
   it('accepts zero values and undefined as absent', () => {
     make({ registry: new Registry(), metricsPath: false, excludeRoutes: [], extraLabels: {} });
     make({ registry: new Registry(), skip: undefined, buckets: undefined });
+  });
+});
+
+describe('http/instrumentation: opentelemetry preset label values', () => {
+  it('labels the scheme, server errors and aborted requests as the convention says', async () => {
+    const { inst, text } = setup({ conventions: 'opentelemetry', defaultMetrics: false });
+    assert.equal(inst.measuresScheme, true);
+    inst.record({ ...ok, secure: true }, 'req', 'res');
+    inst.record({ ...ok, statusCode: 503 }, 'req', 'res');
+    inst.record({ ...ok, aborted: true }, 'req', 'res');
+    inst.record({ ...ok, method: 'PROPFIND' }, 'req', 'res');
+    const body = await text();
+    const head =
+      'http_server_request_duration_seconds_count{http_request_method="GET",http_route="/users/:id"';
+    for (const line of [
+      `${head},http_response_status_code="200",url_scheme="https",error_type=""} 1`,
+      `${head},http_response_status_code="503",url_scheme="http",error_type="503"} 1`,
+      `${head},http_response_status_code="",url_scheme="http",error_type="aborted"} 1`,
+      'http_server_request_duration_seconds_count{http_request_method="_OTHER",http_route="/users/:id",http_response_status_code="200",url_scheme="http",error_type=""} 1',
+    ]) {
+      assert.ok(body.split('\n').includes(line), `${line}\n${body}`);
+    }
+  });
+
+  it('names the size histograms and the in-flight gauge after the convention', async () => {
+    const { inst, text } = setup({
+      conventions: 'opentelemetry',
+      defaultMetrics: false,
+      requestSize: true,
+      responseSize: true,
+    });
+    inst.start();
+    inst.record({ ...ok, requestLength: '10', responseLength: 2000 }, 'req', 'res');
+    const body = await text();
+    const labels =
+      '{http_request_method="GET",http_route="/users/:id",http_response_status_code="200",url_scheme="http",error_type=""}';
+    assert.ok(body.includes(`http_server_request_body_size_bytes_sum${labels} 10\n`), body);
+    assert.ok(body.includes(`http_server_response_body_size_bytes_sum${labels} 2000\n`), body);
+    assert.match(body, /^http_server_active_requests 0$/m);
+    assert.doesNotMatch(body, /^http_requests_total/m);
+  });
+
+  it('reads the scheme from the socket: TLS sockets are encrypted', () => {
+    assert.equal(isSecure({ socket: { encrypted: true } }), true);
+    assert.equal(isSecure({ socket: {} }), false);
+    assert.equal(isSecure({ socket: null }), false);
+    assert.equal(isSecure({}), false);
+  });
+
+  it('does not ask adapters for the scheme under the other presets', () => {
+    assert.equal(setup({ defaultMetrics: false }).inst.measuresScheme, false);
+    assert.equal(
+      setup({ conventions: 'express-prom-bundle', defaultMetrics: false }).inst.measuresScheme,
+      false,
+    );
   });
 });

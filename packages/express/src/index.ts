@@ -9,9 +9,9 @@ import {
   elapsedSeconds,
   HttpInstrumentation,
   type HttpMetricsOptions,
-  type MetricsResponse,
-  type MetricsRoute,
+  isSecure,
   type MetricsRouteOptions,
+  serveNodeRequest,
 } from '@promfork/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { hookLayers, kRouting, type RoutingState } from './layer-hook.js';
@@ -24,24 +24,6 @@ export type ExpressMetricsHandlerOptions = MetricsRouteOptions<Request>;
 
 interface InstrumentedRequest {
   [kRouting]?: RoutingState & { readonly start: number };
-}
-
-function send(res: Response, response: MetricsResponse): void {
-  if (res.headersSent) return;
-  res.statusCode = response.status;
-  for (const name in response.headers) res.setHeader(name, response.headers[name] as string);
-  res.end(response.body);
-}
-
-function serve(route: MetricsRoute<Request>, req: Request, res: Response): void {
-  void route
-    .handle({
-      method: req.method,
-      accept: req.headers.accept,
-      acceptEncoding: req.headers['accept-encoding'],
-      req,
-    })
-    .then((response) => send(res, response));
 }
 
 /** The router of an app, in Express 5 (`app.router`) or Express 4 (`app._router`). */
@@ -62,7 +44,8 @@ function firstLayer(req: Request): object | undefined {
  */
 export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandler {
   const instrumentation = new HttpInstrumentation<Request, Response>(options, 'metricsMiddleware');
-  const { metricsRoute, onError, measuresRequestSize, measuresResponseSize } = instrumentation;
+  const { metricsRoute, onError, measuresRequestSize, measuresResponseSize, measuresScheme } =
+    instrumentation;
   let hookedApp: unknown;
 
   function onClose(this: Response): void {
@@ -78,6 +61,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
         durationSeconds: elapsedSeconds(state.start),
         requestLength: measuresRequestSize ? req.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
+        secure: measuresScheme ? isSecure(req) : undefined,
       },
       req,
       this,
@@ -86,7 +70,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
 
   return function promforkMetrics(req: Request, res: Response, next: NextFunction): void {
     if (instrumentation.isMetricsPath(req.url)) {
-      serve(metricsRoute, req, res);
+      serveNodeRequest(metricsRoute, req, res);
       return;
     }
     if (instrumentation.skip(req)) {
@@ -120,7 +104,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
 export function metricsHandler(options?: ExpressMetricsHandlerOptions): RequestHandler {
   const route = createMetricsRoute<Request>(options, 'metricsHandler');
   return function promforkMetricsHandler(req: Request, res: Response): void {
-    serve(route, req, res);
+    serveNodeRequest(route, req, res);
   };
 }
 

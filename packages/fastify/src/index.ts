@@ -14,6 +14,7 @@ import {
   elapsedSeconds,
   HttpInstrumentation,
   type HttpMetricsOptions,
+  isSecure,
   type MetricsRoute,
   type MetricsRouteOptions,
 } from '@promfork/core';
@@ -30,6 +31,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** `false` leaves the route's requests out of the HTTP metrics. */
     metrics?: boolean;
+    /** `true` leaves the route's requests out (fastify-metrics' spelling, for migration). */
+    disableMetrics?: boolean;
+    /** The route's label instead of its URL template (fastify-metrics' option, for migration). */
+    statsId?: string;
   }
 }
 
@@ -83,8 +88,23 @@ function handler(route: MetricsRoute<FastifyRequest>): RouteHandlerMethod {
   };
 }
 
-/** {@link routeOf} for a route that opted out with `config: { metrics: false }`. */
+/**
+ * {@link routeOf} for a route that opted out with `config: { metrics: false }` or
+ * fastify-metrics' `config: { disableMetrics: true }`.
+ */
 const OPTED_OUT = null;
+
+type MetricsConfig = { metrics?: unknown; disableMetrics?: unknown; statsId?: unknown } | undefined;
+
+/** The route's label: its `config.statsId` when that is a non-empty string, else `url`. */
+function labelOf(config: MetricsConfig, url: string | undefined): string | undefined {
+  const id = config?.statsId;
+  return typeof id === 'string' && id !== '' ? id : url;
+}
+
+function optedOut(config: MetricsConfig): boolean {
+  return config !== undefined && (config.metrics === false || config.disableMetrics === true);
+}
 
 /**
  * The route template of a request (undefined when no route matched), or {@link OPTED_OUT}.
@@ -93,11 +113,13 @@ const OPTED_OUT = null;
  */
 function routeOf(request: FastifyRequest): string | undefined | typeof OPTED_OUT {
   if (request.is404) return undefined;
-  const options = (request as { routeOptions?: { url?: string; config?: { metrics?: unknown } } })
+  const options = (request as { routeOptions?: { url?: string; config?: MetricsConfig } })
     .routeOptions;
-  if (options !== undefined) return options.config?.metrics === false ? OPTED_OUT : options.url;
-  const legacy = request as unknown as { routerPath?: string; routeConfig?: { metrics?: unknown } };
-  return legacy.routeConfig?.metrics === false ? OPTED_OUT : legacy.routerPath;
+  if (options !== undefined) {
+    return optedOut(options.config) ? OPTED_OUT : labelOf(options.config, options.url);
+  }
+  const legacy = request as unknown as { routerPath?: string; routeConfig?: MetricsConfig };
+  return optedOut(legacy.routeConfig) ? OPTED_OUT : labelOf(legacy.routeConfig, legacy.routerPath);
 }
 
 /**
@@ -122,7 +144,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
     ownOptions(options),
     '@promfork/fastify',
   );
-  const { measuresRequestSize, measuresResponseSize } = instrumentation;
+  const { measuresRequestSize, measuresResponseSize, measuresScheme } = instrumentation;
   fastify.decorateRequest(kStart as unknown as string, -1);
   fastify.decorateRequest(kRoute as unknown as string, undefined);
 
@@ -141,6 +163,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
         durationSeconds: elapsedSeconds(state[kStart]),
         requestLength: measuresRequestSize ? request.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? reply.getHeader('content-length') : undefined,
+        secure: measuresScheme ? isSecure(request.raw) : undefined,
       },
       request,
       reply,

@@ -16,22 +16,28 @@ for (const [name, factory] of [
   ['Fastify 5', fastify5],
 ] as const) {
   describe(`@promfork/fastify with ${name}`, () => {
-    it('leaves routes with config.metrics=false unrecorded, metricsHandler routes too', async () => {
+    it('leaves routes with config.metrics=false or config.disableMetrics unrecorded (metricsHandler routes too) and labels config.statsId', async () => {
       const registry = new Registry();
       const app = factory();
       await app.register(promfork, { registry });
       app.get('/health', { config: { metrics: false } }, async () => 'ok');
       app.get('/prom', { config: { metrics: false } }, metricsHandler({ registry }));
       app.get('/items/:id', async () => 'item');
+      // fastify-metrics' spelling, accepted so a migrating app keeps its route config.
+      app.get('/legacy', { config: { disableMetrics: true } }, async () => 'ok');
+      app.get('/orders/:id', { config: { statsId: 'orders' } }, async () => 'order');
       try {
-        for (const url of ['/health', '/prom', '/items/1']) {
+        for (const url of ['/health', '/prom', '/items/1', '/legacy', '/orders/1']) {
           assert.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
         }
         const res = await app.inject({ method: 'GET', url: '/prom' });
         assert.equal(res.statusCode, 200);
         const series = 'http_requests_total{method="GET",route="/items/:id",status_code="200"} 1';
         assert.ok(res.body.split('\n').includes(series), res.body);
-        assert.doesNotMatch(res.body, /route="\/(health|prom|metrics)/);
+        assert.doesNotMatch(res.body, /route="\/(health|prom|metrics|legacy|orders)/);
+        // fastify-metrics' config.statsId names the route's series.
+        const order = 'http_requests_total{method="GET",route="orders",status_code="200"} 1';
+        assert.ok(res.body.split('\n').includes(order), res.body);
       } finally {
         await app.close();
       }

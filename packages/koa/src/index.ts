@@ -10,6 +10,7 @@ import {
   elapsedSeconds,
   HttpInstrumentation,
   type HttpMetricsOptions,
+  isSecure,
   type MetricsRoute,
   type MetricsRouteOptions,
   patternTemplate,
@@ -58,7 +59,8 @@ async function serve(route: MetricsRoute<Context>, ctx: Context): Promise<void> 
  */
 export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
   const instrumentation = new HttpInstrumentation<Context, Context>(options, 'metricsMiddleware');
-  const { metricsRoute, measuresRequestSize, measuresResponseSize } = instrumentation;
+  const { metricsRoute, measuresRequestSize, measuresResponseSize, measuresScheme } =
+    instrumentation;
 
   /** One listener for every response (no closure per request): the state is on `res`. */
   function onClose(this: InstrumentedResponse): void {
@@ -74,6 +76,7 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
         durationSeconds: elapsedSeconds(this[kStart] ?? 0),
         requestLength: measuresRequestSize ? ctx.request.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
+        secure: measuresScheme ? isSecure(ctx.req) : undefined,
       },
       ctx,
       ctx,

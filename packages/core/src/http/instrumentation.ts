@@ -13,10 +13,13 @@
  * `promfork_instrumentation_errors_total`; the request itself is never affected.
  */
 import { Counter, type CounterChild } from '../counter.js';
+import { collectDefaultMetrics, DEFAULT_METRIC_NAMES } from '../default-metrics.js';
 import { Gauge } from '../gauge.js';
 import { Histogram, type HistogramChild } from '../histogram.js';
 import { isDroppedChild } from '../metric.js';
 import type { Registry } from '../registry.js';
+import { Summary, type SummaryChild } from '../summary.js';
+import { CONVENTIONS, OTEL_ABORTED_ERROR, OTEL_METHODS, OTEL_OTHER_METHOD } from './conventions.js';
 import { asError, MetricsRoute } from './metrics-route.js';
 import {
   type HttpMetricsOptions,
@@ -27,16 +30,17 @@ import {
 } from './options.js';
 import { ABORTED_STATUS, normalizeMethod, statusLabel, UNMATCHED_ROUTE } from './route.js';
 
+const OWN_NAMES = CONVENTIONS.promfork.metricNames;
 /** Name of the request counter. */
-export const HTTP_REQUESTS_TOTAL = 'http_requests_total';
+export const HTTP_REQUESTS_TOTAL = OWN_NAMES.requestsTotal as string;
 /** Name of the request duration histogram (seconds). */
-export const HTTP_REQUEST_DURATION_SECONDS = 'http_request_duration_seconds';
+export const HTTP_REQUEST_DURATION_SECONDS = OWN_NAMES.requestDuration;
 /** Name of the opt-in in-flight gauge. */
-export const HTTP_REQUESTS_IN_FLIGHT = 'http_requests_in_flight';
+export const HTTP_REQUESTS_IN_FLIGHT = OWN_NAMES.requestsInFlight;
 /** Name of the opt-in request size histogram (bytes). */
-export const HTTP_REQUEST_SIZE_BYTES = 'http_request_size_bytes';
+export const HTTP_REQUEST_SIZE_BYTES = OWN_NAMES.requestSize;
 /** Name of the opt-in response size histogram (bytes). */
-export const HTTP_RESPONSE_SIZE_BYTES = 'http_response_size_bytes';
+export const HTTP_RESPONSE_SIZE_BYTES = OWN_NAMES.responseSize;
 /** Name of the counter of errors the instrumentation swallowed. */
 export const INSTRUMENTATION_ERRORS_TOTAL = 'promfork_instrumentation_errors_total';
 
@@ -63,6 +67,17 @@ export interface HttpSample {
    * Adapters leave it undefined unless {@link HttpInstrumentation.measuresResponseSize}.
    */
   readonly responseLength?: unknown;
+  /**
+   * Whether the request came over TLS; read only for the `url_scheme` label of the
+   * 'opentelemetry' preset. Adapters leave it undefined unless
+   * {@link HttpInstrumentation.measuresScheme} (see {@link isSecure}).
+   */
+  readonly secure?: boolean;
+}
+
+/** True when the request arrived on a TLS socket (`https`), for {@link HttpSample.secure}. */
+export function isSecure(req: { readonly socket?: unknown }): boolean {
+  return (req.socket as { encrypted?: unknown } | null | undefined)?.encrypted === true;
 }
 
 /** A timestamp for {@link elapsedSeconds}, in milliseconds from an arbitrary origin. */
@@ -75,19 +90,45 @@ export function elapsedSeconds(start: number): number {
   return (performance.now() - start) / 1000;
 }
 
-/** Per normalised route: its label value, or null when excluded. */
-type RouteEntry = { readonly label: string | null; readonly byMethod: Map<string, StatusMap> };
+/**
+ * Per normalised route: its label value, or null when excluded; the label sets below it by
+ * method, over plain HTTP and (only with the 'opentelemetry' preset's `url_scheme`) over TLS.
+ */
+type RouteEntry = {
+  readonly label: string | null;
+  readonly byMethod: Map<string, StatusMap>;
+  readonly byMethodSecure: Map<string, StatusMap>;
+};
 type StatusMap = Map<string, unknown>;
 
-/** The bound children of one label set. */
+/** The bound children of one label set; undefined where the metric is off. */
 interface Children {
-  readonly requests: CounterChild;
-  readonly duration: HistogramChild;
+  readonly requests: CounterChild | undefined;
+  readonly duration: HistogramChild | undefined;
+  readonly summary: SummaryChild | undefined;
   readonly requestSize: HistogramChild | undefined;
   readonly responseSize: HistogramChild | undefined;
 }
 
-const LABELS = ['method', 'route', 'status_code'] as const;
+/** OpenTelemetry's method label: the known methods as they are, any other `_OTHER`. */
+function otelMethod(method: unknown): string {
+  const normalized = normalizeMethod(method);
+  return OTEL_METHODS.has(normalized) ? normalized : OTEL_OTHER_METHOD;
+}
+
+/**
+ * Registers the default metrics in `registry` unless any of them is there already (another
+ * middleware on the same registry, or the user's own `collectDefaultMetrics` call): once per
+ * registry, without module state, however many apps install an adapter.
+ */
+function ensureDefaultMetrics(
+  registry: Registry,
+  options: Exclude<ResolvedHttpMetricsOptions['defaultMetrics'], false>,
+): void {
+  const prefix = options.prefix ?? '';
+  if (DEFAULT_METRIC_NAMES.some((name) => registry.getSingleMetric(prefix + name))) return;
+  collectDefaultMetrics({ ...options, register: registry });
+}
 
 /**
  * Wraps the user's `onError`: counts the error in `promfork_instrumentation_errors_total` of
@@ -155,9 +196,16 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
    * `Content-Length` (for {@link HttpSample.responseLength}) only when this is true.
    */
   readonly measuresResponseSize: boolean;
+  /**
+   * Whether the request's scheme is a label ('opentelemetry' preset). Adapters compute
+   * {@link HttpSample.secure} only when this is true.
+   */
+  readonly measuresScheme: boolean;
 
-  readonly #requests: Counter<string>;
-  readonly #duration: Histogram<string>;
+  readonly #requests: Counter<string> | undefined;
+  readonly #duration: Histogram<string> | undefined;
+  readonly #summary: Summary<string> | undefined;
+  readonly #otel: boolean;
   readonly #inFlight: Gauge<string> | undefined;
   readonly #requestSize: Histogram<string> | undefined;
   readonly #responseSize: Histogram<string> | undefined;
@@ -169,29 +217,60 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const resolved = resolveHttpMetricsOptions<Req, Res>(options, where);
     this.options = resolved;
     const registry: Registry = resolved.registry;
-    const labelNames = [...LABELS, ...resolved.extraLabels.map(([name]) => name)];
+    const { labelNames, metricNames: names, convention } = resolved;
     this.onError = errorReporter(registry, resolved.onError);
+    if (resolved.defaultMetrics !== false) ensureDefaultMetrics(registry, resolved.defaultMetrics);
     // The series limit of the labelled metrics; dropped label sets are reported to onError.
     const limit =
       resolved.maxSeries === undefined
         ? {}
         : { maxSeries: resolved.maxSeries, onError: this.onError };
-    this.#requests = registry.getOrCreate(Counter, {
-      name: HTTP_REQUESTS_TOTAL,
-      help: 'HTTP requests handled, by method, route template and status code',
-      labelNames,
-      ...limit,
-    });
-    this.#duration = registry.getOrCreate(Histogram, {
-      name: HTTP_REQUEST_DURATION_SECONDS,
-      help: 'Time from the start of the request to the end of the response, in seconds',
-      labelNames,
-      buckets: resolved.buckets,
-      ...limit,
-    });
+    this.#otel = convention.opentelemetry;
+    this.measuresScheme = this.#otel;
+    this.#requests =
+      names.requestsTotal === false
+        ? undefined
+        : registry.getOrCreate(Counter, {
+            name: names.requestsTotal,
+            help: 'HTTP requests handled, by method, route template and status code',
+            labelNames,
+            ...limit,
+          });
+    const durationHelp =
+      'Time from the start of the request to the end of the response, in seconds';
+    this.#duration =
+      resolved.latency === 'summary'
+        ? undefined
+        : registry.getOrCreate(Histogram, {
+            name: names.requestDuration,
+            help: durationHelp,
+            labelNames,
+            buckets: resolved.buckets,
+            ...limit,
+          });
+    this.#summary =
+      resolved.latency === 'histogram'
+        ? undefined
+        : registry.getOrCreate(Summary, {
+            name:
+              resolved.latency === 'summary' ? names.requestDuration : names.requestDurationSummary,
+            help: `${durationHelp} (quantiles merged across processes)`,
+            labelNames,
+            ...resolved.summary,
+            ...limit,
+          });
+    if (resolved.up) {
+      registry
+        .getOrCreate(Gauge, {
+          name: names.up,
+          help: '1 while the server serves requests, 0 once setServing(false) was called',
+          multiprocessMode: 'livemax' as const,
+        })
+        .set(1);
+    }
     this.#inFlight = resolved.inFlight
       ? registry.getOrCreate(Gauge, {
-          name: HTTP_REQUESTS_IN_FLIGHT,
+          name: names.requestsInFlight,
           help: 'HTTP requests started and not yet finished',
           multiprocessMode: 'livesum' as const,
         })
@@ -204,12 +283,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         buckets: resolved.sizeBuckets,
         ...limit,
       });
-    this.#requestSize = resolved.requestSize
-      ? sizes(HTTP_REQUEST_SIZE_BYTES, 'request')
-      : undefined;
-    this.#responseSize = resolved.responseSize
-      ? sizes(HTTP_RESPONSE_SIZE_BYTES, 'response')
-      : undefined;
+    this.#requestSize = resolved.requestSize ? sizes(names.requestSize, 'request') : undefined;
+    this.#responseSize = resolved.responseSize ? sizes(names.responseSize, 'response') : undefined;
     this.measuresRequestSize = this.#requestSize !== undefined;
     this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
@@ -273,19 +348,23 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       if (entry.label === null) return;
       // Keyed by label values, not raw input, so made-up methods or odd status values cannot
       // grow the cache. Both lookups are a Map hit or an array index.
-      const method = normalizeMethod(sample.method);
-      let statuses = entry.byMethod.get(method);
+      // Two direct calls rather than one through a field: the common case stays monomorphic.
+      const method = this.#otel ? otelMethod(sample.method) : normalizeMethod(sample.method);
+      const secure = sample.secure === true;
+      const byMethod = secure ? entry.byMethodSecure : entry.byMethod;
+      let statuses = byMethod.get(method);
       if (statuses === undefined) {
         statuses = new Map();
-        entry.byMethod.set(method, statuses);
+        byMethod.set(method, statuses);
       }
       const status =
         sample.aborted === true
           ? ABORTED_STATUS
           : statusLabel(sample.statusCode, this.options.groupStatusCodes);
-      const children = this.#children(statuses, method, entry.label, status, req, res);
-      children.requests.inc();
-      children.duration.observe(sample.durationSeconds);
+      const children = this.#children(statuses, method, entry.label, status, secure, req, res);
+      children.requests?.inc();
+      children.duration?.observe(sample.durationSeconds);
+      children.summary?.observe(sample.durationSeconds);
       if (children.requestSize !== undefined) {
         const bytes = contentLength(sample.requestLength);
         if (bytes !== undefined) children.requestSize.observe(bytes);
@@ -319,7 +398,9 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const excluded = excludeRoutes.some((rule) =>
       typeof rule === 'string' ? rule === label : rule.test(label),
     );
-    entry = { label: excluded ? null : label, byMethod: new Map() };
+    // A preset may name unmatched requests differently ('opentelemetry': no route, "").
+    if (label === UNMATCHED_ROUTE) label = this.options.convention.unmatchedRoute;
+    entry = { label: excluded ? null : label, byMethod: new Map(), byMethodSecure: new Map() };
     this.#routes.set(raw, entry);
     return entry;
   }
@@ -330,6 +411,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     method: string,
     route: string,
     status: string,
+    secure: boolean,
     req: Req,
     res: Res,
   ): Children {
@@ -337,7 +419,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     let node: unknown = statuses.get(status);
     if (extra.length === 0) {
       if (node !== undefined) return node as Children;
-      const children = this.#bind([method, route, status]);
+      const children = this.#bind(this.#ownValues(method, route, status, secure));
       // A label set dropped by maxSeries is not cached: the cache stays as bounded as the
       // metrics, and every later request of it is counted as dropped again.
       if (!isDropped(children)) statuses.set(status, children);
@@ -366,7 +448,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       node = (node as Map<string, unknown>).get(values[i] as string);
     }
     if (node !== undefined) return node as Children;
-    const children = this.#bind([method, route, status, ...values]);
+    const children = this.#bind([...this.#ownValues(method, route, status, secure), ...values]);
     if (isDropped(children)) return children;
     let map = statuses.get(status) as Map<string, unknown> | undefined;
     if (map === undefined) {
@@ -386,10 +468,23 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     return children;
   }
 
+  /**
+   * The values of the labels the instrumentation owns, in `labelNames` order. With the
+   * 'opentelemetry' preset: `url_scheme`, and `error_type` set for server errors (the status
+   * code) and aborted requests (which have no status). Runs once per label set.
+   */
+  #ownValues(method: string, route: string, status: string, secure: boolean): string[] {
+    if (!this.#otel) return [method, route, status];
+    const scheme = secure ? 'https' : 'http';
+    if (status === ABORTED_STATUS) return [method, route, '', scheme, OTEL_ABORTED_ERROR];
+    return [method, route, status, scheme, status.startsWith('5') ? status : ''];
+  }
+
   #bind(values: readonly string[]): Children {
     return {
-      requests: this.#requests.labels(...values),
-      duration: this.#duration.labels(...values),
+      requests: this.#requests?.labels(...values),
+      duration: this.#duration?.labels(...values),
+      summary: this.#summary?.labels(...values),
       requestSize: this.#requestSize?.labels(...values),
       responseSize: this.#responseSize?.labels(...values),
     };
@@ -399,8 +494,9 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
 /** True when any child of a label set was dropped by `maxSeries` (its metric is full). */
 function isDropped(children: Children): boolean {
   return (
-    isDroppedChild(children.requests) ||
-    isDroppedChild(children.duration) ||
+    (children.requests !== undefined && isDroppedChild(children.requests)) ||
+    (children.duration !== undefined && isDroppedChild(children.duration)) ||
+    (children.summary !== undefined && isDroppedChild(children.summary)) ||
     (children.requestSize !== undefined && isDroppedChild(children.requestSize)) ||
     (children.responseSize !== undefined && isDroppedChild(children.responseSize))
   );

@@ -134,6 +134,51 @@ export class MetricsRoute<Req> {
   }
 }
 
+/**
+ * What {@link serveNodeRequest} reads from a node:http request (`IncomingMessage`, Express's
+ * `req`). Structural, so that these declarations need no Node types in a consumer's project.
+ */
+export interface NodeRequestLike {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: {
+    readonly accept?: string | undefined;
+    readonly 'accept-encoding'?: string | undefined;
+    readonly [name: string]: string | string[] | undefined;
+  };
+}
+
+/** What {@link serveNodeRequest} writes to: a node:http `ServerResponse` (Express's `res`). */
+export interface NodeResponseLike {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Readonly<Record<string, string>>): unknown;
+  end(body?: string | Uint8Array): unknown;
+}
+
+/**
+ * Answers a node:http request (an Express `req`/`res`, or the metrics server's) with
+ * `route.handle` and writes the response, unless something else already sent headers.
+ * Never throws.
+ */
+export function serveNodeRequest<Req extends NodeRequestLike>(
+  route: MetricsRoute<Req>,
+  req: Req,
+  res: NodeResponseLike,
+): void {
+  void route
+    .handle({
+      method: req.method,
+      accept: req.headers.accept,
+      acceptEncoding: req.headers['accept-encoding'],
+      req,
+    })
+    .then((response) => {
+      if (res.headersSent) return;
+      res.writeHead(response.status, response.headers);
+      res.end(response.body);
+    });
+}
+
 /** Wraps a thrown non-Error so `onError` always receives an Error. */
 export function asError(thrown: unknown, what: string): Error {
   return thrown instanceof Error ? thrown : new Error(`${what}: ${String(thrown)}`);

@@ -8,11 +8,51 @@
  * throws PROMFORK_UNKNOWN_OPTION, a wrong type PROMFORK_INVALID_OPTION; nothing is silently
  * replaced by a default. A key whose value is `undefined` counts as absent.
  */
-import { DEFAULT_BUCKETS } from '../buckets.js';
+import type { DefaultMetricsOptions } from '../default-metrics.js';
 import { InvalidOptionError } from '../errors.js';
 import { Registry, register } from '../registry.js';
 import type { LabelValue } from '../types.js';
-import { assertLabelName, assertOptionKeys, invalidOption } from '../validation.js';
+import {
+  assertLabelName,
+  assertOptionKeys,
+  invalidOption,
+  validateLabelName,
+  validateMetricName,
+} from '../validation.js';
+import {
+  CONVENTIONS,
+  HTTP_CONVENTIONS,
+  type HttpConvention,
+  type HttpConventions,
+  type HttpLabelNames,
+  type HttpMetricNames,
+  OTEL_EXTRA_LABELS,
+} from './conventions.js';
+
+/** How request latency is recorded (`latency` option). */
+export type LatencyMetric = 'histogram' | 'summary' | 'both';
+
+/** Options of the latency summary (`latency: 'summary'` or `'both'`), passed to `Summary`. */
+export interface HttpSummaryOptions {
+  /**
+   * Quantiles to report.
+   * @default [0.5, 0.9, 0.95, 0.99]
+   */
+  readonly percentiles?: readonly number[];
+  /**
+   * Width of the sliding window in seconds; 0 means since start.
+   * @default 600
+   */
+  readonly maxAgeSeconds?: number;
+  /**
+   * Number of sub-windows the window rotates through.
+   * @default 5
+   */
+  readonly ageBuckets?: number;
+}
+
+/** The default metrics' options as the adapters take them: the adapter's registry is used. */
+export type HttpDefaultMetricsOptions = Omit<DefaultMetricsOptions, 'register'>;
 
 /** Options of the metrics route alone (`metricsHandler()`), also part of {@link HttpMetricsOptions}. */
 export interface MetricsRouteOptions<Req = unknown> {
@@ -45,8 +85,58 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
    */
   readonly metricsPath?: string | false;
   /**
-   * Upper bounds of `http_request_duration_seconds`, in seconds.
-   * @default Prometheus' default buckets [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+   * Naming preset: which metrics exist by default and their metric and label names.
+   * `'opentelemetry'` follows the OpenTelemetry HTTP server semantic conventions as
+   * Prometheus sees them; `'express-prom-bundle'` keeps that middleware's names, so its
+   * dashboards keep working. Explicit options below still win over the preset.
+   * @default 'promfork'
+   */
+  readonly conventions?: HttpConventions;
+  /**
+   * The process and runtime metrics of `collectDefaultMetrics` in the same registry: `true`,
+   * `false`, or that function's options (without `register`). Registered once per registry:
+   * a second middleware or plugin on the same registry (or an earlier call of your own)
+   * finds them there and registers nothing.
+   * @default true
+   */
+  readonly defaultMetrics?: boolean | HttpDefaultMetricsOptions;
+  /**
+   * Prepended to the name of every HTTP metric (not to the default metrics, which take their
+   * own `prefix` in `defaultMetrics`). Not called `prefix`: Fastify's `register` reserves that
+   * key for the route prefix.
+   * @default ''
+   */
+  readonly metricPrefix?: string;
+  /**
+   * Metric names, before `metricPrefix`; any name left out keeps the preset's.
+   * @default the preset's names (`http_requests_total`, `http_request_duration_seconds`, ...)
+   */
+  readonly metricNames?: HttpMetricNames;
+  /**
+   * Names of the method, route and status labels; any left out keeps the preset's.
+   * @default the preset's (`method`, `route`, `status_code`)
+   */
+  readonly labelNames?: HttpLabelNames;
+  /**
+   * Adds the gauge `up`: 1 while the server serves; `setServing(false)` sets it to 0 during a
+   * graceful shutdown. Summed as the maximum over live processes.
+   * @default false (true with the 'express-prom-bundle' preset)
+   */
+  readonly up?: boolean;
+  /**
+   * How request latency is recorded: a histogram, a summary (quantiles from a mergeable
+   * sketch, correct across processes within 1% relative error), or both.
+   * @default 'histogram'
+   */
+  readonly latency?: LatencyMetric;
+  /**
+   * Options of the latency summary.
+   * @default { percentiles: [0.5, 0.9, 0.95, 0.99], maxAgeSeconds: 600, ageBuckets: 5 }
+   */
+  readonly summary?: HttpSummaryOptions;
+  /**
+   * Upper bounds of the request duration histogram, in seconds.
+   * @default the preset's: Prometheus' default buckets [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
    */
   readonly buckets?: readonly number[];
   /**
@@ -85,7 +175,7 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
   /**
    * Adds the gauge `http_requests_in_flight` (requests started and not yet finished; summed
    * over live processes in multi-process mode).
-   * @default false
+   * @default false (true with the 'opentelemetry' preset)
    */
   readonly inFlight?: boolean;
   /**
@@ -133,15 +223,36 @@ export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
   readonly sizeBuckets: readonly number[];
   /** Undefined when unlimited. */
   readonly maxSeries: number | undefined;
+  readonly conventions: HttpConventions;
+  /** The preset, for its label value rules. */
+  readonly convention: HttpConvention;
+  /** False, or the options to call `collectDefaultMetrics` with (registry not yet set). */
+  readonly defaultMetrics: false | HttpDefaultMetricsOptions;
+  /** Final metric names, prefix included; `false` where the metric is left out. */
+  readonly metricNames: {
+    readonly [K in keyof HttpMetricNames]-?: K extends 'requestsTotal' ? string | false : string;
+  };
+  /** Every label name of the request metrics, in order: method, route, status, the preset's, extra. */
+  readonly labelNames: readonly string[];
+  readonly up: boolean;
+  readonly latency: LatencyMetric;
+  readonly summary: Required<HttpSummaryOptions>;
 }
 
-/** The option defaults, in one place. */
+/** The option defaults, in one place (buckets, `inFlight` and `up` come from the preset). */
 export const HTTP_METRICS_DEFAULTS = Object.freeze({
   metricsPath: '/metrics',
-  buckets: DEFAULT_BUCKETS,
+  conventions: 'promfork' as HttpConventions,
+  defaultMetrics: true,
+  metricPrefix: '',
+  latency: 'histogram' as LatencyMetric,
+  summary: Object.freeze({
+    percentiles: Object.freeze([0.5, 0.9, 0.95, 0.99]) as readonly number[],
+    maxAgeSeconds: 600,
+    ageBuckets: 5,
+  }),
   groupStatusCodes: false,
   excludeRoutes: Object.freeze([]) as readonly (string | RegExp)[],
-  inFlight: false,
   requestSize: false,
   responseSize: false,
   sizeBuckets: Object.freeze([100, 1000, 10000, 100000, 1000000, 10000000]) as readonly number[],
@@ -162,10 +273,41 @@ const HTTP_KEYS = [
   'responseSize',
   'sizeBuckets',
   'maxSeries',
+  'conventions',
+  'defaultMetrics',
+  'metricPrefix',
+  'metricNames',
+  'labelNames',
+  'up',
+  'latency',
+  'summary',
 ] as const;
 
-/** Label names the HTTP metrics declare themselves; `extraLabels` may not reuse them. */
-const OWN_LABELS = ['method', 'route', 'status_code'];
+const METRIC_NAME_KEYS: readonly (keyof HttpMetricNames)[] = [
+  'requestsTotal',
+  'requestDuration',
+  'requestDurationSummary',
+  'requestsInFlight',
+  'requestSize',
+  'responseSize',
+  'up',
+];
+const LABEL_NAME_KEYS: readonly (keyof HttpLabelNames)[] = ['method', 'route', 'statusCode'];
+const SUMMARY_KEYS: readonly (keyof HttpSummaryOptions)[] = [
+  'percentiles',
+  'maxAgeSeconds',
+  'ageBuckets',
+];
+const DEFAULT_METRICS_KEYS: readonly string[] = [
+  'prefix',
+  'labels',
+  'gcDurationBuckets',
+  'eventLoopMonitoringPrecision',
+  'refreshIntervalSeconds',
+];
+const LATENCIES: readonly LatencyMetric[] = ['histogram', 'summary', 'both'];
+/** Label names a histogram, a summary or the file store reserve. */
+const RESERVED_LABELS: readonly string[] = ['le', 'quantile', 'pid', 'thread'];
 
 /**
  * The default `onError`: one stderr line per distinct message, so a hook that throws on every
@@ -200,6 +342,131 @@ function numberList(where: string, key: string, value: unknown, fallback: readon
   }
   // Order, finiteness and duplicates are checked by the histogram itself (PROMFORK_INVALID_BUCKETS).
   return Object.freeze([...(value as number[])]);
+}
+
+function oneOf<T extends string>(
+  where: string,
+  key: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    invalidOption(where, key, value, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`);
+  }
+  return value as T;
+}
+
+/** A plain object of options (not an array, not null), keys checked against `keys`. */
+function optionObject(where: string, key: string, value: unknown, keys: readonly string[]) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    invalidOption(where, key, value, 'an object');
+  }
+  assertOptionKeys(value, keys, `${where} option "${key}"`);
+  return value;
+}
+
+function resolveMetricNames(
+  where: string,
+  given: unknown,
+  convention: HttpConvention,
+  prefix: string,
+): ResolvedHttpMetricsOptions['metricNames'] {
+  const names: Record<string, string | false> = { ...convention.metricNames };
+  if (given !== undefined) {
+    const o = optionObject(where, 'metricNames', given, METRIC_NAME_KEYS);
+    for (const key of METRIC_NAME_KEYS) {
+      const name = o[key];
+      if (name === undefined) continue;
+      const canOmit = key === 'requestsTotal';
+      if (!(canOmit && name === false) && !validateMetricName(name)) {
+        const expected = 'a metric name matching [a-zA-Z_:][a-zA-Z0-9_:]*';
+        invalidOption(
+          where,
+          `metricNames.${key}`,
+          name,
+          canOmit ? `${expected} or false` : expected,
+        );
+      }
+      names[key] = name as string | false;
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const key of METRIC_NAME_KEYS) {
+    const name = names[key];
+    if (name === false || name === undefined) continue;
+    const other = seen.get(prefix + name);
+    if (other !== undefined) {
+      invalidOption(where, `metricNames.${key}`, name, `a name other than that of ${other}`);
+    }
+    names[key] = prefix + name;
+    seen.set(prefix + name, key);
+  }
+  return names as ResolvedHttpMetricsOptions['metricNames'];
+}
+
+function resolveLabelNames(where: string, given: unknown, convention: HttpConvention): string[] {
+  const labels: Record<string, string> = { ...convention.labelNames };
+  if (given !== undefined) {
+    const o = optionObject(where, 'labelNames', given, LABEL_NAME_KEYS);
+    for (const key of LABEL_NAME_KEYS) {
+      const name = o[key];
+      if (name === undefined) continue;
+      if (
+        typeof name !== 'string' ||
+        !validateLabelName(name) ||
+        name.startsWith('__') ||
+        RESERVED_LABELS.includes(name)
+      ) {
+        invalidOption(
+          where,
+          `labelNames.${key}`,
+          name,
+          `a label name matching [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", not ${RESERVED_LABELS.join(', ')}`,
+        );
+      }
+      labels[key] = name;
+    }
+  }
+  const list = LABEL_NAME_KEYS.map((key) => labels[key] as string);
+  list.forEach((name, i) => {
+    if (
+      list.indexOf(name) !== i ||
+      (convention.opentelemetry && OTEL_EXTRA_LABELS.includes(name))
+    ) {
+      invalidOption(where, `labelNames.${LABEL_NAME_KEYS[i]}`, name, 'a label name used once');
+    }
+  });
+  return list;
+}
+
+function resolveDefaultMetrics(where: string, value: unknown): false | HttpDefaultMetricsOptions {
+  if (value === undefined || value === true) return {};
+  if (value === false) return false;
+  // Types of the fields are checked by collectDefaultMetrics itself when it runs.
+  return optionObject(
+    where,
+    'defaultMetrics',
+    value,
+    DEFAULT_METRICS_KEYS,
+  ) as HttpDefaultMetricsOptions;
+}
+
+function resolveSummary(where: string, value: unknown): Required<HttpSummaryOptions> {
+  if (value === undefined) return HTTP_METRICS_DEFAULTS.summary;
+  // Values are checked by the Summary itself (PROMFORK_INVALID_OPTION naming the value).
+  const o = optionObject(where, 'summary', value, SUMMARY_KEYS);
+  return {
+    percentiles: numberList(
+      where,
+      'summary.percentiles',
+      o.percentiles,
+      HTTP_METRICS_DEFAULTS.summary.percentiles,
+    ),
+    maxAgeSeconds: (o.maxAgeSeconds as number) ?? HTTP_METRICS_DEFAULTS.summary.maxAgeSeconds,
+    ageBuckets: (o.ageBuckets as number) ?? HTTP_METRICS_DEFAULTS.summary.ageBuckets,
+  };
 }
 
 function resolveRouteOptions<Req>(options: Record<string, unknown>, where: string) {
@@ -259,6 +526,18 @@ export function resolveHttpMetricsOptions<Req, Res>(
     excludeRoutes = Object.freeze([...(list as (string | RegExp)[])]);
   }
 
+  const conventions = oneOf(where, 'conventions', o.conventions, HTTP_CONVENTIONS, 'promfork');
+  const convention = CONVENTIONS[conventions];
+  const prefix = o.metricPrefix ?? HTTP_METRICS_DEFAULTS.metricPrefix;
+  if (typeof prefix !== 'string' || (prefix !== '' && !validateMetricName(prefix))) {
+    invalidOption(where, 'metricPrefix', prefix, 'a string usable at the start of a metric name');
+  }
+  const metricNames = resolveMetricNames(where, o.metricNames, convention, prefix);
+  const ownLabels = [
+    ...resolveLabelNames(where, o.labelNames, convention),
+    ...(convention.opentelemetry ? OTEL_EXTRA_LABELS : []),
+  ];
+
   const extraLabels: [string, (req: Req, res: Res) => LabelValue][] = [];
   if (o.extraLabels !== undefined) {
     const labels = o.extraLabels;
@@ -267,11 +546,11 @@ export function resolveHttpMetricsOptions<Req, Res>(
     }
     for (const [name, fn] of Object.entries(labels as Record<string, unknown>)) {
       assertLabelName(name, 'http_requests_total');
-      if (OWN_LABELS.includes(name)) {
+      if (ownLabels.includes(name)) {
         throw new InvalidOptionError(
           'PROMFORK_INVALID_OPTION',
           `${where}: extraLabels may not redefine the label ${JSON.stringify(name)}; ` +
-            `expected a name other than ${OWN_LABELS.join(', ')}`,
+            `expected a name other than ${ownLabels.join(', ')}`,
         );
       }
       if (typeof fn !== 'function') invalidOption(where, `extraLabels.${name}`, fn, 'a function');
@@ -288,7 +567,15 @@ export function resolveHttpMetricsOptions<Req, Res>(
     ...resolveRouteOptions<Req>(o, where),
     maxSeries: maxSeries as number | undefined,
     metricsPath,
-    buckets: numberList(where, 'buckets', o.buckets, HTTP_METRICS_DEFAULTS.buckets),
+    conventions,
+    convention,
+    defaultMetrics: resolveDefaultMetrics(where, o.defaultMetrics),
+    metricNames,
+    labelNames: [...ownLabels, ...extraLabels.map(([name]) => name)],
+    up: optionalBoolean(where, 'up', o.up, convention.up),
+    latency: oneOf(where, 'latency', o.latency, LATENCIES, HTTP_METRICS_DEFAULTS.latency),
+    summary: resolveSummary(where, o.summary),
+    buckets: numberList(where, 'buckets', o.buckets, convention.buckets),
     groupStatusCodes: optionalBoolean(
       where,
       'groupStatusCodes',
@@ -303,7 +590,7 @@ export function resolveHttpMetricsOptions<Req, Res>(
       'normalizeRoute',
       o.normalizeRoute,
     ),
-    inFlight: optionalBoolean(where, 'inFlight', o.inFlight, HTTP_METRICS_DEFAULTS.inFlight),
+    inFlight: optionalBoolean(where, 'inFlight', o.inFlight, convention.inFlight),
     requestSize: optionalBoolean(
       where,
       'requestSize',
