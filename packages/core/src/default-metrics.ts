@@ -181,6 +181,28 @@ interface ProcessInternals {
  * for unknown or wrongly typed options, and the registry's error when a name is taken (for
  * example when called twice on one registry).
  */
+/**
+ * Default metrics an HTTP adapter registered on its own (its `defaultMetrics` option), per
+ * registry: a later explicit {@link collectDefaultMetrics} call on that registry replaces them
+ * instead of failing, so code that calls it after installing an adapter keeps working.
+ */
+const implicitSets = new WeakMap<Registry, { prefix: string; handle: DefaultMetrics }>();
+
+/**
+ * Registers the default metrics on behalf of an HTTP adapter (see {@link implicitSets}), unless
+ * the registry already has any of them (another adapter's, or the user's own). Internal to
+ * core: adapters reach it through the HTTP instrumentation's `defaultMetrics` option.
+ */
+export function collectImplicitDefaultMetrics(
+  options: DefaultMetricsOptions & { register: Registry },
+): void {
+  const prefix = options.prefix ?? '';
+  const registry = options.register;
+  if (DEFAULT_METRIC_NAMES.some((name) => registry.getSingleMetric(prefix + name))) return;
+  const handle = collectDefaultMetrics(options);
+  implicitSets.set(registry, { prefix, handle });
+}
+
 export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): DefaultMetrics {
   // (Checked as unknown: narrowing `options` to a record would erase the option types.)
   assertOptionKeys(options as unknown, OPTION_KEYS, WHERE);
@@ -209,6 +231,14 @@ export function collectDefaultMetrics(options: DefaultMetricsOptions = {}): Defa
   // Check everything that could fail before registering anything, so a rejected call leaves
   // the registry as it was.
   const registry = options.register ?? defaultRegister;
+  const implicit = implicitSets.get(registry);
+  if (implicit !== undefined) {
+    // An adapter registered them first: the user's explicit call (its options) wins.
+    implicitSets.delete(registry);
+    implicit.handle.stop();
+    for (const metric of DEFAULT_METRIC_NAMES)
+      registry.removeSingleMetric(implicit.prefix + metric);
+  }
   for (const metric of DEFAULT_METRIC_NAMES) {
     const existing = registry.getSingleMetric(prefix + metric);
     if (existing !== undefined) throw new AlreadyRegisteredError(prefix + metric, existing);

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidOptionError, LabelSetError, PromforkError } from '../src/errors.js';
+import { collectDefaultMetrics } from '../src/default-metrics.js';
+import {
+  AlreadyRegisteredError,
+  InvalidOptionError,
+  LabelSetError,
+  PromforkError,
+} from '../src/errors.js';
 import { HttpInstrumentation, type HttpSample, isSecure } from '../src/http/instrumentation.js';
 import type { HttpMetricsOptions } from '../src/http/options.js';
 import { Registry } from '../src/registry.js';
@@ -265,5 +271,24 @@ describe('http/instrumentation: opentelemetry preset label values', () => {
       setup({ conventions: 'express-prom-bundle', defaultMetrics: false }).inst.measuresScheme,
       false,
     );
+  });
+});
+
+describe('http/instrumentation: default metrics', () => {
+  it('yields them to a later explicit collectDefaultMetrics call on the same registry', async () => {
+    // prom-client habit: install the middleware, then call collectDefaultMetrics() with one's
+    // own options. The adapter's set is replaced instead of making that call throw.
+    const { registry, text } = setup();
+    assert.match(await text(), /^process_cpu_user_seconds_total \S+$/m);
+    const handle = collectDefaultMetrics({ register: registry, labels: { service: 'api' } });
+    try {
+      const body = await text();
+      assert.match(body, /^process_cpu_user_seconds_total\{service="api"\} \S+$/m);
+      assert.doesNotMatch(body, /^process_cpu_user_seconds_total \S+$/m);
+      // An explicit set is the user's: a second explicit call still fails as in prom-client.
+      assert.throws(() => collectDefaultMetrics({ register: registry }), AlreadyRegisteredError);
+    } finally {
+      handle.stop();
+    }
   });
 });

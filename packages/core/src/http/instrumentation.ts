@@ -13,7 +13,7 @@
  * `promfork_instrumentation_errors_total`; the request itself is never affected.
  */
 import { Counter, type CounterChild } from '../counter.js';
-import { collectDefaultMetrics, DEFAULT_METRIC_NAMES } from '../default-metrics.js';
+import { collectImplicitDefaultMetrics } from '../default-metrics.js';
 import { Gauge } from '../gauge.js';
 import { Histogram, type HistogramChild } from '../histogram.js';
 import { isDroppedChild } from '../metric.js';
@@ -117,20 +117,6 @@ function otelMethod(method: unknown): string {
 }
 
 /**
- * Registers the default metrics in `registry` unless any of them is there already (another
- * middleware on the same registry, or the user's own `collectDefaultMetrics` call): once per
- * registry, without module state, however many apps install an adapter.
- */
-function ensureDefaultMetrics(
-  registry: Registry,
-  options: Exclude<ResolvedHttpMetricsOptions['defaultMetrics'], false>,
-): void {
-  const prefix = options.prefix ?? '';
-  if (DEFAULT_METRIC_NAMES.some((name) => registry.getSingleMetric(prefix + name))) return;
-  collectDefaultMetrics({ ...options, register: registry });
-}
-
-/**
  * Wraps the user's `onError`: counts the error in `promfork_instrumentation_errors_total` of
  * `registry`, then hands it on. The returned function never throws.
  */
@@ -219,7 +205,9 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const registry: Registry = resolved.registry;
     const { labelNames, metricNames: names, convention } = resolved;
     this.onError = errorReporter(registry, resolved.onError);
-    if (resolved.defaultMetrics !== false) ensureDefaultMetrics(registry, resolved.defaultMetrics);
+    if (resolved.defaultMetrics !== false) {
+      collectImplicitDefaultMetrics({ ...resolved.defaultMetrics, register: registry });
+    }
     // The series limit of the labelled metrics; dropped label sets are reported to onError.
     const limit =
       resolved.maxSeries === undefined
