@@ -60,7 +60,7 @@ export class ProtobufRenderer {
   private lastSize = 0;
 
   /** The exposition of `items`: one length-prefixed `MetricFamily` per family. */
-  render(items: readonly RenderItem[]): Buffer {
+  render(items: readonly RenderItem[]): Uint8Array {
     const out = new ProtoWriter(Math.max(INITIAL_BYTES, this.lastSize * 1.1));
     for (const { family, options } of items) this.family(out, family, options);
     this.lastSize = out.length;

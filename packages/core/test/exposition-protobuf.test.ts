@@ -206,7 +206,7 @@ function nativeFamily(
 }
 
 function renderOne(family: CollectedFamily): Buffer {
-  return new ProtobufRenderer().render([{ family, options: { nowMs: 0 } }]);
+  return Buffer.from(new ProtobufRenderer().render([{ family, options: { nowMs: 0 } }]));
 }
 
 const SMALL: NativeHistogramSnapshot = {

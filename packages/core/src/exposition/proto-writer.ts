@@ -150,8 +150,11 @@ export class ProtoWriter {
     return this.pos;
   }
 
-  /** The bytes written. The writer must not be used afterwards. */
-  finish(): Buffer {
+  /**
+   * The bytes written (a Node Buffer, typed as the Uint8Array it is so that declarations need
+   * no Node types). The writer must not be used afterwards.
+   */
+  finish(): Uint8Array {
     return this.bytes.subarray(0, this.pos);
   }
 }
