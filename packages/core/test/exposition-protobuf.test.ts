@@ -16,11 +16,13 @@ import {
   Registry,
   type Store,
 } from '../src/index.js';
+import { FamilyRenderer } from '../src/render.js';
 import { ProtobufRenderer } from '../src/render-protobuf.js';
 import type { CollectedFamily } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
 import { tempDir } from './file-store-helpers.js';
 import { parseExposition, parseNumber } from './helpers/parse-exposition.js';
+import { checkWithPromtool } from './helpers/promtool.js';
 import {
   decodeDelimited,
   type FlatSample,
@@ -344,4 +346,24 @@ test('a histogram with classic buckets and native data carries both', () => {
     [[0, 2]],
   );
   assert.deepEqual(h?.positiveDelta, [1n, 1n]);
+});
+
+test('a native-only histogram stays a valid classic histogram in the text formats', (t) => {
+  // Without classic bounds, the text formats show what they can: count, sum and the +Inf
+  // bucket from the classic cells; the native buckets exist in protobuf only.
+  const bare = nativeFamily(SMALL, [], [3, 1.5, 3]);
+  const family = { ...bare, descriptor: { ...bare.descriptor, help: 'native' } };
+  const renderer = new FamilyRenderer();
+  const text = renderer.render([{ family, options: { nowMs: 0 } }], 'prometheus');
+  assert.equal(
+    text,
+    '# HELP h native\n# TYPE h histogram\nh_bucket{le="+Inf"} 3\nh_sum 1.5\nh_count 3\n',
+  );
+  checkWithPromtool(t, text, 'prometheus');
+  const om = renderer.render([{ family, options: { nowMs: 0 } }], 'openmetrics');
+  assert.equal(
+    om,
+    '# TYPE h histogram\n# HELP h native\nh_bucket{le="+Inf"} 3\nh_sum 1.5\nh_count 3\n# EOF\n',
+  );
+  checkWithPromtool(t, om, 'openmetrics');
 });
