@@ -22,6 +22,7 @@ import { table, writeDoc, writeResults } from './lib/report.js';
 import type { BenchResult, Scenario } from './lib/types.js';
 import { scenario as scrape8x1000 } from './scrape-8x1000.js';
 import { scenario as scrape8x10000 } from './scrape-8x10000.js';
+import { scenario as scrapeProtobuf8x1000 } from './scrape-protobuf-8x1000.js';
 
 const SCENARIOS: readonly Scenario[] = [
   counterIncLabels3,
@@ -30,6 +31,7 @@ const SCENARIOS: readonly Scenario[] = [
   gaugeSetLabels3,
   scrape8x1000,
   scrape8x10000,
+  scrapeProtobuf8x1000,
   churnScrape,
   httpExpress,
   httpFastify,

@@ -24,6 +24,7 @@ import {
   type HttpMetricsOptions,
   InvalidOptionError,
   type MetricsRouteOptions,
+  PROTOBUF_CONTENT_TYPE,
   Registry,
   setServing,
   startMetricsServer,
@@ -187,6 +188,24 @@ function optionError(code: string, part: string): (e: unknown) => boolean {
     e instanceof InvalidOptionError && e.code === code && (e as Error).message.includes(part);
 }
 
+/** What Prometheus asks for with native histograms on: protobuf first. */
+const PROTOBUF_ACCEPT =
+  'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,' +
+  'text/plain;version=0.0.4;q=0.5';
+
+/** Reads a response body as the bytes received (after any gzip the client undid). */
+function binary(
+  response: request.Response,
+  done: (error: Error | null, body: Buffer) => void,
+): void {
+  // In Node, superagent hands a custom parser the response stream itself.
+  const res = response as unknown as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+  res.on('error', (error: Error) => done(error, Buffer.alloc(0)));
+}
+
 /** Registers the conformance tests for one framework version. */
 export function runAdapterConformance<Req, Res>(driver: AdapterDriver<Req, Res>): void {
   const header = (req: Req, name: string): string | undefined => {
@@ -290,6 +309,28 @@ export function runAdapterConformance<Req, Res>(driver: AdapterDriver<Req, Res>)
           await client.post('/metrics').set(auth).expect(404);
         } else {
           await client.post('/metrics').set(auth).expect(405).expect('allow', 'GET, HEAD');
+        }
+      });
+    });
+
+    it('passes the protobuf exposition through byte for byte, plain and gzipped', async () => {
+      const registry = new Registry();
+      await withApp(driver, { registry }, async (client) => {
+        await client.get('/users/8').expect(200, 'user');
+        // The metrics route is not recorded, so the registry answers the same bytes again.
+        const expected = (await registry.scrape(PROTOBUF_ACCEPT)).body;
+        assert.ok(typeof expected !== 'string' && expected.length > 0);
+        for (const encoding of ['identity', 'gzip']) {
+          const res = await client
+            .get('/metrics')
+            .set({ accept: PROTOBUF_ACCEPT, 'accept-encoding': encoding })
+            .buffer(true)
+            .parse(binary)
+            .expect(200);
+          assert.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE);
+          assert.equal(res.headers['content-encoding'], encoding === 'gzip' ? 'gzip' : undefined);
+          assert.ok(Buffer.isBuffer(res.body));
+          assert.equal(Buffer.compare(res.body, Buffer.from(expected)), 0, encoding);
         }
       });
     });

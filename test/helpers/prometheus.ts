@@ -103,7 +103,13 @@ async function apiGet<T>(url: string, path: string, what: string): Promise<T> {
 /** Starts Prometheus scraping `targets` (host:port) every second, resolved when it is ready. */
 export async function startPrometheus(
   binary: string,
-  options: { jobName: string; targets: readonly string[]; timeoutMs?: number },
+  options: {
+    jobName: string;
+    targets: readonly string[];
+    timeoutMs?: number;
+    /** Feature flags, e.g. `native-histograms` (then Prometheus asks for protobuf first). */
+    features?: readonly string[];
+  },
 ): Promise<PrometheusServer> {
   const home = mkdtempSync(join(tmpdir(), 'promfork-prometheus-'));
   const configFile = join(home, 'prometheus.yml');
@@ -130,6 +136,7 @@ export async function startPrometheus(
       `--storage.tsdb.path=${join(home, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.features?.length ? [`--enable-feature=${options.features.join(',')}`] : []),
     ],
     process.env,
   );

@@ -42,6 +42,9 @@ export {
   OPENMETRICS_FORMAT,
   PROMETHEUS_CONTENT_TYPE,
   PROMETHEUS_FORMAT,
+  PROTOBUF_CONTENT_TYPE,
+  PROTOBUF_FORMAT,
+  type TextExpositionFormat,
 } from './exposition/index.js';
 export {
   type CompactionReport,
@@ -156,6 +159,7 @@ export {
   type RegistryOptions,
   register,
   type ScrapeResult,
+  type TextScrapeResult,
 } from './registry.js';
 export { familyToMetricObject, type SnapshotOptions } from './snapshot.js';
 export {

@@ -283,7 +283,10 @@ export class Pushgateway {
     } else {
       // Text 0.0.4 whatever the registry's content type: the gateway does not parse OpenMetrics.
       const scrape = await this.registry.scrape(PROMETHEUS_CONTENT_TYPE);
-      body = Buffer.from(scrape.body, 'utf8');
+      body =
+        typeof scrape.body === 'string'
+          ? Buffer.from(scrape.body, 'utf8')
+          : Buffer.from(scrape.body);
       if (String(headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
         body = await gzipAsync(body);
       }

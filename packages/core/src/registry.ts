@@ -4,7 +4,7 @@
  *
  * A scrape runs every metric's `collect` callback, asks each store the registry's metrics live
  * in for their families (one `collect()` per store, already merged across processes), and
- * converts them with snapshot.ts before exposition renders them.
+ * renders them: text formats with render.ts, the protobuf format with render-protobuf.ts.
  *
  * Families only other processes declared ("foreign" families, which a file store returns too)
  * are shown by a registry created with `includeForeignFamilies: true` (the default registry
@@ -22,6 +22,7 @@ import {
 } from './exposition/index.js';
 import type { ChildBase, Metric } from './metric.js';
 import { FamilyRenderer, type RenderFormat, type RenderItem } from './render.js';
+import { ProtobufRenderer } from './render-protobuf.js';
 import { familyToMetricObject, pickFamily } from './snapshot.js';
 import type { CollectedFamily, Store } from './store.js';
 import type { MetricObject } from './types.js';
@@ -51,6 +52,15 @@ export interface RegistryOptions {
 /** The result of {@link Registry.scrape}: what an HTTP handler sends. */
 export interface ScrapeResult {
   readonly contentType: string;
+  /**
+   * Text for the text formats; bytes (a Node Buffer, typed as the Uint8Array it is) for the
+   * protobuf format. Send either as is.
+   */
+  readonly body: string | Uint8Array;
+}
+
+/** A {@link ScrapeResult} in a text format (what `scrape()` without an Accept header gives). */
+export interface TextScrapeResult extends ScrapeResult {
   readonly body: string;
 }
 
@@ -81,6 +91,8 @@ export class Registry {
   private format: RegistryContentType;
   /** Renders scrapes; caches each series' escaped labels between scrapes. */
   private readonly renderer = new FamilyRenderer();
+  /** Renders protobuf scrapes; made on the first one. */
+  private protobufRenderer: ProtobufRenderer | undefined;
 
   constructor(options?: RegistryContentType | RegistryOptions) {
     if (options === undefined || typeof options === 'string') {
@@ -236,12 +248,19 @@ export class Registry {
 
   /**
    * Renders every metric in the format an HTTP `Accept` header asks for (Prometheus text when
-   * absent or unknown). This is what the HTTP adapters call for GET /metrics.
+   * absent or unknown; see negotiateFormat): text, OpenMetrics, or delimited protobuf (then the
+   * body is bytes). This is what the HTTP adapters call for GET /metrics.
    */
+  scrape(): Promise<TextScrapeResult>;
+  scrape(accept: string | undefined): Promise<ScrapeResult>;
   async scrape(accept?: string): Promise<ScrapeResult> {
     const format = negotiateFormat(accept);
-    const body = this.renderer.render(await this.collectItems(), format.name);
-    return { contentType: format.contentType, body };
+    const items = await this.collectItems();
+    if (format.name === 'protobuf') {
+      this.protobufRenderer ??= new ProtobufRenderer();
+      return { contentType: format.contentType, body: this.protobufRenderer.render(items) };
+    }
+    return { contentType: format.contentType, body: this.renderer.render(items, format.name) };
   }
 
   /**

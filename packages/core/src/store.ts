@@ -18,6 +18,8 @@
  * The conformance suite in `packages/core/test/store-conformance.ts` checks these rules and
  * runs against every store.
  */
+
+import type { NativeHistogramSnapshot } from './exposition/native-histogram-shape.js';
 import { SKETCH_MAX_AGE_BUCKETS, SKETCH_WINDOW_SLOTS, sketchSize } from './sketch.js';
 import type { MetricDescriptor } from './types.js';
 
@@ -45,6 +47,8 @@ export interface CollectedSeries {
   readonly extraLabels?: Readonly<Record<string, string>>;
   /** The series' slots, `seriesSize(descriptor)` long. */
   readonly cells: ArrayLike<number>;
+  /** A histogram series' native histogram, when it keeps one (next to the classic cells). */
+  readonly native?: NativeHistogramSnapshot;
 }
 
 /** One metric family as collected for rendering. */

@@ -17,6 +17,7 @@ import {
 } from '../src/index.js';
 import { parseExposition } from './helpers/parse-exposition.js';
 import { checkWithPromtool } from './helpers/promtool.js';
+import { textBody } from './helpers.js';
 
 async function populatedRegistry(): Promise<Registry> {
   const registry = new Registry();
@@ -64,7 +65,9 @@ async function populatedRegistry(): Promise<Registry> {
 describe('registry expositions', () => {
   test('Prometheus text: parses back and passes promtool', async (t) => {
     const registry = await populatedRegistry();
-    const { contentType, body } = await registry.scrape('text/plain');
+    const scraped = await registry.scrape('text/plain');
+    const { contentType } = scraped;
+    const body = textBody(scraped);
     assert.equal(contentType, PROMETHEUS_CONTENT_TYPE);
     const families = parseExposition(body, 'prometheus');
     const requests = families.find((f) => f.name === 'app_requests_total');
@@ -80,7 +83,9 @@ describe('registry expositions', () => {
 
   test('OpenMetrics: parses back with exemplars and passes promtool', async (t) => {
     const registry = await populatedRegistry();
-    const { contentType, body } = await registry.scrape('application/openmetrics-text');
+    const scraped = await registry.scrape('application/openmetrics-text');
+    const { contentType } = scraped;
+    const body = textBody(scraped);
     assert.equal(contentType, OPENMETRICS_CONTENT_TYPE);
     const families = parseExposition(body, 'openmetrics');
     const requests = families.find((f) => f.name === 'app_requests');

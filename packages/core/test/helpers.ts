@@ -16,3 +16,9 @@ export function isolated(): {
 export function samples(metric: MetricObject): [string, Record<string, unknown>, number][] {
   return metric.values.map((v) => [v.metricName ?? metric.name, { ...v.labels }, v.value]);
 }
+
+/** The body of a text-format scrape (fails the test when the scrape gave bytes). */
+export function textBody(result: { readonly body: string | Uint8Array }): string {
+  if (typeof result.body !== 'string') throw new TypeError('expected a text exposition, got bytes');
+  return result.body;
+}

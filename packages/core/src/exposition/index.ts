@@ -9,6 +9,8 @@ export {
   negotiateFormat,
   OPENMETRICS_FORMAT,
   PROMETHEUS_FORMAT,
+  PROTOBUF_FORMAT,
+  type TextExpositionFormat,
 } from './negotiate.js';
 export { formatCanonical, formatValue } from './number.js';
 export {
@@ -18,4 +20,5 @@ export {
   OPENMETRICS_CONTENT_TYPE,
   openMetricsFamilyName,
 } from './openmetrics.js';
+export { PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 export { formatText, PROMETHEUS_CONTENT_TYPE } from './text.js';

@@ -1,12 +1,16 @@
 /**
  * Choice of exposition format from an HTTP `Accept` header.
  *
- * Rule: OpenMetrics is served when the header names `application/openmetrics-text` (version
- * 1.0.0, 0.0.1 or none: the versions Prometheus asks for) with a quality at least as high as
- * the Prometheus text format's; otherwise the Prometheus text format 0.0.4 is served, also when
- * nothing in the header is acceptable (a scraper always gets something it can read; Prometheus
- * and client_golang behave the same way). Wildcards (`*\/*`, `application/*`) make the text
- * format acceptable but never select OpenMetrics, so `curl` and browsers get the familiar format.
+ * Rule: the delimited protobuf format is served when the header names
+ * `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily` and
+ * `encoding=delimited` with a quality at least as high as each text format's (Prometheus lists
+ * it first when native histograms are enabled). Otherwise OpenMetrics is served when the header
+ * names `application/openmetrics-text` (version 1.0.0, 0.0.1 or none: the versions Prometheus
+ * asks for) with a quality at least as high as the Prometheus text format's; otherwise the
+ * Prometheus text format 0.0.4 is served, also when nothing in the header is acceptable (a
+ * scraper always gets something it can read; Prometheus and client_golang behave the same
+ * way). Wildcards (`*\/*`, `application/*`) make the text format acceptable but never select
+ * OpenMetrics or protobuf, so `curl` and browsers get the familiar format.
  *
  * Precedence follows RFC 9110: for each format, the most specific matching media range gives its
  * quality (`text/plain;version=0.0.4` over `text/plain` over `text/*` over `*\/*`).
@@ -14,28 +18,46 @@
 
 import type { MetricObject } from '../types.js';
 import { formatOpenMetrics, OPENMETRICS_CONTENT_TYPE } from './openmetrics.js';
+import { PROTOBUF_CONTENT_TYPE } from './protobuf.js';
 import { formatText, PROMETHEUS_CONTENT_TYPE } from './text.js';
 
-/** A format an exposition can be rendered in. */
+/** A format an exposition can be served in: what `Registry.scrape` renders. */
 export interface ExpositionFormat {
-  readonly name: 'prometheus' | 'openmetrics';
+  readonly name: 'prometheus' | 'openmetrics' | 'protobuf';
   readonly contentType: string;
+}
+
+/** A text format, which can also render prom-client's MetricObject shape. */
+export interface TextExpositionFormat extends ExpositionFormat {
+  readonly name: 'prometheus' | 'openmetrics';
   render(metrics: readonly MetricObject[]): string;
 }
 
 /** The Prometheus text format 0.0.4. */
-export const PROMETHEUS_FORMAT: ExpositionFormat = Object.freeze({
+export const PROMETHEUS_FORMAT: TextExpositionFormat = Object.freeze({
   name: 'prometheus',
   contentType: PROMETHEUS_CONTENT_TYPE,
   render: formatText,
 });
 
 /** OpenMetrics 1.0.0. */
-export const OPENMETRICS_FORMAT: ExpositionFormat = Object.freeze({
+export const OPENMETRICS_FORMAT: TextExpositionFormat = Object.freeze({
   name: 'openmetrics',
   contentType: OPENMETRICS_CONTENT_TYPE,
   render: formatOpenMetrics,
 });
+
+/**
+ * The delimited protobuf format (`io.prometheus.client.MetricFamily`), rendered from collected
+ * families only (render-protobuf.ts): it is the one format that carries native histograms,
+ * which prom-client's MetricObject shape cannot hold.
+ */
+export const PROTOBUF_FORMAT: ExpositionFormat = Object.freeze({
+  name: 'protobuf',
+  contentType: PROTOBUF_CONTENT_TYPE,
+});
+
+const PROTOBUF_MESSAGE = 'io.prometheus.client.metricfamily';
 
 /** One parsed media range of an Accept header. */
 interface MediaRange {
@@ -52,6 +74,12 @@ const OPENMETRICS_VERSIONS = new Set(['1.0.0', '0.0.1']);
 export function negotiateFormat(accept: string | undefined): ExpositionFormat {
   if (accept === undefined || accept.trim() === '') return PROMETHEUS_FORMAT;
   const ranges = parseAccept(accept);
+  const protobuf = quality(ranges, (r) => {
+    if (r.type !== 'application' || r.subtype !== 'vnd.google.protobuf') return -1;
+    // Only the delimited encoding of MetricFamily is served (not `text` / `compact-text`).
+    if (r.params.get('proto')?.toLowerCase() !== PROTOBUF_MESSAGE) return -1;
+    return r.params.get('encoding')?.toLowerCase() === 'delimited' ? 3 : -1;
+  });
   const openMetrics = quality(ranges, (r) => {
     if (r.type !== 'application' || r.subtype !== 'openmetrics-text') return -1;
     const version = r.params.get('version');
@@ -67,6 +95,7 @@ export function negotiateFormat(accept: string | undefined): ExpositionFormat {
     if (version === undefined) return 2;
     return version === '0.0.4' ? 3 : -1;
   });
+  if (protobuf > 0 && protobuf >= openMetrics && protobuf >= text) return PROTOBUF_FORMAT;
   return openMetrics > 0 && openMetrics >= text ? OPENMETRICS_FORMAT : PROMETHEUS_FORMAT;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The framework-neutral `/metrics` route: method check, authorisation, format negotiation
- * (Prometheus text or OpenMetrics, from `Accept`), gzip (from `Accept-Encoding`) and the
+ * (Prometheus text, OpenMetrics or protobuf, from `Accept`), gzip (from `Accept-Encoding`) and the
  * response headers. Adapters only copy the returned status, headers and body onto their
  * framework's response.
  *
@@ -12,12 +12,14 @@ import { gzip as gzipCallback } from 'node:zlib';
 
 const gzip = promisify(gzipCallback);
 
+/** What a scrape gives: text, or bytes for the protobuf format. */
+export interface ScrapeOutput {
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
+}
+
 /** What the route needs from a registry: `registry.scrape(accept)`. */
-export type Scrape = (
-  accept: string | undefined,
-) =>
-  | { readonly contentType: string; readonly body: string }
-  | Promise<{ readonly contentType: string; readonly body: string }>;
+export type Scrape = (accept: string | undefined) => ScrapeOutput | Promise<ScrapeOutput>;
 
 /** A response for the adapter to send as is. */
 export interface MetricsResponse {
@@ -118,7 +120,7 @@ export class MetricsRoute<Req> {
         'cache-control': 'no-store',
         vary: 'Accept, Accept-Encoding',
       };
-      let payload: string | Buffer = body;
+      let payload: string | Uint8Array = body;
       if (acceptsGzip(request.acceptEncoding)) {
         payload = await gzip(body);
         headers['content-encoding'] = 'gzip';
