@@ -18,6 +18,8 @@
  * The conformance suite in `packages/core/test/store-conformance.ts` checks these rules and
  * runs against every store.
  */
+import type { NativeHistogramSnapshot } from './native-histogram.js';
+import { nativeSlotCount, nativeSnapshot } from './native-histogram.js';
 import { SKETCH_MAX_AGE_BUCKETS, SKETCH_WINDOW_SLOTS, sketchSize } from './sketch.js';
 import type { MetricDescriptor } from './types.js';
 
@@ -45,6 +47,11 @@ export interface CollectedSeries {
   readonly extraLabels?: Readonly<Record<string, string>>;
   /** The series' slots, `seriesSize(descriptor)` long. */
   readonly cells: ArrayLike<number>;
+  /**
+   * The native histogram of a histogram series whose descriptor has `native` settings (decoded
+   * from the native slots by `collectedSeries`); absent otherwise.
+   */
+  readonly native?: NativeHistogramSnapshot;
 }
 
 /** One metric family as collected for rendering. */
@@ -89,7 +96,11 @@ export function seriesSize(descriptor: MetricDescriptor): number {
     case 'gauge':
       return 2;
     case 'histogram':
-      return descriptor.buckets.length + 3;
+      return (
+        descriptor.buckets.length +
+        3 +
+        (descriptor.native === undefined ? 0 : nativeSlotCount(descriptor.native))
+      );
     case 'summary':
       if (descriptor.summary === undefined) {
         throw new TypeError(`summary descriptor "${descriptor.name}" has no summary settings`);
@@ -116,6 +127,39 @@ export function histogramSumIndex(bucketCount: number): number {
 /** Index of a histogram series' count slot; see {@link histogramSumIndex}. */
 export function histogramCountIndex(bucketCount: number): number {
   return bucketCount + 2;
+}
+
+/**
+ * Index of a histogram series' first native slot (after the classic ones), when its descriptor
+ * has `native` settings; the native layout is owned by native-histogram.ts.
+ */
+export function histogramNativeIndex(bucketCount: number): number {
+  return bucketCount + 3;
+}
+
+/**
+ * A collected series of `descriptor` over `cells`, with its native histogram snapshot when the
+ * descriptor has native settings: the one place both stores attach it.
+ */
+export function collectedSeries(
+  descriptor: MetricDescriptor,
+  labelValues: readonly string[],
+  cells: ArrayLike<number>,
+  extraLabels?: Readonly<Record<string, string>>,
+): CollectedSeries {
+  const series =
+    extraLabels === undefined ? { labelValues, cells } : { labelValues, extraLabels, cells };
+  const settings = descriptor.native;
+  if (descriptor.type !== 'histogram' || settings === undefined) return series;
+  const n = descriptor.buckets.length;
+  const native = nativeSnapshot(
+    cells,
+    histogramNativeIndex(n),
+    settings,
+    cells[histogramSumIndex(n)] ?? 0,
+    cells[histogramCountIndex(n)] ?? 0,
+  );
+  return { ...series, native };
 }
 
 /** Summary series: `[sum, count, …sketch windows]`; the sketch layout is owned by sketch.ts. */
