@@ -112,7 +112,8 @@ const MAX_KEY = 2 * 1100 * 256;
 
 /** The highest schema whose bucket factor does not exceed `bucketFactor` (client_golang's rule). */
 export function schemaForFactor(bucketFactor: number): number {
-  const schema = -Math.floor(Math.log2(Math.log2(bucketFactor)));
+  // `0 - x`, not `-x`: a factor of 2 must give schema 0, not -0.
+  const schema = 0 - Math.floor(Math.log2(Math.log2(bucketFactor)));
   return Math.min(NATIVE_SCHEMA_MAX, Math.max(NATIVE_SCHEMA_MIN, schema));
 }
 
