@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -153,5 +153,47 @@ test('a rolling deploy that changes the native option carries the buckets, no co
   assert.equal(
     families.find((f) => f.descriptor.name === 'promfork_store_conflicts_total'),
     undefined,
+  );
+});
+
+test('a long-lived writer of a native histogram keeps a file of bounded size', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const store = new FileStore({ dir });
+  t.after(() => store.close());
+  const h = new Histogram({
+    name: 'wide',
+    help: 'h',
+    labelNames: ['k'],
+    nativeHistogram: { maxBuckets: 32 },
+    store,
+    registers: [],
+  });
+  h.observe({ k: 'a' }, 1);
+  store.flush();
+  const fileOf = (): string => {
+    const name = readdirSync(dir).find((n) => n.endsWith('.db') && !n.includes('archive'));
+    assert.ok(name !== undefined);
+    return join(dir, name);
+  };
+  const sizeBefore = statSync(fileOf()).size;
+  const usedBefore = readFileSync(fileOf()).readUInt32LE(16);
+  // 200000 observations over 600 decades of both signs: thousands of distinct buckets.
+  let seed = 1;
+  for (let i = 0; i < 200_000; i++) {
+    seed = (seed * 48271) % 2147483647;
+    const magnitude = 10 ** ((seed / 2147483647) * 600 - 300);
+    h.observe({ k: 'a' }, i % 2 === 0 ? magnitude : -magnitude);
+  }
+  store.flush();
+  assert.equal(statSync(fileOf()).size, sizeBefore);
+  assert.equal(readFileSync(fileOf()).readUInt32LE(16), usedBefore);
+  const native = store.collect().find((f) => f.descriptor.name === 'wide')?.series[0]?.native;
+  assert.ok(native !== undefined);
+  assert.ok(native.positive.length + native.negative.length <= 32);
+  assert.equal(
+    native.zeroCount +
+      [...native.positive, ...native.negative].reduce((sum, [, count]) => sum + count, 0),
+    200_001,
   );
 });
