@@ -187,6 +187,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       help: 'Time from the start of the request to the end of the response, in seconds',
       labelNames,
       buckets: resolved.buckets,
+      nativeHistogram: resolved.nativeHistogram,
       ...limit,
     });
     this.#inFlight = resolved.inFlight

@@ -10,6 +10,7 @@
  */
 import { DEFAULT_BUCKETS } from '../buckets.js';
 import { InvalidOptionError } from '../errors.js';
+import { type NativeHistogramOptions, resolveNativeOption } from '../native-histogram.js';
 import { Registry, register } from '../registry.js';
 import type { LabelValue } from '../types.js';
 import { assertLabelName, assertOptionKeys, invalidOption } from '../validation.js';
@@ -49,6 +50,13 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
    * @default Prometheus' default buckets [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
    */
   readonly buckets?: readonly number[];
+  /**
+   * Also keep `http_request_duration_seconds` as a native histogram (the Histogram option of
+   * that name: `true` or `{ bucketFactor, maxBuckets, zeroThreshold, minResetDuration }`), next
+   * to the classic `buckets`. Native buckets reach Prometheus in the protobuf exposition.
+   * @default false
+   */
+  readonly nativeHistogram?: boolean | NativeHistogramOptions;
   /**
    * Report `status_code` as its class (`2xx`, `4xx`) instead of the exact code.
    * @default false
@@ -122,6 +130,8 @@ export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
   readonly onError: (error: Error) => void;
   readonly metricsPath: string | false;
   readonly buckets: readonly number[];
+  /** The `nativeHistogram` option as given (checked); false when off. */
+  readonly nativeHistogram: boolean | NativeHistogramOptions;
   readonly groupStatusCodes: boolean;
   readonly excludeRoutes: readonly (string | RegExp)[];
   readonly skip: ((req: Req) => boolean) | undefined;
@@ -152,6 +162,7 @@ const HTTP_KEYS = [
   ...ROUTE_KEYS,
   'metricsPath',
   'buckets',
+  'nativeHistogram',
   'groupStatusCodes',
   'excludeRoutes',
   'skip',
@@ -289,6 +300,7 @@ export function resolveHttpMetricsOptions<Req, Res>(
     maxSeries: maxSeries as number | undefined,
     metricsPath,
     buckets: numberList(where, 'buckets', o.buckets, HTTP_METRICS_DEFAULTS.buckets),
+    nativeHistogram: nativeOption(o.nativeHistogram, where),
     groupStatusCodes: optionalBoolean(
       where,
       'groupStatusCodes',
@@ -318,4 +330,10 @@ export function resolveHttpMetricsOptions<Req, Res>(
     ),
     sizeBuckets: numberList(where, 'sizeBuckets', o.sizeBuckets, HTTP_METRICS_DEFAULTS.sizeBuckets),
   };
+}
+
+/** The `nativeHistogram` option, checked now (so a bad one fails at setup, named as an HTTP option). */
+function nativeOption(value: unknown, where: string): boolean | NativeHistogramOptions {
+  resolveNativeOption(value, where);
+  return (value ?? false) as boolean | NativeHistogramOptions;
 }
