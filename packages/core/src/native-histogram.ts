@@ -517,7 +517,9 @@ export class NativeRecorder {
   observe(value: number): void {
     const cells = this.cells;
     const base = this.base;
-    for (;;) {
+    // A refit frees a pair, so the second attempt always lands; the bound only matters for
+    // cells that drop writes (a closed store), where looping on would never end.
+    for (let attempt = 0; attempt < 2; attempt++) {
       const widened = cells.get(base + ZERO_THRESHOLD);
       const threshold = widened > 0 ? widened : this.settings.zeroThreshold;
       if (value <= threshold && value >= -threshold) {
@@ -529,7 +531,7 @@ export class NativeRecorder {
         value > 0
           ? 2 * nativeBucketIndex(value, schema)
           : 2 * nativeBucketIndex(-value, schema) + 1;
-      if (this.bump(key)) return;
+      if (this.bump(key) || attempt > 0) return;
       this.refit();
     }
   }

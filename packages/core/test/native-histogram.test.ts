@@ -6,7 +6,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Histogram, MemoryStore, Registry } from '../src/index.js';
 import { nativeBucketIndex, nativeUpperBound } from '../src/native-histogram.js';
-import type { CollectedFamily } from '../src/store.js';
+import {
+  type CollectedFamily,
+  histogramCountIndex,
+  histogramNativeIndex,
+  type Store,
+} from '../src/store.js';
 import { checkWithPromtool } from './helpers/promtool.js';
 import { isolated } from './helpers.js';
 
@@ -216,4 +221,36 @@ test('the schema follows client_golang from the bucket factor, clamped to -4..8'
     [1.0001, 1.00271, 1.1, 1.09051, 1.5, 2, 4, 16, 65536, 1e300].map(schemaOf),
     [8, 8, 3, 3, 1, 0, -1, -2, -4, -4],
   );
+});
+
+test('observe returns on cells that drop writes (a closed store) instead of refitting forever', {
+  timeout: 10_000,
+}, () => {
+  const inner = new MemoryStore();
+  // Slots read as added, but `set` (what appends a pair and refits) is dropped.
+  const store: Store = {
+    kind: 'dropping',
+    declare: (d) => inner.declare(d),
+    series: (d, values) => {
+      const cells = inner.series(d, values);
+      return { add: (i, v) => cells.add(i, v), set: () => {}, get: (i) => cells.get(i) };
+    },
+    remove: (d, values) => inner.remove(d, values),
+    reset: (d) => inner.reset(d),
+    forget: (d) => inner.forget(d),
+    collect: (filter) => inner.collect(filter),
+    flush: () => {},
+    close: () => {},
+  };
+  const h = new Histogram({
+    name: 'nh',
+    help: 'h',
+    nativeHistogram: { bucketFactor: 2, maxBuckets: 1 },
+    store,
+    registers: [],
+  });
+  // One pair in use (slot 3 of the native region): the series is full, and no refit sticks.
+  store.series(h.descriptor, []).add(histogramNativeIndex(0) + 3, 1);
+  h.observe(4);
+  assert.equal(inner.collect()[0]?.series[0]?.cells[histogramCountIndex(0)], 1);
 });
