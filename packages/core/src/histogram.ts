@@ -1,7 +1,8 @@
 /**
  * Histogram: observations counted in buckets (prom-client compatible). Slot layout
  * `[b_0 … b_{n-1}, b_+Inf, sum, count]` with buckets NOT cumulative, so processes merge by
- * addition; snapshot.ts makes them cumulative for rendering.
+ * addition; snapshot.ts makes them cumulative for rendering. With the `nativeHistogram` option a
+ * native region follows (layout, recording and merging in native-histogram.ts).
  */
 import { assertBuckets, DEFAULT_BUCKETS } from './buckets.js';
 import { makeExemplar } from './exemplar.js';

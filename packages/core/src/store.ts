@@ -171,7 +171,8 @@ export const SUMMARY_SKETCH = 2;
 
 /**
  * Most slots {@link seriesSize} gives a series of any metric the constructors accept: a summary
- * with the most age buckets (16 MB per series). Histograms stay far below (`MAX_BUCKETS` + 3).
+ * with the most age buckets (16 MB per series). Histograms stay far below (`MAX_BUCKETS` + 3,
+ * plus 4 + 2 × 4096 native slots at most).
  * A reader refuses a series entry claiming more before reading it (FORMAT.md, "Limits").
  */
 export const MAX_SERIES_SLOTS = SUMMARY_SKETCH + SKETCH_MAX_AGE_BUCKETS * SKETCH_WINDOW_SLOTS;
