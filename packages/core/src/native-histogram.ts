@@ -423,6 +423,7 @@ export function nativeMergeInto(
   srcStart: number,
   settings: NativeHistogramSettings,
 ): void {
+  if (mergeInPlace(dst, dstStart, src, srcStart, settings)) return;
   const a = decodeState(dst, dstStart, settings);
   const b = decodeState(src, srcStart, settings);
   const schema = Math.min(a.schema, b.schema);
@@ -435,6 +436,75 @@ export function nativeMergeInto(
   }
   fit(a, settings.maxBuckets);
   encodeState(a, dst, dstStart, settings);
+}
+
+/** Most pair comparisons {@link mergeInPlace} makes before leaving a merge to the general path. */
+const IN_PLACE_COMPARISONS = 4096;
+/** Scratch of {@link mergeInPlace}: the dst pair of each source pair. */
+const MATCH = new Int32Array(NATIVE_MAX_BUCKETS_LIMIT);
+
+/**
+ * The common case of a merge, without decoding: both series at the same schema and zero
+ * threshold, and room in `dst` for every bucket `src` adds. Pairs are matched by a linear search
+ * (series of a few dozen buckets; larger ones take the general path). Returns false, having
+ * changed nothing, when the case does not apply.
+ */
+function mergeInPlace(
+  dst: Float64Array,
+  dstStart: number,
+  src: ArrayLike<number>,
+  srcStart: number,
+  settings: NativeHistogramSettings,
+): boolean {
+  if (
+    dst[dstStart + REDUCTIONS] !== src[srcStart + REDUCTIONS] ||
+    dst[dstStart + ZERO_THRESHOLD] !== src[srcStart + ZERO_THRESHOLD]
+  ) {
+    return false;
+  }
+  const max = settings.maxBuckets;
+  const dstUsed = dst[dstStart + USED] as number;
+  const srcUsed = src[srcStart + USED] as number;
+  if (!(Number.isInteger(dstUsed) && dstUsed >= 0 && dstUsed <= max)) return false;
+  if (!(Number.isInteger(srcUsed) && srcUsed >= 0 && srcUsed <= max)) return false;
+  if (dstUsed * srcUsed > IN_PLACE_COMPARISONS) return false;
+  const dstPairs = dstStart + PAIRS;
+  const srcPairs = srcStart + PAIRS;
+  // First pass: every source pair is well formed, and the new keys fit. `MATCH[k]` is the dst
+  // pair of source pair k, or -1 for a key dst does not hold yet.
+  let added = 0;
+  for (let k = 0; k < srcUsed; k++) {
+    const key = src[srcPairs + 2 * k] as number;
+    const count = src[srcPairs + 2 * k + 1] as number;
+    if (!isKey(key) || !Number.isFinite(count) || !(count > 0)) return false;
+    let j = 0;
+    while (j < dstUsed && dst[dstPairs + 2 * j] !== key) j++;
+    MATCH[k] = j < dstUsed ? j : -1;
+    if (j === dstUsed && dstUsed + ++added > max) return false;
+  }
+  const zeroCount = src[srcStart + ZERO_COUNT] as number;
+  if (!Number.isFinite(zeroCount) || zeroCount < 0) return false;
+  // Second pass: add; new keys are appended (searched among the appended ones only, so a key
+  // twice in the source, which no writer produces, still lands in one pair).
+  let used = dstUsed;
+  for (let k = 0; k < srcUsed; k++) {
+    const count = src[srcPairs + 2 * k + 1] as number;
+    let j = MATCH[k] as number;
+    if (j < 0) {
+      const key = src[srcPairs + 2 * k] as number;
+      j = dstUsed;
+      while (j < used && dst[dstPairs + 2 * j] !== key) j++;
+      if (j === used) {
+        dst[dstPairs + 2 * j] = key;
+        dst[dstPairs + 2 * j + 1] = 0;
+        used++;
+      }
+    }
+    dst[dstPairs + 2 * j + 1]! += count;
+  }
+  dst[dstStart + USED] = used;
+  dst[dstStart + ZERO_COUNT]! += zeroCount;
+  return true;
 }
 
 /**

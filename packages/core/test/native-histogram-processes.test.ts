@@ -197,3 +197,30 @@ test('a long-lived writer of a native histogram keeps a file of bounded size', (
     200_001,
   );
 });
+
+test('processes at the same schema merge bucket by bucket', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // Schema 0: 1, 2, 2, -4 and 0 | 2, 8, 8, -4 and 1e-300 (in the zero bucket with 0).
+  const a = await worker(dir, { bucketFactor: 2 }, [1, 2, 2, -4, 0]);
+  const b = await worker(dir, { bucketFactor: 2 }, [2, 8, 8, -4, 1e-300]);
+  t.after(() => {
+    a.child.kill('SIGKILL');
+    b.child.kill('SIGKILL');
+  });
+  const scraper = new FileStore({ dir });
+  t.after(() => scraper.close());
+  assert.deepEqual(nativeOf(scraper), {
+    schema: 0,
+    zeroThreshold: 2 ** -128,
+    zeroCount: 2,
+    count: 10,
+    sum: 1 + 2 + 2 - 4 + 2 + 8 + 8 - 4 + 1e-300,
+    positive: [
+      [0, 1],
+      [1, 3],
+      [3, 2],
+    ],
+    negative: [[2, 2]],
+  });
+});
