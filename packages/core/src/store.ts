@@ -49,7 +49,7 @@ export interface CollectedSeries {
   readonly cells: ArrayLike<number>;
   /**
    * The native histogram of a histogram series whose descriptor has `native` settings (decoded
-   * from the native slots by `collectedSeries`); absent otherwise.
+   * from the native slots by `collectedSeries`, on first read); absent otherwise.
    */
   readonly native?: NativeHistogramSnapshot;
 }
@@ -152,14 +152,22 @@ export function collectedSeries(
   const settings = descriptor.native;
   if (descriptor.type !== 'histogram' || settings === undefined) return series;
   const n = descriptor.buckets.length;
-  const native = nativeSnapshot(
-    cells,
-    histogramNativeIndex(n),
-    settings,
-    cells[histogramSumIndex(n)] ?? 0,
-    cells[histogramCountIndex(n)] ?? 0,
-  );
-  return { ...series, native };
+  // Decoded on first use only: text and OpenMetrics scrapes never read it. `cells` is the
+  // collected copy, which nothing changes afterwards.
+  let native: NativeHistogramSnapshot | undefined;
+  return {
+    ...series,
+    get native(): NativeHistogramSnapshot {
+      native ??= nativeSnapshot(
+        cells,
+        histogramNativeIndex(n),
+        settings,
+        cells[histogramSumIndex(n)] ?? 0,
+        cells[histogramCountIndex(n)] ?? 0,
+      );
+      return native;
+    },
+  };
 }
 
 /** Summary series: `[sum, count, …sketch windows]`; the sketch layout is owned by sketch.ts. */
