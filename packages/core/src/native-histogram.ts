@@ -231,9 +231,12 @@ const FIRST = Int16Array.from({ length: 1024 }, (_, t) => {
   while ((BOUNDS[r] as number) < 1 + t / 1024) r++;
   return r;
 });
-/** Scratch views for reading a float's exponent and mantissa bits (little-endian hosts). */
+/** Scratch views for reading a float's exponent and mantissa bits. */
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
+/** Which 32-bit word of a float64 holds its sign, exponent and top mantissa bits (host order). */
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LO = 1 - HI;
 
 /**
  * Index of the bucket holding the magnitude `v` (> 0, finite) at `schema`: the `i` with
@@ -244,20 +247,20 @@ const U32 = new Uint32Array(F64.buffer);
  */
 export function nativeBucketIndex(v: number, schema: number): number {
   F64[0] = v;
-  let hi = U32[1] as number;
+  let hi = U32[HI] as number;
   let bits = (hi >>> 20) & 0x7ff;
   let e = bits - 1023;
   if (bits === 0) {
     // Subnormal: scaled by 2^64 (exact) into the normal range.
     F64[0] = v * 2 ** 64;
-    hi = U32[1] as number;
+    hi = U32[HI] as number;
     bits = (hi >>> 20) & 0x7ff;
     e = bits - 1023 - 64;
   }
   let index = e * 256;
   const frac = hi & 0xfffff;
-  if (frac !== 0 || U32[0] !== 0) {
-    U32[1] = frac | 0x3ff00000; // the mantissa m in [1, 2)
+  if (frac !== 0 || U32[LO] !== 0) {
+    U32[HI] = frac | 0x3ff00000; // the mantissa m in [1, 2)
     const m = F64[0] as number;
     let r = FIRST[frac >>> 10] as number;
     while (m > (BOUNDS[r] as number)) r++;
