@@ -14,6 +14,7 @@ import { scenario as churnScrape } from './churn-scrape.js';
 import { scenario as counterChildInc } from './counter-child-inc.js';
 import { scenario as counterIncLabels3 } from './counter-inc-labels3.js';
 import { scenario as gaugeSetLabels3 } from './gauge-set-labels3.js';
+import { scenario as histogramNativeObserveLabels3 } from './histogram-native-observe-labels3.js';
 import { scenario as histogramObserveLabels3 } from './histogram-observe-labels3.js';
 import { scenario as httpExpress } from './http-express-added-cpu.js';
 import { scenario as httpFastify } from './http-fastify-added-cpu.js';
@@ -28,6 +29,7 @@ const SCENARIOS: readonly Scenario[] = [
   counterIncLabels3,
   counterChildInc,
   histogramObserveLabels3,
+  histogramNativeObserveLabels3,
   gaugeSetLabels3,
   scrape8x1000,
   scrape8x10000,

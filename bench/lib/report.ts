@@ -33,6 +33,7 @@ export const GOALS: Readonly<Record<string, Goal>> = {
   'counter.inc.labels3': ratioAtMost(0.2),
   'counter.child.inc': ratioAtMost(0.05),
   'histogram.observe.labels3': ratioAtMost(0.2),
+  'histogram.native.observe.labels3': ratioAtMost(0.2),
   'scrape.8x1000': ratioAtMost(0.05),
   'scrape.8x10000': oursAtMost(1000, 'ms'),
   'scrape.protobuf.8x1000': ratioAtMost(1),

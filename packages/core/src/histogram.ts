@@ -1,7 +1,8 @@
 /**
  * Histogram: observations counted in buckets (prom-client compatible). Slot layout
  * `[b_0 … b_{n-1}, b_+Inf, sum, count]` with buckets NOT cumulative, so processes merge by
- * addition; snapshot.ts makes them cumulative for rendering.
+ * addition; snapshot.ts makes them cumulative for rendering. With the `nativeHistogram` option a
+ * native region follows (layout, recording and merging in native-histogram.ts).
  */
 import { assertBuckets, DEFAULT_BUCKETS } from './buckets.js';
 import { makeExemplar } from './exemplar.js';
@@ -13,7 +14,18 @@ import {
   type MetricOptions,
   type ValueData,
 } from './metric.js';
-import { type Cells, histogramCountIndex, histogramSumIndex } from './store.js';
+import {
+  type NativeHistogramOptions,
+  type NativeHistogramSettings,
+  NativeRecorder,
+  resolveNativeOption,
+} from './native-histogram.js';
+import {
+  type Cells,
+  histogramCountIndex,
+  histogramNativeIndex,
+  histogramSumIndex,
+} from './store.js';
 import type { Exemplar, LabelValue, LabelValues } from './types.js';
 import { assertFinite } from './validation.js';
 
@@ -25,6 +37,15 @@ export interface HistogramConfiguration<T extends string> extends MetricOptions<
    * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
    */
   buckets?: readonly number[];
+  /**
+   * Also keep a native (sparse, exponential-bucket) histogram of every series, with
+   * client_golang's options ({@link NativeHistogramOptions}; `true` for all defaults). It is
+   * exposed in the protobuf format; text and OpenMetrics show the classic buckets only. With
+   * this option and no `buckets`, the histogram has no classic buckets: text shows `+Inf`,
+   * `_sum` and `_count` only.
+   * @default false
+   */
+  nativeHistogram?: boolean | NativeHistogramOptions;
 }
 
 /** prom-client 15's `{ labels, value, exemplarLabels }` form of `observe`. */
@@ -32,7 +53,11 @@ export interface ObserveDataWithExemplar<T extends string> extends ValueData<T> 
   value: number;
 }
 
-const HISTOGRAM_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'buckets'];
+const HISTOGRAM_OPTION_KEYS: readonly string[] = [
+  ...COMMON_OPTION_KEYS,
+  'buckets',
+  'nativeHistogram',
+];
 
 /**
  * Index of the bucket `value` falls in (`bounds.length` is +Inf). Children pass a
@@ -66,6 +91,8 @@ export class HistogramChild implements ChildBase {
   private readonly sumIndex: number;
   private readonly countIndex: number;
   private readonly metric: string;
+  /** Records the native histogram; undefined without the `nativeHistogram` option. */
+  private readonly native: NativeRecorder | undefined;
 
   /** @internal created by Histogram */
   constructor(
@@ -74,6 +101,7 @@ export class HistogramChild implements ChildBase {
     bounds: Float64Array,
     metric: string,
     exemplars: boolean,
+    native?: NativeHistogramSettings,
   ) {
     this.cells = cells;
     this.labelValues = labelValues;
@@ -81,6 +109,10 @@ export class HistogramChild implements ChildBase {
     this.sumIndex = histogramSumIndex(bounds.length);
     this.countIndex = histogramCountIndex(bounds.length);
     this.metric = metric;
+    this.native =
+      native === undefined
+        ? undefined
+        : new NativeRecorder(cells, histogramNativeIndex(bounds.length), native);
     if (exemplars) this.exemplars = [];
   }
 
@@ -109,6 +141,7 @@ export class HistogramChild implements ChildBase {
     cells.add(index, 1);
     cells.add(this.sumIndex, value);
     cells.add(this.countIndex, 1);
+    this.native?.observe(value);
     return index;
   }
 }
@@ -121,13 +154,20 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
   declare private bounds: Float64Array | undefined;
 
   constructor(configuration: HistogramConfiguration<T>) {
-    super(configuration as MetricOptions<T, unknown>, HISTOGRAM_OPTION_KEYS, (options) => ({
-      type: 'histogram',
-      buckets:
-        options.buckets === undefined
-          ? DEFAULT_BUCKETS
-          : assertBuckets(options.buckets, `new Histogram() "${String(options.name)}"`),
-    }));
+    super(configuration as MetricOptions<T, unknown>, HISTOGRAM_OPTION_KEYS, (options) => {
+      const native = resolveNativeOption(options.nativeHistogram, 'new Histogram()');
+      return {
+        type: 'histogram',
+        // A native histogram needs no classic buckets: without `buckets` it has none.
+        buckets:
+          options.buckets === undefined
+            ? native === undefined
+              ? DEFAULT_BUCKETS
+              : []
+            : assertBuckets(options.buckets, `new Histogram() "${String(options.name)}"`),
+        ...(native === undefined ? {} : { native }),
+      };
+    });
     this.buckets = this.descriptor.buckets;
   }
 
@@ -185,7 +225,14 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
   protected createChild(cells: Cells, labelValues: readonly string[]): HistogramChild {
     // Runs from the base constructor too, before field initialisers: hence `declare` below.
     this.bounds ??= Float64Array.from(this.descriptor.buckets);
-    return new HistogramChild(cells, labelValues, this.bounds, this.name, this.enableExemplars);
+    return new HistogramChild(
+      cells,
+      labelValues,
+      this.bounds,
+      this.name,
+      this.enableExemplars,
+      this.descriptor.native,
+    );
   }
 
   private observeData(data: ValueData<T>, value: number): void {

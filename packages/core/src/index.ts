@@ -138,6 +138,11 @@ export {
   SERIES_DROPPED_TOTAL,
   type ValueData,
 } from './metric.js';
+export type {
+  NativeHistogramOptions,
+  NativeHistogramSettings,
+  NativeHistogramSnapshot,
+} from './native-histogram.js';
 /** Pushgateway client (prom-client's API) for batch jobs: pushes the merged metrics. */
 export {
   Pushgateway,
@@ -170,6 +175,7 @@ export {
   GAUGE_TIMESTAMP,
   GAUGE_VALUE,
   histogramCountIndex,
+  histogramNativeIndex,
   histogramSumIndex,
   type Store,
   SUMMARY_COUNT,

@@ -7,7 +7,14 @@
  * (metric, label values) -> same Cells" holds for every caller that declares once and reuses
  * the descriptor. The file store, which spans processes, necessarily merges by name.
  */
-import { type Cells, type CollectedFamily, type Store, seriesSize } from './store.js';
+import {
+  type Cells,
+  type CollectedFamily,
+  type CollectedSeries,
+  collectedSeries,
+  type Store,
+  seriesSize,
+} from './store.js';
 import type { MetricDescriptor } from './types.js';
 
 /** Cells over one Float64Array. Kept tiny and monomorphic: it is the hot path of every update. */
@@ -95,10 +102,11 @@ export class MemoryStore implements Store {
     const out: CollectedFamily[] = [];
     for (const family of this.families.values()) {
       if (filter !== undefined && !filter(family.descriptor.name)) continue;
-      const series = [];
+      const series: CollectedSeries[] = [];
       for (const s of family.series.values()) {
         // A copy, so rendering works on a consistent snapshot while updates go on.
-        series.push({ labelValues: s.labelValues, cells: Float64Array.from(s.cells.values) });
+        const cells = Float64Array.from(s.cells.values);
+        series.push(collectedSeries(family.descriptor, s.labelValues, cells));
       }
       out.push({ descriptor: family.descriptor, series });
     }

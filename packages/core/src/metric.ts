@@ -18,6 +18,7 @@ import {
 } from './errors.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
 import { detachedCells } from './memory-store.js';
+import type { NativeHistogramSettings } from './native-histogram.js';
 import type { Registry } from './registry.js';
 import { register as defaultRegistry } from './registry.js';
 import { familyToMetricObject, pickFamily } from './snapshot.js';
@@ -163,6 +164,7 @@ export interface DescriptorSpec {
   readonly buckets?: readonly number[];
   readonly mode?: GaugeMode;
   readonly summary?: SummarySettings;
+  readonly native?: NativeHistogramSettings;
 }
 
 /** What every child holds: its series' cells and label values, plus any exemplars. */
@@ -314,6 +316,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       buckets: typeSpec.buckets ?? [],
       mode: typeSpec.mode ?? 'sum',
       ...(typeSpec.summary === undefined ? {} : { summary: typeSpec.summary }),
+      ...(typeSpec.native === undefined ? {} : { native: Object.freeze(typeSpec.native) }),
     });
     this.trie = labelNames.length > 0 ? new LabelTrie<C>(labelNames) : undefined;
     this.initSets = (initLabelSets as unknown[]).map((set) => {

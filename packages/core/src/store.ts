@@ -18,8 +18,8 @@
  * The conformance suite in `packages/core/test/store-conformance.ts` checks these rules and
  * runs against every store.
  */
-
-import type { NativeHistogramSnapshot } from './exposition/native-histogram-shape.js';
+import type { NativeHistogramSnapshot } from './native-histogram.js';
+import { nativeSlotCount, nativeSnapshot } from './native-histogram.js';
 import { SKETCH_MAX_AGE_BUCKETS, SKETCH_WINDOW_SLOTS, sketchSize } from './sketch.js';
 import type { MetricDescriptor } from './types.js';
 
@@ -47,7 +47,10 @@ export interface CollectedSeries {
   readonly extraLabels?: Readonly<Record<string, string>>;
   /** The series' slots, `seriesSize(descriptor)` long. */
   readonly cells: ArrayLike<number>;
-  /** A histogram series' native histogram, when it keeps one (next to the classic cells). */
+  /**
+   * The native histogram of a histogram series whose descriptor has `native` settings (decoded
+   * from the native slots by `collectedSeries`, on first read); absent otherwise.
+   */
   readonly native?: NativeHistogramSnapshot;
 }
 
@@ -93,7 +96,11 @@ export function seriesSize(descriptor: MetricDescriptor): number {
     case 'gauge':
       return 2;
     case 'histogram':
-      return descriptor.buckets.length + 3;
+      return (
+        descriptor.buckets.length +
+        3 +
+        (descriptor.native === undefined ? 0 : nativeSlotCount(descriptor.native))
+      );
     case 'summary':
       if (descriptor.summary === undefined) {
         throw new TypeError(`summary descriptor "${descriptor.name}" has no summary settings`);
@@ -122,6 +129,47 @@ export function histogramCountIndex(bucketCount: number): number {
   return bucketCount + 2;
 }
 
+/**
+ * Index of a histogram series' first native slot (after the classic ones), when its descriptor
+ * has `native` settings; the native layout is owned by native-histogram.ts.
+ */
+export function histogramNativeIndex(bucketCount: number): number {
+  return bucketCount + 3;
+}
+
+/**
+ * A collected series of `descriptor` over `cells`, with its native histogram snapshot when the
+ * descriptor has native settings: the one place both stores attach it.
+ */
+export function collectedSeries(
+  descriptor: MetricDescriptor,
+  labelValues: readonly string[],
+  cells: ArrayLike<number>,
+  extraLabels?: Readonly<Record<string, string>>,
+): CollectedSeries {
+  const series =
+    extraLabels === undefined ? { labelValues, cells } : { labelValues, extraLabels, cells };
+  const settings = descriptor.native;
+  if (descriptor.type !== 'histogram' || settings === undefined) return series;
+  const n = descriptor.buckets.length;
+  // Decoded on first use only: text and OpenMetrics scrapes never read it. `cells` is the
+  // collected copy, which nothing changes afterwards.
+  let native: NativeHistogramSnapshot | undefined;
+  return {
+    ...series,
+    get native(): NativeHistogramSnapshot {
+      native ??= nativeSnapshot(
+        cells,
+        histogramNativeIndex(n),
+        settings,
+        cells[histogramSumIndex(n)] ?? 0,
+        cells[histogramCountIndex(n)] ?? 0,
+      );
+      return native;
+    },
+  };
+}
+
 /** Summary series: `[sum, count, …sketch windows]`; the sketch layout is owned by sketch.ts. */
 export const SUMMARY_SUM = 0;
 /** Index of a summary series' count slot. */
@@ -131,7 +179,8 @@ export const SUMMARY_SKETCH = 2;
 
 /**
  * Most slots {@link seriesSize} gives a series of any metric the constructors accept: a summary
- * with the most age buckets (16 MB per series). Histograms stay far below (`MAX_BUCKETS` + 3).
+ * with the most age buckets (16 MB per series). Histograms stay far below (`MAX_BUCKETS` + 3,
+ * plus 4 + 2 × 4096 native slots at most).
  * A reader refuses a series entry claiming more before reading it (FORMAT.md, "Limits").
  */
 export const MAX_SERIES_SLOTS = SUMMARY_SKETCH + SKETCH_MAX_AGE_BUCKETS * SKETCH_WINDOW_SLOTS;

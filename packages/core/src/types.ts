@@ -1,6 +1,7 @@
 /**
  * Types shared by metrics, stores and exposition. Plain data only: no behaviour lives here.
  */
+import type { NativeHistogramSettings } from './native-histogram.js';
 
 /** The four Prometheus metric types promfork implements. */
 export type MetricType = 'counter' | 'gauge' | 'histogram' | 'summary';
@@ -68,6 +69,8 @@ export interface MetricDescriptor {
   readonly mode: GaugeMode;
   /** Summary window and quantiles; undefined for other types. */
   readonly summary?: SummarySettings;
+  /** Native histogram settings of a histogram with the `nativeHistogram` option; else undefined. */
+  readonly native?: NativeHistogramSettings;
 }
 
 /** An exemplar attached to a counter increment or a histogram bucket (OpenMetrics only). */

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NativeHistogramSnapshot } from '../src/exposition/native-histogram-shape.js';
 import { nativeBuckets } from '../src/exposition/protobuf.js';
 import {
   Counter,
@@ -16,6 +15,7 @@ import {
   Registry,
   type Store,
 } from '../src/index.js';
+import type { NativeHistogramSnapshot } from '../src/native-histogram.js';
 import { FamilyRenderer } from '../src/render.js';
 import { ProtobufRenderer } from '../src/render-protobuf.js';
 import type { CollectedFamily } from '../src/store.js';
@@ -366,4 +366,38 @@ test('a native-only histogram stays a valid classic histogram in the text format
     '# TYPE h histogram\n# HELP h native\nh_bucket{le="+Inf"} 3\nh_sum 1.5\nh_count 3\n# EOF\n',
   );
   checkWithPromtool(t, om, 'openmetrics');
+});
+
+test('a Histogram with the native option, merged from two file stores, scrapes as a native histogram', async () => {
+  // Two writers of one directory: the scraping store and another one, as two processes' files.
+  const { dir, cleanup } = tempDir('promfork-protobuf-native-');
+  const scraper: Store = new FileStore({ dir });
+  const other: Store = new FileStore({ dir });
+  try {
+    const registry = new Registry();
+    const options = { name: 'work_seconds', help: 'Work', nativeHistogram: { bucketFactor: 2 } };
+    const mine = new Histogram({ ...options, registers: [registry], store: scraper });
+    const theirs = new Histogram({ ...options, registers: [new Registry()], store: other });
+    // Schema 0: bucket i holds (2^(i-1), 2^i].
+    for (const v of [0.75, 1, 3]) mine.observe(v);
+    for (const v of [0, 3.5, 3.9]) theirs.observe(v);
+    other.flush();
+    const family = (await scrapeProtobuf(registry)).find((f) => f.name === 'work_seconds');
+    const h = family?.metric[0]?.histogram;
+    assert.equal(family?.type, MetricType.HISTOGRAM);
+    assert.equal(h?.schema, 0);
+    assert.equal(h?.sampleCount, 6n);
+    assert.equal(h?.sampleSum, 0.75 + 1 + 3 + 0 + 3.5 + 3.9);
+    assert.equal(h?.zeroCount, 1n);
+    // Buckets 0 (0.75, 1) and 2 (3, 3.5, 3.9): one span with a filled gap.
+    assert.deepEqual(
+      h?.positiveSpan.map((s) => [s.offset, s.length]),
+      [[0, 3]],
+    );
+    assert.deepEqual(h?.positiveDelta, [2n, -2n, 3n]);
+  } finally {
+    scraper.close();
+    other.close();
+    cleanup();
+  }
 });

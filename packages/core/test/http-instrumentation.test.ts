@@ -65,6 +65,18 @@ describe('http/instrumentation: record', () => {
     assert.match(body, /^promfork_instrumentation_errors_total 0$/m);
   });
 
+  it('keeps the duration as a native histogram too with nativeHistogram', async () => {
+    const { inst, registry, text } = setup({ nativeHistogram: { bucketFactor: 2 } });
+    inst.record(ok, 'req', 'res'); // 0.02 s: schema 0 bucket -5, (2^-6, 2^-5]
+    const metric = registry.getSingleMetric('http_request_duration_seconds');
+    assert.ok(metric !== undefined);
+    // The default store is shared by the tests: this metric's own family.
+    const family = metric.store.collect().find((f) => f.descriptor === metric.descriptor);
+    assert.deepEqual(family?.series[0]?.native?.positive, [[-5, 1]]);
+    // The classic buckets stay, so text scrapes are unchanged.
+    assert.match(await text(), /^http_request_duration_seconds_bucket\{.*le="0.025"\} 1$/m);
+  });
+
   it('never throws: a bad duration or a throwing normalizeRoute is reported and counted', async () => {
     const { inst, errors, text } = setup({
       normalizeRoute: (route) => {
@@ -191,6 +203,7 @@ describe('http/options: validation', () => {
       requestSize: null,
       responseSize: 'no',
       sizeBuckets: 5,
+      nativeHistogram: 'yes',
       authorize: {},
       onError: 'stderr',
       registry: {},

@@ -270,6 +270,37 @@ export function runStoreConformance(name: string, makeStore: () => Store): void 
     });
   }
 
+  test(`${name}: a native histogram's buckets come back as its collected native snapshot`, () =>
+    withStore((store) => {
+      const h = new Histogram({
+        name: 'conf_native_seconds',
+        help: 'h',
+        labelNames: ['l'],
+        nativeHistogram: { bucketFactor: 2, maxBuckets: 4 },
+        store,
+        registers: [],
+      });
+      // Schema 0 holds 1, 3, 5, 16 in buckets 0, 2, 3, 4; 100 needs a fifth: schema -1 holds
+      // 0:1, 1:1, 2:2, 4:1. 0 is in the zero bucket. -2 needs a fifth: schema -2 holds 0:1, 1:3,
+      // 2:1, and -2 in negative bucket 1.
+      for (const v of [1, 3, 5, 16, 100, 0, -2]) h.observe({ l: 'v' }, v);
+      const f = family(store.collect(), 'conf_native_seconds');
+      assert.equal(f.series[0]?.cells.length, seriesSize(f.descriptor));
+      assert.deepEqual(f.series[0]?.native, {
+        schema: -2,
+        zeroThreshold: 2 ** -128,
+        zeroCount: 1,
+        count: 7,
+        sum: 123,
+        positive: [
+          [0, 1],
+          [1, 3],
+          [2, 1],
+        ],
+        negative: [[1, 1]],
+      });
+    }));
+
   test(`${name}: the unlabelled series has empty label values`, () =>
     withStore((store) => {
       const d = descriptor('conf_nolabels_total', 'counter');

@@ -20,8 +20,9 @@
  * - a native histogram with no populated bucket gets one empty positive span, so that it cannot
  *   be mistaken for a classic histogram.
  */
+
+import type { NativeHistogramSnapshot } from '../native-histogram.js';
 import type { Exemplar } from '../types.js';
-import type { NativeHistogramSnapshot } from './native-histogram-shape.js';
 import { EXEMPLAR_MAX_LABEL_CHARS, exemplarLabelChars } from './openmetrics.js';
 import { fieldKey, type ProtoWriter, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './proto-writer.js';
 

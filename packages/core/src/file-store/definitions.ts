@@ -16,14 +16,21 @@
  *   ({@link carryInto}): histograms that differ only in their buckets are re-bucketed (see
  *   {@link rebucket} for what is exact); summaries that differ only in their quantiles merge
  *   as they are (the sketch does not depend on them); summaries whose window differs keep
- *   their sum and count. Counts therefore never go down across a deploy that changes buckets.
+ *   their sum and count; a changed native histogram option carries the native buckets into
+ *   the new settings. Counts therefore never go down across a deploy that changes buckets.
  * - **Anything else is a conflict** (another type, label names or gauge mode): only the newest
  *   definition's data is shown and archived; the older series are left out, which never
  *   deletes newer data. The caller reports each conflict once and counts it.
  */
 import { describeValue, StoreError } from '../errors.js';
 import {
+  type NativeHistogramSettings,
+  nativeCarry,
+  sameNativeSettings,
+} from '../native-histogram.js';
+import {
   histogramCountIndex,
+  histogramNativeIndex,
   histogramSumIndex,
   SUMMARY_COUNT,
   SUMMARY_SUM,
@@ -83,7 +90,10 @@ export function carryInto(
   if (!sameList(from.labelNames, to.labelNames)) return undefined;
   switch (to.type) {
     case 'histogram':
-      return sameList(from.buckets, to.buckets) ? 'as-is' : rebucket(from.buckets, to.buckets);
+      if (sameList(from.buckets, to.buckets) && sameNativeSettings(from.native, to.native)) {
+        return 'as-is';
+      }
+      return carryHistogram(from, to);
     case 'summary':
       if (from.summary === undefined || to.summary === undefined) return undefined;
       return sameSketchLayout(from.summary, to.summary) ? 'as-is' : sumAndCountOnly(to);
@@ -117,6 +127,28 @@ export function rebucket(from: readonly number[], to: readonly number[]): SlotCa
     out[to.length]! += data[start + from.length] ?? 0;
     out[histogramSumIndex(to.length)] = data[start + histogramSumIndex(from.length)] ?? 0;
     out[histogramCountIndex(to.length)] = data[start + histogramCountIndex(from.length)] ?? 0;
+    return out;
+  };
+}
+
+/**
+ * Histogram slots under another definition: the classic part re-bucketed ({@link rebucket}; as
+ * it is for equal buckets), the native part carried by `nativeCarry` (native-histogram.ts):
+ * buckets combined exactly into the new settings' schema (the lower of the two) and zero
+ * threshold, empty where the older definition had no native option, dropped where the newest
+ * has none. So a deploy that turns the native option on, off or changes it is no conflict.
+ */
+function carryHistogram(from: MetricDescriptor, to: MetricDescriptor): SlotCarrier {
+  const classic = rebucket(from.buckets, to.buckets);
+  const native = to.native;
+  if (native === undefined) return classic;
+  const size = seriesSize(to);
+  const fromNative = histogramNativeIndex(from.buckets.length);
+  const toNative = histogramNativeIndex(to.buckets.length);
+  return (data, start) => {
+    const out = new Float64Array(size);
+    out.set(classic(data, start));
+    nativeCarry(data, start + fromNative, from.native, out, toNative, native);
     return out;
   };
 }
@@ -157,6 +189,7 @@ export function describeDifference(older: MetricDescriptor, newer: MetricDescrip
   field('mode', older.mode, newer.mode);
   field('labelNames', list(older.labelNames), list(newer.labelNames));
   field('buckets', list(older.buckets), list(newer.buckets));
+  field('nativeHistogram', nativeText(older.native), nativeText(newer.native));
   const a = older.summary;
   const b = newer.summary;
   if (a !== undefined && b !== undefined) {
@@ -198,6 +231,12 @@ export function conflictError(dir: string, conflict: DefinitionConflict): StoreE
       'out of scrapes and out of the archive when that file is compacted (one report for all ' +
       'the files that hold them)',
   );
+}
+
+function nativeText(settings: NativeHistogramSettings | undefined): string {
+  if (settings === undefined) return 'off';
+  const { schema, maxBuckets, zeroThreshold } = settings;
+  return `{schema ${schema}, maxBuckets ${maxBuckets}, zeroThreshold ${zeroThreshold}}`;
 }
 
 function list(values: readonly (string | number)[]): string {

@@ -13,6 +13,7 @@
  */
 
 import { assertBuckets } from '../buckets.js';
+import { decodeNativeSettings, sameNativeSettings } from '../native-histogram.js';
 import { sketchWindowCount } from '../sketch.js';
 import type { GaugeMode, MetricDescriptor, MetricType, SummarySettings } from '../types.js';
 import { GAUGE_MODES } from '../types.js';
@@ -352,6 +353,13 @@ export function descriptorJson(d: MetricDescriptor, bornMs?: number): string {
       ageBuckets: d.summary.ageBuckets,
     };
   }
+  if (d.native !== undefined) {
+    plain.native = {
+      schema: d.native.schema,
+      maxBuckets: d.native.maxBuckets,
+      zeroThreshold: d.native.zeroThreshold,
+    };
+  }
   if (bornMs !== undefined) plain.bornMs = bornMs;
   return JSON.stringify(plain);
 }
@@ -428,13 +436,20 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
     }
     summary = { percentiles, maxAgeSeconds, ageBuckets };
   }
+  // Native settings (histograms only) are checked like a constructor checks them; absent means
+  // none (and so for every file written before the option existed).
+  const native = r.native === undefined ? undefined : decodeNativeSettings(r.native);
+  if (r.native !== undefined && (native === undefined || type !== 'histogram')) return undefined;
   // The rules a metric constructor enforces hold for a file too: a name or label the
   // exposition cannot carry (a damaged byte, a hand-made file) would break the whole scrape,
   // not just this metric. Such a descriptor makes the file unreadable (skipped and counted).
   try {
     assertMetricName(r.name);
     assertLabelNames(r.labelNames, r.name, type);
-    if (type === 'histogram') assertBuckets(buckets, r.name);
+    // A native histogram may have no classic buckets (FORMAT.md); others need at least one.
+    if (type === 'histogram' && (native === undefined || buckets.length > 0)) {
+      assertBuckets(buckets, r.name);
+    }
     // Settings no summary could be built with (too many age buckets) have no slot layout:
     // refused here, before anything tries to lay out or merge its series.
     if (summary !== undefined) sketchWindowCount(summary);
@@ -449,6 +464,7 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
     buckets: buckets as number[],
     mode: r.mode as GaugeMode,
     ...(summary !== undefined ? { summary } : {}),
+    ...(native !== undefined ? { native } : {}),
   };
   return { descriptor, bornMs };
 }
@@ -457,6 +473,7 @@ export function decodeDescriptorEntry(json: string): DescriptorPayload | undefin
 export function compatibleDescriptors(a: MetricDescriptor, b: MetricDescriptor): boolean {
   if (a.name !== b.name || a.type !== b.type || a.mode !== b.mode) return false;
   if (!sameArray(a.labelNames, b.labelNames) || !sameArray(a.buckets, b.buckets)) return false;
+  if (!sameNativeSettings(a.native, b.native)) return false;
   if (a.summary === undefined || b.summary === undefined) return a.summary === b.summary;
   return (
     sameArray(a.summary.percentiles, b.summary.percentiles) &&

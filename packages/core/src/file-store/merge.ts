@@ -2,7 +2,8 @@
  * Merging the series of several processes into one view, by metric type and gauge mode.
  *
  * - counters, histograms: slot-wise addition (histogram buckets are stored non-cumulative, so
- *   adding them is exact);
+ *   adding them is exact); a native histogram's slots merge through `nativeMergeInto`
+ *   (native-histogram.ts: lower schema, wider zero bucket, buckets combined exactly);
  * - summaries: sum and count add; the sketch windows merge through `sketchMergeInto` (sketch.ts
  *   owns their layout and window rotation);
  * - gauges by mode: `all`/`liveall` keep one series per writer with a `pid` extra label, and a
@@ -14,12 +15,15 @@
  * the sources (definitions.ts): series of older definitions are carried into it where the
  * layouts allow (histogram buckets re-bucketed, say), and skipped and reported otherwise.
  */
+import { nativeMergeInto } from '../native-histogram.js';
 import { sketchMergeInto } from '../sketch.js';
 import {
   type CollectedFamily,
   type CollectedSeries,
+  collectedSeries,
   GAUGE_TIMESTAMP,
   GAUGE_VALUE,
+  histogramNativeIndex,
   SUMMARY_COUNT,
   SUMMARY_SKETCH,
   SUMMARY_SUM,
@@ -248,7 +252,9 @@ export function mergeSources(
   const result: MergedFamily[] = [];
   for (const acc of families.values()) {
     const series: CollectedSeries[] = [];
-    for (const s of acc.series.values()) series.push(s);
+    for (const s of acc.series.values()) {
+      series.push(collectedSeries(acc.descriptor, s.labelValues, s.cells, s.extraLabels));
+    }
     result.push({ descriptor: acc.descriptor, bornMs: acc.bornMs, series });
   }
   return result;
@@ -306,9 +312,14 @@ function mergeSeries(
   const dst = existing.cells;
   switch (d.type) {
     case 'counter':
-    case 'histogram':
-      for (let i = 0; i < dst.length; i++) dst[i]! += data[start + i] ?? 0;
+      dst[0]! += data[start] ?? 0;
       return false;
+    case 'histogram': {
+      const classic = histogramNativeIndex(d.buckets.length);
+      for (let i = 0; i < classic; i++) dst[i]! += data[start + i] ?? 0;
+      if (d.native !== undefined) nativeMergeInto(dst, classic, data, start + classic, d.native);
+      return false;
+    }
     case 'summary':
       dst[SUMMARY_SUM]! += data[start + SUMMARY_SUM] ?? 0;
       dst[SUMMARY_COUNT]! += data[start + SUMMARY_COUNT] ?? 0;

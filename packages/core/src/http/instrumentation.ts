@@ -234,6 +234,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
             help: durationHelp,
             labelNames,
             buckets: resolved.buckets,
+            nativeHistogram: resolved.nativeHistogram,
             ...limit,
           });
     this.#summary =

@@ -10,6 +10,7 @@
  */
 import type { DefaultMetricsOptions } from '../default-metrics.js';
 import { InvalidOptionError } from '../errors.js';
+import { type NativeHistogramOptions, resolveNativeOption } from '../native-histogram.js';
 import { Registry, register } from '../registry.js';
 import type { LabelValue } from '../types.js';
 import {
@@ -140,6 +141,13 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
    */
   readonly buckets?: readonly number[];
   /**
+   * Also keep `http_request_duration_seconds` as a native histogram (the Histogram option of
+   * that name: `true` or `{ bucketFactor, maxBuckets, zeroThreshold, minResetDuration }`), next
+   * to the classic `buckets`. Native buckets reach Prometheus in the protobuf exposition.
+   * @default false
+   */
+  readonly nativeHistogram?: boolean | NativeHistogramOptions;
+  /**
    * Report `status_code` as its class (`2xx`, `4xx`) instead of the exact code.
    * @default false
    */
@@ -212,6 +220,8 @@ export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
   readonly onError: (error: Error) => void;
   readonly metricsPath: string | false;
   readonly buckets: readonly number[];
+  /** The `nativeHistogram` option as given (checked); false when off. */
+  readonly nativeHistogram: boolean | NativeHistogramOptions;
   readonly groupStatusCodes: boolean;
   readonly excludeRoutes: readonly (string | RegExp)[];
   readonly skip: ((req: Req) => boolean) | undefined;
@@ -263,6 +273,7 @@ const HTTP_KEYS = [
   ...ROUTE_KEYS,
   'metricsPath',
   'buckets',
+  'nativeHistogram',
   'groupStatusCodes',
   'excludeRoutes',
   'skip',
@@ -576,6 +587,7 @@ export function resolveHttpMetricsOptions<Req, Res>(
     latency: oneOf(where, 'latency', o.latency, LATENCIES, HTTP_METRICS_DEFAULTS.latency),
     summary: resolveSummary(where, o.summary),
     buckets: numberList(where, 'buckets', o.buckets, convention.buckets),
+    nativeHistogram: nativeOption(o.nativeHistogram, where),
     groupStatusCodes: optionalBoolean(
       where,
       'groupStatusCodes',
@@ -605,4 +617,10 @@ export function resolveHttpMetricsOptions<Req, Res>(
     ),
     sizeBuckets: numberList(where, 'sizeBuckets', o.sizeBuckets, HTTP_METRICS_DEFAULTS.sizeBuckets),
   };
+}
+
+/** The `nativeHistogram` option, checked now (so a bad one fails at setup, named as an HTTP option). */
+function nativeOption(value: unknown, where: string): boolean | NativeHistogramOptions {
+  resolveNativeOption(value, where);
+  return (value ?? false) as boolean | NativeHistogramOptions;
 }
