@@ -46,8 +46,8 @@ export interface InjectPlan {
  */
 export function injectPlan(quick: boolean): InjectPlan {
   return quick
-    ? { rounds: 10, cycles: 60, block: 20, warmupCycles: 100 }
-    : { rounds: 21, cycles: 120, block: 20, warmupCycles: 300 };
+    ? { rounds: 10, cycles: 30, block: 20, warmupCycles: 60 }
+    : { rounds: 21, cycles: 80, block: 20, warmupCycles: 200 };
 }
 
 let nextQuery = 0;
