@@ -46,7 +46,7 @@ export interface InjectPlan {
  */
 export function injectPlan(quick: boolean): InjectPlan {
   return quick
-    ? { rounds: 10, cycles: 30, block: 20, warmupCycles: 60 }
+    ? { rounds: 10, cycles: 16, block: 20, warmupCycles: 30 }
     : { rounds: 21, cycles: 80, block: 20, warmupCycles: 200 };
 }
 
@@ -144,6 +144,21 @@ class Differences {
   of(variant: string, reference?: string): number[] {
     return this.byPair.get(reference === undefined ? variant : `${variant}-${reference}`) ?? [];
   }
+}
+
+/** How the scenario of one framework is measured, for docs/benchmarks.md. */
+export function injectMethod(tool: string, peer: string): string {
+  return (
+    `in-process requests (${tool}) into five copies of one three-route app (one route in a ` +
+    'nested router) in one worker process: bare, the floor (one shared close listener per ' +
+    `response), ours on the MemoryStore, ours on the FileStore, ${peer}. A round is a number ` +
+    'of cycles; in each cycle every copy answers 20 requests in turn (the order rotating), one ' +
+    'request per event-loop turn, its CPU time taken with process.cpuUsage(). Per round, a ' +
+    "copy's added CPU is the median over the cycles of its difference with the bare copy (or " +
+    'the floor, for over_floor) in the same cycle; the figure is the median over rounds, with a ' +
+    'distribution-free 95% interval of that median in the notes. over_floor is ours minus the ' +
+    'floor.'
+  );
 }
 
 /** Runs the in-process scenario of one framework. */
