@@ -220,6 +220,13 @@ export async function runInject(
         `its 95% interval: ${figures.join('; ')}. Our registries counted exactly the requests sent.`,
     );
     context.limit(
+      `${id}.added_cpu`,
+      `Most of it is the FileStore's write of its changed blocks at the end of every turn (one ` +
+        `request per turn here): \`${id}.added_cpu.memory\`, the same adapter on the ` +
+        'MemoryStore in the same cycles, is the adapter alone. See "Where the remaining ' +
+        'microseconds go".',
+    );
+    context.limit(
       `${id}.over_floor`,
       'See "Where the remaining microseconds go" in this document (from `node --cpu-prof`).',
     );

@@ -162,9 +162,8 @@ function hookLayer(copy: Copy, layer: LayerLike, report: (error: Error) => void)
     return;
   }
   if (template === '') return; // mounted at `/`: adds nothing to the prefix
-  const own = layer as unknown as Record<string, unknown>;
-  const original = own[copy.methodName] as HandleFn;
-  own[copy.methodName] = mountWrapper(copy, original, template);
+  const original = (layer as unknown as Record<string, HandleFn>)[copy.methodName] as HandleFn;
+  hide(layer, copy.methodName, mountWrapper(copy, original, template));
   copy.wrapped.push(layer);
 }
 
@@ -175,7 +174,7 @@ function walk(copy: Copy, router: RouterLike, report: (error: Error) => void): v
   for (const layer of stack) hookLayer(copy, layer, report);
   const push = stack.push;
   // Express adds every layer with `stack.push(layer)`: later routers are walked as they come.
-  stack.push = function promforkPush(this: LayerLike[], ...layers: LayerLike[]): number {
+  hide(stack, 'push', function promforkPush(this: LayerLike[], ...layers: LayerLike[]): number {
     const length = push.apply(this, layers);
     for (const layer of layers) {
       try {
@@ -185,7 +184,17 @@ function walk(copy: Copy, router: RouterLike, report: (error: Error) => void): v
       }
     }
     return length;
-  };
+  });
+}
+
+/** Sets an own property that enumerations (`for...in`, `Object.keys`, copies) do not see. */
+function hide(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
 }
 
 const copies = new WeakMap<object, Copy>();

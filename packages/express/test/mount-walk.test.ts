@@ -152,6 +152,16 @@ for (const [name, express] of [
       const proto = Object.getPrototypeOf(stack[0]) as Record<string, unknown>;
       const method = (proto.handleRequest ?? proto.handle_request) as { name: string };
       assert.notEqual(method.name, 'promforkLayer');
+      // What the walk adds (a `push` on walked stacks, a method on mount layers) is not
+      // enumerable: tools that list or copy the stack see what Express put there.
+      assert.deepEqual(
+        Object.keys(stack),
+        stack.map((_, i) => String(i)),
+      );
+      for (const layer of stack) {
+        assert.ok(!Object.keys(layer).includes('handle_request'));
+        assert.ok(!Object.keys(layer).includes('handleRequest'));
+      }
     });
   });
 }
