@@ -46,7 +46,7 @@ export interface InjectPlan {
  */
 export function injectPlan(quick: boolean): InjectPlan {
   return quick
-    ? { rounds: 10, cycles: 16, block: 20, warmupCycles: 30 }
+    ? { rounds: 11, cycles: 40, block: 20, warmupCycles: 50 }
     : { rounds: 21, cycles: 80, block: 20, warmupCycles: 200 };
 }
 
