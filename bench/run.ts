@@ -17,8 +17,11 @@ import { scenario as gaugeSetLabels3 } from './gauge-set-labels3.js';
 import { scenario as histogramNativeObserveLabels3 } from './histogram-native-observe-labels3.js';
 import { scenario as histogramObserveLabels3 } from './histogram-observe-labels3.js';
 import { scenario as httpExpress } from './http-express-added-cpu.js';
+import { scenario as httpExpressInject } from './http-express-inject.js';
 import { scenario as httpFastify } from './http-fastify-added-cpu.js';
+import { scenario as httpFastifyInject } from './http-fastify-inject.js';
 import { scenario as httpKoa } from './http-koa-added-cpu.js';
+import { scenario as httpKoaInject } from './http-koa-inject.js';
 import { table, writeDoc, writeResults } from './lib/report.js';
 import type { BenchResult, Scenario } from './lib/types.js';
 import { scenario as scrape8x1000 } from './scrape-8x1000.js';
@@ -35,6 +38,9 @@ const SCENARIOS: readonly Scenario[] = [
   scrape8x10000,
   scrapeProtobuf8x1000,
   churnScrape,
+  httpExpressInject,
+  httpFastifyInject,
+  httpKoaInject,
   httpExpress,
   httpFastify,
   httpKoa,

@@ -65,3 +65,26 @@ export async function timeAsync(rounds: number, body: () => Promise<unknown>): P
   }
   return median(times);
 }
+
+/**
+ * A distribution-free 95% confidence interval of the median of `values`: the order statistics
+ * `[x(l), x(n+1-l)]` with `l` the largest rank such that a Binomial(n, 1/2) falls below `l`
+ * with probability at most 2.5%. Needs at least 6 values (fewer give no such rank: the whole
+ * range is returned).
+ */
+export function medianInterval(values: readonly number[]): readonly [number, number] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const n = sorted.length;
+  // P(X <= k) for X ~ Binomial(n, 1/2), accumulated term by term.
+  let term = 0.5 ** n;
+  let below = 0; // P(X < rank)
+  let rank = 0; // 0-based index of the lower bound
+  for (let k = 0; k < n; k++) {
+    if (below + term > 0.025) break;
+    below += term;
+    rank = k + 1;
+    term = (term * (n - k)) / (k + 1);
+  }
+  if (rank === 0) return [sorted[0] as number, sorted[n - 1] as number];
+  return [sorted[rank - 1] as number, sorted[n - rank] as number];
+}

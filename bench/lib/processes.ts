@@ -10,14 +10,21 @@ export function workerScript(name: string): string {
   return fileURLToPath(new URL(`../workers/${name}.js`, import.meta.url));
 }
 
-/** Forks `script` with `args` and resolves once it sends `{ ready: true }`. */
+/**
+ * Forks `script` with `args` (and `env`, default this process's) and resolves once it sends
+ * `{ ready: true }`.
+ */
 export function forkReady(
   script: string,
   args: readonly string[],
   timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(script, [...args], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(env === undefined ? {} : { env }),
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${script} was not ready within ${timeoutMs} ms`));

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { PROFILE_NOTES } from './profile-notes.js';
 import type { BenchResult } from './types.js';
 
 /** A goal from the benchmark tracker issue. */
@@ -28,7 +29,23 @@ const oursAtMost = (limit: number, unit: string): Goal => ({
     `${fmt(r.ours)} ${unit} is ${fmt((r.ours ?? 0) / limit)}× the goal of ${limit} ${unit}`,
 });
 
-/** Goals by result id (issue 5; `report` ids have none). */
+const oursNoMore = (limit: number, unit: string): Goal => ({
+  text: `ours ≤ ${limit} ${unit}`,
+  check: (r) => (r.ours === null ? undefined : r.ours <= limit),
+  miss: (r) => `${fmt(r.ours)} ${unit} against the goal of ${limit} ${unit}`,
+});
+
+/** The issue-14 goals of the in-process HTTP scenarios, for each framework. */
+function injectGoals(framework: string): Record<string, Goal> {
+  const id = `http.${framework}.inject`;
+  return {
+    [`${id}.added_cpu`]: ratioAtMost(0.15),
+    [`${id}.over_floor`]: oursNoMore(1.5, 'µs/req'),
+    [`${id}.over_floor.memory`]: oursNoMore(1.0, 'µs/req'),
+  };
+}
+
+/** Goals by result id (issues 5 and 14; `report` ids have none). */
 export const GOALS: Readonly<Record<string, Goal>> = {
   'counter.inc.labels3': ratioAtMost(0.2),
   'counter.child.inc': ratioAtMost(0.05),
@@ -40,6 +57,9 @@ export const GOALS: Readonly<Record<string, Goal>> = {
   'http.express.added_cpu': ratioAtMost(0.15),
   'http.fastify.added_cpu': ratioAtMost(0.15),
   'http.koa.added_cpu': ratioAtMost(0.15),
+  ...injectGoals('express'),
+  ...injectGoals('koa'),
+  ...injectGoals('fastify'),
   'churn.scrape': {
     text: 'after ÷ before ≤ 1.5',
     check: (r) => (r.ours === null ? undefined : r.ours <= 1.5),
@@ -165,6 +185,7 @@ export function writeDoc(path: string, report: RunReport): void {
     lines.push('', '## Notes', '');
     for (const [id, list] of notes) for (const note of list) lines.push(`- \`${id}\`: ${note}`);
   }
+  lines.push('', '## Where the remaining microseconds go', '', ...PROFILE_NOTES);
   const missed = report.results.filter((r) => GOALS[r.id]?.check(r) === false);
   lines.push('', '## Goals', '');
   if (missed.length === 0) {

@@ -14,7 +14,14 @@ import {
   serveNodeRequest,
 } from '@promfork/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { hookLayers, kRouting, type RoutingState } from './layer-hook.js';
+import { hookLayerClass } from './layer-hook.js';
+import {
+  hookRouter,
+  kRouting,
+  ROOT_FRAME,
+  type RoutingState,
+  templateAtEnd,
+} from './mount-hook.js';
 
 /** Options of {@link metricsMiddleware}: the shared HTTP metrics options, typed for Express. */
 export type ExpressMetricsOptions = HttpMetricsOptions<Request, Response>;
@@ -27,13 +34,10 @@ interface InstrumentedRequest {
 }
 
 /** The router of an app, in Express 5 (`app.router`) or Express 4 (`app._router`). */
-function firstLayer(req: Request): object | undefined {
-  const app = req.app as unknown as {
-    router?: { stack?: object[] };
-    _router?: { stack?: object[] };
-  };
+function routerOf(req: Request): unknown {
+  const app = req.app as unknown as { router?: unknown; _router?: unknown };
   // Express 4's `app.router` is a getter that throws; read `_router` first.
-  return (app._router ?? app.router)?.stack?.[0];
+  return app._router ?? app.router;
 }
 
 /**
@@ -52,10 +56,16 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
     const req = this.req as Request & InstrumentedRequest;
     const state = req[kRouting];
     if (state === undefined) return;
+    let route: string | undefined;
+    try {
+      route = templateAtEnd(state, req);
+    } catch (error) {
+      onError(error as Error);
+    }
     instrumentation.record(
       {
         method: req.method,
-        route: state.route,
+        route,
         statusCode: this.statusCode,
         aborted: !this.writableFinished,
         durationSeconds: elapsedSeconds(state.start),
@@ -80,14 +90,15 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
     if (req.app !== hookedApp) {
       hookedApp = req.app;
       try {
-        hookLayers(firstLayer(req));
+        hookRouter(routerOf(req), hookLayerClass, onError);
       } catch (error) {
         onError(error as Error);
       }
     }
     (req as InstrumentedRequest)[kRouting] = {
-      prefix: '',
+      frame: ROOT_FRAME,
       route: undefined,
+      fixedFor: undefined,
       report: onError,
       start: instrumentation.start(),
     };
