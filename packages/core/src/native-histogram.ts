@@ -532,6 +532,47 @@ export function nativeCarry(
 }
 
 /**
+ * Fills the native slots `out[outStart]...` (laid out under `to`) from a series recorded under
+ * a definition without the native option: its classic buckets `data[start]...` (bounds
+ * `bounds`, then +Inf). Each bucket's count goes to the native bucket holding its bound (the
+ * zero bucket when the bound lies within the zero threshold; +Inf: the bucket of the largest
+ * float), so every observation lands in a bucket whose upper end is at or above its value, as
+ * classic re-bucketing does, and the native buckets hold every observation the count does:
+ * Prometheus refuses a native histogram whose count differs from its buckets' total.
+ */
+export function nativeFromClassic(
+  data: ArrayLike<number>,
+  start: number,
+  bounds: readonly number[],
+  out: Float64Array,
+  outStart: number,
+  to: NativeHistogramSettings,
+): void {
+  const state: NativeState = {
+    schema: to.schema,
+    zeroThreshold: to.zeroThreshold,
+    zeroCount: 0,
+    buckets: new Map(),
+  };
+  for (let i = 0; i <= bounds.length; i++) {
+    const count = data[start + i] ?? 0;
+    if (!Number.isFinite(count) || !(count > 0)) continue;
+    const bound = i < bounds.length ? (bounds[i] as number) : Number.MAX_VALUE;
+    if (bound <= to.zeroThreshold && bound >= -to.zeroThreshold) {
+      state.zeroCount += count;
+      continue;
+    }
+    const key =
+      bound > 0
+        ? 2 * nativeBucketIndex(bound, to.schema)
+        : 2 * nativeBucketIndex(-bound, to.schema) + 1;
+    state.buckets.set(key, (state.buckets.get(key) ?? 0) + count);
+  }
+  fit(state, to.maxBuckets);
+  encodeState(state, out, outStart, to);
+}
+
+/**
  * The snapshot of one series' native slots at `data[start]`; `sum` and `count` come from the
  * classic slots.
  */

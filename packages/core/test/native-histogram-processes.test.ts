@@ -156,6 +156,39 @@ test('a rolling deploy that changes the native option carries the buckets, no co
   );
 });
 
+test('a deploy that turns the native option on keeps count and native buckets equal', async (t) => {
+  // Prometheus refuses a native histogram whose count is not its buckets' total, so the older
+  // version's observations (classic buckets only) must be in the native buckets too.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // The old version: no native option, default classic buckets (1, 2, 4 under le 1, 2.5, 5).
+  const old = await worker(dir, false, [1, 2, 4]);
+  // The new version, started later: native at schema 0 (bucket i is (2^(i-1), 2^i]).
+  const newer = await worker(dir, { bucketFactor: 2 }, [16]);
+  t.after(() => {
+    old.child.kill('SIGKILL');
+    newer.child.kill('SIGKILL');
+  });
+  const scraper = new FileStore({ dir });
+  t.after(() => scraper.close());
+  // Each old classic bucket lands in the native bucket holding its bound (as re-bucketing does,
+  // never below an observation): le 1 -> 0, le 2.5 -> 2, le 5 -> 3.
+  assert.deepEqual(nativeOf(scraper), {
+    schema: 0,
+    zeroThreshold: 2 ** -128,
+    zeroCount: 0,
+    count: 4,
+    sum: 23,
+    positive: [
+      [0, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+    ],
+    negative: [],
+  });
+});
+
 test('a long-lived writer of a native histogram keeps a file of bounded size', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

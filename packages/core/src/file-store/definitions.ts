@@ -26,6 +26,7 @@ import { describeValue, StoreError } from '../errors.js';
 import {
   type NativeHistogramSettings,
   nativeCarry,
+  nativeFromClassic,
   sameNativeSettings,
 } from '../native-histogram.js';
 import {
@@ -135,7 +136,8 @@ export function rebucket(from: readonly number[], to: readonly number[]): SlotCa
  * Histogram slots under another definition: the classic part re-bucketed ({@link rebucket}; as
  * it is for equal buckets), the native part carried by `nativeCarry` (native-histogram.ts):
  * buckets combined exactly into the new settings' schema (the lower of the two) and zero
- * threshold, empty where the older definition had no native option, dropped where the newest
+ * threshold, seeded from the classic buckets where the older definition had no native option
+ * (`nativeFromClassic`: the count must equal the native buckets' total), dropped where the newest
  * has none. So a deploy that turns the native option on, off or changes it is no conflict.
  */
 function carryHistogram(from: MetricDescriptor, to: MetricDescriptor): SlotCarrier {
@@ -148,7 +150,13 @@ function carryHistogram(from: MetricDescriptor, to: MetricDescriptor): SlotCarri
   return (data, start) => {
     const out = new Float64Array(size);
     out.set(classic(data, start));
-    nativeCarry(data, start + fromNative, from.native, out, toNative, native);
+    if (from.native === undefined) {
+      // Its observations are only in the classic buckets: they seed the native ones, so the
+      // merged count stays the native buckets' total.
+      nativeFromClassic(data, start, from.buckets, out, toNative, native);
+    } else {
+      nativeCarry(data, start + fromNative, from.native, out, toNative, native);
+    }
     return out;
   };
 }

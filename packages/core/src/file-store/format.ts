@@ -67,6 +67,13 @@ export const H_PID_NAMESPACE = 96;
 /** 16 bytes: the boot id of the writer's kernel (`/proc/sys/kernel/random/boot_id`); 0s if unknown. */
 export const H_BOOT_ID = 104;
 export const BOOT_ID_SIZE = 16;
+/**
+ * uint32: how many times the writer has put a new file in place under its name (a rewrite,
+ * process-file.ts). Readers key their parsed entries on it with the inode and token: a rewrite
+ * keeps the token, and a filesystem may give the new file an inode number an earlier file of
+ * the same name had (ext4 reuses the one freed by the rewrite before).
+ */
+export const H_GENERATION = 120;
 
 /** How often a writer renews the lease in its header (one 8-byte positioned write). */
 export const LEASE_RENEW_MS = 10_000;
@@ -162,6 +169,8 @@ export interface FileHeader extends WriterIdentity {
   readonly createdMs: number;
   /** Last lease renewal, ms since the epoch; 0 in files without one (see identity.ts). */
   readonly leaseMs: number;
+  /** Rewrites of the file so far ({@link H_GENERATION}); 0 in 64-byte headers. */
+  readonly generation: number;
 }
 
 /** Rounds `n` up to a multiple of 8. */
@@ -296,6 +305,10 @@ export function readHeader(bytes: Uint8Array): FileHeader | FormatProblem {
     ...writer,
     // A file without a lease counts as renewed when it was created.
     leaseMs: writer.leaseMs > 0 ? writer.leaseMs : createdMs,
+    generation:
+      headerSize >= HEADER_SIZE && bytes.length >= HEADER_SIZE
+        ? view.getUint32(H_GENERATION, true)
+        : 0,
   };
 }
 

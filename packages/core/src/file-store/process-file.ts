@@ -62,6 +62,7 @@ import {
   ENTRY_HEAD,
   FILE_FLAG_SERIES_CHECKS,
   H_CREATED_MS,
+  H_GENERATION,
   H_LEASE_MS,
   H_USED,
   HEADER_SIZE,
@@ -692,6 +693,10 @@ export class ProcessFile {
    */
   private putInPlace(bytes: Uint8Array, used: number): void {
     if (this.lost) ensureDirectory(this.dir);
+    // A new generation tells readers this is another file even when its inode number is one
+    // an earlier file of this name had (FORMAT.md, "Rewrite").
+    const header = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
+    header.setUint32(H_GENERATION, (header.getUint32(H_GENERATION, true) + 1) >>> 0, true);
     const fd = openTemp(this.tempPath);
     try {
       ftruncateSync(fd, bytes.byteLength);

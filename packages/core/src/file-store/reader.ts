@@ -126,6 +126,8 @@ interface FileCache {
   readonly dev: number;
   readonly ino: number;
   readonly token: string;
+  /** The header's rewrite count: a rewrite may reuse an inode number and keeps the token. */
+  readonly generation: number;
   /** Parsed entries in file order (entries never move or change once written). */
   readonly entries: Entry[];
   /** Values shown by the last read, for series that stay torn (series-check.ts). */
@@ -177,9 +179,16 @@ export class StoreFileReader {
         cache === undefined ||
         cache.dev !== stat.dev ||
         cache.ino !== stat.ino ||
-        cache.token !== header.token
+        cache.token !== header.token ||
+        cache.generation !== header.generation
       ) {
-        cache = { dev: stat.dev, ino: stat.ino, token: header.token, entries: [] };
+        cache = {
+          dev: stat.dev,
+          ino: stat.ino,
+          token: header.token,
+          generation: header.generation,
+          entries: [],
+        };
         this.caches.set(name, cache);
       }
       if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
