@@ -6,8 +6,9 @@
  * through Prometheus' HTTP API and must return data. The request-rate panel's counter must
  * hold exactly the responses sent, per route and status.
  *
- * Parameterised by dashboard file (DASHBOARDS), so a variant for another metric naming is
- * checked by the same code. The structural checks run everywhere; the Prometheus part is
+ * Parameterised by dashboard file and the example's environment (DASHBOARDS): the default
+ * dashboard against the example as it ships, the OpenTelemetry variant against the example
+ * started with `PROMFORK_CONVENTIONS=opentelemetry`, by the same code. The structural checks run everywhere; the Prometheus part is
  * skipped, with the reason, where the binary is absent, and fails instead when CI is set.
  */
 import assert from 'node:assert/strict';
