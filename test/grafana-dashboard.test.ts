@@ -6,8 +6,9 @@
  * through Prometheus' HTTP API and must return data. The request-rate panel's counter must
  * hold exactly the responses sent, per route and status.
  *
- * Parameterised by dashboard file (DASHBOARDS), so a variant for another metric naming is
- * checked by the same code. The structural checks run everywhere; the Prometheus part is
+ * Parameterised by dashboard file and the example's environment (DASHBOARDS): the default
+ * dashboard against the example as it ships, the OpenTelemetry variant against the example
+ * started with `PROMFORK_CONVENTIONS=opentelemetry`, by the same code. The structural checks run everywhere; the Prometheus part is
  * skipped, with the reason, where the binary is absent, and fails instead when CI is set.
  */
 import assert from 'node:assert/strict';
@@ -74,6 +75,10 @@ interface DashboardCase {
   readonly file: string;
   /** The example cluster Prometheus scrapes. */
   readonly example: ClusterKind;
+  /** Environment the example starts with (its naming preset, examples/shared/conventions.ts). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The route label of requests no route matched; empty is how Prometheus shows an unset label. */
+  readonly unmatchedRoute: string;
   /** Title of the panel whose counter must equal the traffic sent. */
   readonly requestRatePanel: string;
   /** Labels of that panel's counter: the field of a planned request each one carries. */
@@ -85,7 +90,22 @@ const DASHBOARDS: readonly DashboardCase[] = [
     file: 'examples/grafana/promfork-http.json',
     example: 'express',
     requestRatePanel: 'Request rate by route and status',
+    unmatchedRoute: UNMATCHED_ROUTE,
     requestLabels: { method: 'method', route: 'route', status_code: 'status' },
+  },
+  {
+    // The OpenTelemetry preset has no request counter: the panel counts the histogram's _count.
+    file: 'examples/grafana/promfork-http-otel.json',
+    example: 'express',
+    env: { PROMFORK_CONVENTIONS: 'opentelemetry' },
+    requestRatePanel: 'Request rate by route and status',
+    // The convention leaves http.route unset when no route matched.
+    unmatchedRoute: '',
+    requestLabels: {
+      http_request_method: 'method',
+      http_route: 'route',
+      http_response_status_code: 'status',
+    },
   },
 ];
 
@@ -228,7 +248,8 @@ function expectedByLabels(
 }
 
 function seriesKey(metric: Record<string, string>, labels: readonly string[]): string {
-  return labels.map((label) => `${label}=${metric[label]}`).join(' ');
+  // Prometheus drops an empty label from a series: absent and "" are the same value.
+  return labels.map((label) => `${label}=${metric[label] ?? ''}`).join(' ');
 }
 
 for (const c of DASHBOARDS) {
@@ -252,7 +273,7 @@ for (const c of DASHBOARDS) {
       const binary = prometheusForTest(t);
       if (binary === undefined) return;
       dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-dashboard-'));
-      cluster = await startExampleCluster(c.example, { workers: 2, dir });
+      cluster = await startExampleCluster(c.example, { workers: 2, dir, env: c.env });
       const target = new URL(cluster.url).host;
       prometheus = await startPrometheus(binary, { jobName: JOB, targets: [target] });
       const server = prometheus;
@@ -260,7 +281,7 @@ for (const c of DASHBOARDS) {
       // Two rounds of every route (4xx and 5xx included), with a stored scrape between them:
       // rate() needs each series to grow between two samples.
       const round = (offset: number) => [
-        ...planRequests(24, UNMATCHED_ROUTE, offset),
+        ...planRequests(24, c.unmatchedRoute, offset),
         ...planFailures(4),
       ];
       const first = await sendPlan(cluster.url, round(0));

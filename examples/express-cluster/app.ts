@@ -6,6 +6,7 @@
  */
 import { metricsMiddleware } from '@promfork/express';
 import express, { type Express, type Response } from 'express';
+import { exampleConventions } from '../shared/conventions.js';
 import {
   createPostReply,
   failReply,
@@ -29,7 +30,7 @@ export function createApp(): Express {
   });
   // First, so it times every request and serves GET /metrics. inFlight adds the
   // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  app.use(metricsMiddleware({ inFlight: true }));
+  app.use(metricsMiddleware({ inFlight: true, ...exampleConventions() }));
 
   // #region routers (shown in examples/README.md)
   // mergeParams: the posts router reads :userId, which its parent matched.

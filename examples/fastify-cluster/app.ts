@@ -5,6 +5,7 @@
  */
 import promfork from '@promfork/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { exampleConventions } from '../shared/conventions.js';
 import {
   createPostReply,
   failReply,
@@ -45,7 +46,7 @@ export async function createApp(): Promise<FastifyInstance> {
     reply.header(SERVED_BY_HEADER, String(process.pid));
   });
   // inFlight adds the http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  await app.register(promfork, { inFlight: true });
+  await app.register(promfork, { inFlight: true, ...exampleConventions() });
   app.get('/', async (_req, reply) => send(reply, indexReply()));
   app.get('/fail', async (_req, reply) => send(reply, failReply()));
   await app.register(usersRoutes, { prefix: '/users' });

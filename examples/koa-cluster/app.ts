@@ -6,6 +6,7 @@
 import { Router } from '@koa/router';
 import { metricsMiddleware } from '@promfork/koa';
 import Koa, { type Context } from 'koa';
+import { exampleConventions } from '../shared/conventions.js';
 import {
   createPostReply,
   failReply,
@@ -30,7 +31,7 @@ export function createApp(): Koa {
   });
   // Before the routers, so it times every request and serves GET /metrics. inFlight adds the
   // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  app.use(metricsMiddleware({ inFlight: true }));
+  app.use(metricsMiddleware({ inFlight: true, ...exampleConventions() }));
 
   const posts = new Router();
   posts.get('/posts/:postId', (ctx) =>
