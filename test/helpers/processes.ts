@@ -210,14 +210,15 @@ function liveWorkers(lines: readonly string[]): number[] {
 
 /**
  * Starts a cluster program on port 0 with `workers` workers writing to `dir`, and resolves
- * once its ready line is printed.
+ * once its ready line is printed. `env` adds variables (e.g. `PROMFORK_NATIVE_HISTOGRAMS`).
  */
 export async function startExampleCluster(
   kind: ClusterKind,
-  options: { workers: number; dir: string; timeoutMs?: number },
+  options: { workers: number; dir: string; timeoutMs?: number; env?: NodeJS.ProcessEnv },
 ): Promise<ExampleCluster> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     PORT: '0',
     WORKERS: String(options.workers),
     PROMETHEUS_MULTIPROC_DIR: options.dir,
