@@ -11,7 +11,8 @@
  * - `histogram_quantile(0.99, sum(rate(...[1m])))` on the delay route is within the schema's
  *   relative error of the true p99 of the latencies served (the reasoning is at `p99Bounds`).
  *
- * A text-format scrape of the same cluster stays promtool clean with the native option on.
+ * A text-format scrape of the same cluster stays promtool clean with the native option on, and
+ * its classic buckets (the same observations, counted exactly) agree with the native buckets.
  * Exemplars (issue 13's `/api/v1/query_exemplars` check) are not covered: exemplars do not
  * travel through the FileStore yet.
  *
@@ -209,8 +210,27 @@ it(`a real Prometheus with native histograms: ${METRIC} from a ${WORKERS}-worker
   checkWithPromtool(t, text.body, 'prometheus', {
     allowLint: ['non-counter metrics should not have "_total" suffix'],
   });
-  const counts = sumBy(parseExposition(text.body), `${METRIC}_count`, ['route'], (s) => {
-    return s.labels.route === DELAY_ROUTE;
-  });
+  const samples = parseExposition(text.body);
+  const onDelayRoute = (sample: { labels: Readonly<Record<string, string>> }) =>
+    sample.labels.route === DELAY_ROUTE;
+  const counts = sumBy(samples, `${METRIC}_count`, ['route'], onDelayRoute);
   assert.equal(counts.get(DELAY_ROUTE), 1 + asked.length);
+
+  // The classic buckets count the very observations the native ones do (one observe() feeds
+  // both), exactly, whatever the machine's load: a misplaced native bucket (an observation
+  // filed a bucket too high or too low) shows as a classic count outside what the native
+  // buckets allow. For a classic bound `le`, the native buckets wholly at or below it hold at
+  // most the classic count, and those starting below it at least that count.
+  const classic = sumBy(samples, `${METRIC}_bucket`, ['le'], onDelayRoute);
+  const native = stored[0]!.buckets;
+  for (const [le, count] of classic) {
+    const bound = Number(le);
+    if (!Number.isFinite(bound)) continue;
+    const surely = native.filter((b) => b.upper <= bound).reduce((n, b) => n + b.count, 0);
+    const maybe = native.filter((b) => b.lower < bound).reduce((n, b) => n + b.count, 0);
+    assert.ok(
+      surely <= count && count <= maybe,
+      `classic le=${le} holds ${count}; the native buckets allow ${surely}..${maybe}`,
+    );
+  }
 });
