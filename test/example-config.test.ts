@@ -5,12 +5,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as ConfigModule from '../examples/shared/config.js';
+import type * as MetricsOptionsModule from '../examples/shared/metrics-options.js';
+import type * as RoutesModule from '../examples/shared/routes.js';
 
 // The compiled example, loaded by URL: this file runs from test/dist, the examples' output is
 // examples/dist (the type-only import above is checked against the examples project).
 const { ConfigError, readClusterConfig } = (await import(
   new URL('../../examples/dist/shared/config.js', import.meta.url).href
 )) as typeof ConfigModule;
+const { exampleMetricsOptions } = (await import(
+  new URL('../../examples/dist/shared/metrics-options.js', import.meta.url).href
+)) as typeof MetricsOptionsModule;
+const { delayReply, MAX_DELAY_MS } = (await import(
+  new URL('../../examples/dist/shared/routes.js', import.meta.url).href
+)) as typeof RoutesModule;
 
 const defaults = { port: 3000 };
 
@@ -71,4 +79,48 @@ describe('readClusterConfig', () => {
     assert.throws(() => readClusterConfig(defaults, ['--prot', '1'], {}), ConfigError);
     assert.throws(() => readClusterConfig(defaults, ['3000'], {}), ConfigError);
   });
+});
+
+describe('exampleMetricsOptions (PROMFORK_NATIVE_HISTOGRAMS)', () => {
+  it('keeps classic buckets only by default and with 0', () => {
+    assert.deepEqual(exampleMetricsOptions({}), { inFlight: true });
+    assert.deepEqual(exampleMetricsOptions({ PROMFORK_NATIVE_HISTOGRAMS: '0' }), {
+      inFlight: true,
+    });
+  });
+
+  it('turns native histograms on with 1', () => {
+    assert.deepEqual(exampleMetricsOptions({ PROMFORK_NATIVE_HISTOGRAMS: '1' }), {
+      inFlight: true,
+      nativeHistogram: true,
+    });
+  });
+
+  for (const raw of ['', 'yes', 'true', '2']) {
+    it(`rejects ${JSON.stringify(raw)}`, () => {
+      assert.throws(
+        () => exampleMetricsOptions({ PROMFORK_NATIVE_HISTOGRAMS: raw }),
+        (error: Error) => {
+          assert.ok(error instanceof ConfigError);
+          assert.match(error.message, /PROMFORK_NATIVE_HISTOGRAMS must be 0 or 1/);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe('GET /delay?ms=N', () => {
+  it('waits at least N ms by the monotonic clock', async () => {
+    const start = performance.now();
+    const reply = await delayReply('30');
+    assert.equal(reply.status, 200);
+    assert.ok(performance.now() - start >= 30);
+  });
+
+  for (const raw of [undefined, '', '-1', '1.5', '1e3', ['5', '6'], String(MAX_DELAY_MS + 1)]) {
+    it(`answers 400 for ms=${JSON.stringify(raw)}`, async () => {
+      assert.equal((await delayReply(raw)).status, 400);
+    });
+  }
 });

@@ -6,9 +6,10 @@
  */
 import { metricsMiddleware } from '@promfork/express';
 import express, { type Express, type Response } from 'express';
-import { exampleConventions } from '../shared/conventions.js';
+import { exampleMetricsOptions } from '../shared/metrics-options.js';
 import {
   createPostReply,
+  delayReply,
   failReply,
   indexReply,
   postReply,
@@ -28,9 +29,9 @@ export function createApp(): Express {
     res.setHeader(SERVED_BY_HEADER, String(process.pid));
     next();
   });
-  // First, so it times every request and serves GET /metrics. inFlight adds the
-  // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  app.use(metricsMiddleware({ inFlight: true, ...exampleConventions() }));
+  // First, so it times every request and serves GET /metrics. The options (in-flight gauge,
+  // native histograms, naming preset: shared/metrics-options.ts) are shared by the three examples.
+  app.use(metricsMiddleware(exampleMetricsOptions()));
 
   // #region routers (shown in examples/README.md)
   // mergeParams: the posts router reads :userId, which its parent matched.
@@ -50,6 +51,9 @@ export function createApp(): Express {
 
   app.get('/', (_req, res) => send(res, indexReply()));
   app.get('/fail', (_req, res) => send(res, failReply()));
+  app.get('/delay', (req, res, next) => {
+    delayReply(req.query.ms).then((reply) => send(res, reply), next);
+  });
   app.use('/users', users);
   // #endregion
   return app;

@@ -5,9 +5,10 @@
  */
 import promfork from '@promfork/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import { exampleConventions } from '../shared/conventions.js';
+import { exampleMetricsOptions } from '../shared/metrics-options.js';
 import {
   createPostReply,
+  delayReply,
   failReply,
   indexReply,
   postReply,
@@ -45,10 +46,12 @@ export async function createApp(): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_req, reply) => {
     reply.header(SERVED_BY_HEADER, String(process.pid));
   });
-  // inFlight adds the http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  await app.register(promfork, { inFlight: true, ...exampleConventions() });
+  // The options (in-flight gauge, native histograms, naming preset: shared/metrics-options.ts) are
+  // shared by the three examples.
+  await app.register(promfork, exampleMetricsOptions());
   app.get('/', async (_req, reply) => send(reply, indexReply()));
   app.get('/fail', async (_req, reply) => send(reply, failReply()));
+  app.get('/delay', async (req, reply) => send(reply, await delayReply((req.query as Params).ms)));
   await app.register(usersRoutes, { prefix: '/users' });
   return app;
 }

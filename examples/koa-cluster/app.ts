@@ -6,9 +6,10 @@
 import { Router } from '@koa/router';
 import { metricsMiddleware } from '@promfork/koa';
 import Koa, { type Context } from 'koa';
-import { exampleConventions } from '../shared/conventions.js';
+import { exampleMetricsOptions } from '../shared/metrics-options.js';
 import {
   createPostReply,
+  delayReply,
   failReply,
   indexReply,
   postReply,
@@ -29,9 +30,9 @@ export function createApp(): Koa {
     ctx.set(SERVED_BY_HEADER, String(process.pid));
     await next();
   });
-  // Before the routers, so it times every request and serves GET /metrics. inFlight adds the
-  // http_requests_in_flight gauge the example dashboard (examples/grafana) shows.
-  app.use(metricsMiddleware({ inFlight: true, ...exampleConventions() }));
+  // Before the routers, so it times every request and serves GET /metrics. The options
+  // (in-flight gauge, native histograms, naming preset: shared/metrics-options.ts) are shared.
+  app.use(metricsMiddleware(exampleMetricsOptions()));
 
   const posts = new Router();
   posts.get('/posts/:postId', (ctx) =>
@@ -46,6 +47,7 @@ export function createApp(): Koa {
   const root = new Router();
   root.get('/', (ctx) => send(ctx, indexReply()));
   root.get('/fail', (ctx) => send(ctx, failReply()));
+  root.get('/delay', async (ctx) => send(ctx, await delayReply(ctx.query.ms)));
 
   app.use(root.routes());
   app.use(root.allowedMethods());

@@ -8,6 +8,7 @@
  *   GET  /users/:userId/posts/:postId   nested two routers deep
  *   POST /users/:userId/posts           201
  *   GET  /fail                          500 always (so dashboards have an error ratio to show)
+ *   GET  /delay?ms=N                    200 after N milliseconds (known latencies for tests)
  *   GET  /metrics                       the merged metrics of every worker (the adapter's)
  * Anything else is the framework's 404, counted under the adapters' fixed "unmatched" route.
  */
@@ -66,4 +67,36 @@ export function createPostReply(userId: string): Reply {
  */
 export function failReply(): Reply {
   return { status: 500, body: { error: 'this route always fails' } };
+}
+
+/** Longest wait `GET /delay` accepts, in milliseconds. */
+export const MAX_DELAY_MS = 10_000;
+
+const DELAY_MS = /^[0-9]{1,5}$/;
+
+/**
+ * GET /delay?ms=N: 200 after at least N milliseconds (0 to {@link MAX_DELAY_MS}), 400 for a
+ * missing or bad N. It gives the latency histograms known values: the end-to-end tests
+ * compare Prometheus' quantiles with the latencies they asked for.
+ *
+ * "At least" is a contract the tests rely on: a timer may fire up to a millisecond early
+ * (Node measures it from the event loop's cached time), so the wait is re-armed until the
+ * monotonic clock says N ms have passed. The adapters start timing before the handler runs,
+ * so every recorded duration is >= N ms.
+ */
+export async function delayReply(rawMs: unknown): Promise<Reply> {
+  const ms = typeof rawMs === 'string' && DELAY_MS.test(rawMs) ? Number(rawMs) : Number.NaN;
+  if (!(ms <= MAX_DELAY_MS)) {
+    return {
+      status: 400,
+      body: {
+        error: `ms must be an integer from 0 to ${MAX_DELAY_MS}, got ${JSON.stringify(rawMs)}`,
+      },
+    };
+  }
+  const start = performance.now();
+  for (let left = ms; left > 0; left = ms - (performance.now() - start)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+  }
+  return { status: 200, body: { waitedMs: ms } };
 }
