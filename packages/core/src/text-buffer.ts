@@ -10,6 +10,7 @@
  * The result is decoded as latin1 while every byte written is ASCII (V8 then copies bytes),
  * and as UTF-8 as soon as any piece was not ASCII.
  */
+import { grownBuffer } from './grow-buffer.js';
 
 const INITIAL_BYTES = 64 * 1024;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -51,12 +52,7 @@ export class TextBuffer {
   /** Makes room for `n` more bytes. */
   private reserve(n: number): void {
     const needed = this.pos + n;
-    if (needed <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < needed) size *= 2;
-    const grown = Buffer.allocUnsafeSlow(size);
-    grown.set(this.bytes.subarray(0, this.pos));
-    this.bytes = grown;
+    if (needed > this.bytes.length) this.bytes = grownBuffer(this.bytes, this.pos, needed);
   }
 
   /** Appends an encoded piece. */
