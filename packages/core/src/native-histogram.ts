@@ -511,22 +511,20 @@ function mergeInPlace(
 }
 
 /**
- * Carries the native slots of a series recorded under `from` (undefined: it had none) into
- * `out[outStart]...` laid out under `to` (a rolling deploy changed the option). Exact where the
- * new settings are coarser or equal; where they are finer the series keeps its coarser schema.
+ * Carries the native slots of a series recorded under `from` into `out[outStart]...` laid out
+ * under `to` (a rolling deploy changed the option). Exact where the new settings are coarser or
+ * equal; where they are finer the series keeps its coarser schema. (A series recorded without
+ * the option is seeded from its classic buckets instead: {@link nativeFromClassic}.)
  */
 export function nativeCarry(
   data: ArrayLike<number>,
   start: number,
-  from: NativeHistogramSettings | undefined,
+  from: NativeHistogramSettings,
   out: Float64Array,
   outStart: number,
   to: NativeHistogramSettings,
 ): void {
-  const state: NativeState =
-    from === undefined
-      ? { schema: to.schema, zeroThreshold: to.zeroThreshold, zeroCount: 0, buckets: new Map() }
-      : decodeState(data, start, from);
+  const state = decodeState(data, start, from);
   conform(state, to);
   encodeState(state, out, outStart, to);
 }
