@@ -12,7 +12,7 @@
  * app-level error handler keep the full template.
  */
 import { type LayerLike, mountTemplate, paramTemplate, routeTemplate } from './layer-template.js';
-import { type Frame, joined, kRouting, type RoutingState } from './mount-hook.js';
+import { joined, kRouting, openFrame, type RoutingState } from './mount-hook.js';
 
 const kPatched = Symbol.for('promfork.express.patched');
 
@@ -39,12 +39,7 @@ function wrap(original: HandleFn): HandleFn {
     }
     if (template === undefined || template === '') return original.call(this, req, res, next);
     const parent = state.frame;
-    const frame: Frame = {
-      prefix: joined(this, parent.prefix, template),
-      routeAtEntry: undefined,
-      parent,
-    };
-    state.frame = frame;
+    openFrame(state, this, template, undefined);
     return original.call(this, req, res, (err?: unknown) => {
       state.frame = parent;
       next(err);

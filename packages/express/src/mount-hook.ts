@@ -96,6 +96,22 @@ export function templateAtEnd(state: RoutingState, req: object): string | undefi
   return joined(route, frame.prefix, routeTemplate(route as { path?: unknown }));
 }
 
+/**
+ * Opens the frame of a request entering the mount `layer` (its `template` joined to the
+ * prefix of the frame it is in) and makes it the request's innermost frame.
+ */
+export function openFrame(
+  state: RoutingState,
+  layer: object,
+  template: string,
+  routeAtEntry: unknown,
+): Frame {
+  const parent = state.frame;
+  const frame: Frame = { prefix: joined(layer, parent.prefix, template), routeAtEntry, parent };
+  state.frame = frame;
+  return frame;
+}
+
 /** Closes `frame`, first fixing the template of a route entered inside it. */
 function leave(state: RoutingState, frame: Frame, req: RoutedRequest): void {
   const route = req.route;
@@ -129,13 +145,7 @@ function mountWrapper(copy: Copy, original: HandleFn, fixed: string | undefined)
       }
       if (template === undefined || template === '') return original.call(this, req, res, next);
     }
-    const parent = state.frame;
-    const frame: Frame = {
-      prefix: joined(this, parent.prefix, template),
-      routeAtEntry: (req as RoutedRequest).route,
-      parent,
-    };
-    state.frame = frame;
+    const frame = openFrame(state, this, template, (req as RoutedRequest).route);
     return original.call(this, req, res, (err?: unknown) => {
       leave(state, frame, req as RoutedRequest);
       next(err);
