@@ -12,8 +12,7 @@
  * skipped, with the reason, where the binary is absent, and fails instead when CI is set.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -34,14 +33,14 @@ import {
   variablesUsed,
   withoutZeroFallback,
 } from './helpers/grafana.js';
-import { type ClusterKind, type ExampleCluster, startExampleCluster } from './helpers/processes.js';
+import type { ClusterKind } from './helpers/processes.js';
 import {
   type PrometheusServer,
   prometheusForTest,
-  startPrometheus,
   waitForUp,
   waitForValue,
 } from './helpers/prometheus.js';
+import { type ScrapedCluster, startScrapedCluster } from './helpers/scraped-cluster.js';
 import {
   type PlannedRequest,
   planFailures,
@@ -255,14 +254,10 @@ function seriesKey(metric: Record<string, string>, labels: readonly string[]): s
 for (const c of DASHBOARDS) {
   describe(`Grafana dashboard ${c.file}`, () => {
     const dashboard = loadDashboard(join(REPO, c.file));
-    let cluster: ExampleCluster | undefined;
-    let prometheus: PrometheusServer | undefined;
-    let dir: string | undefined;
+    let run: ScrapedCluster | undefined;
 
     after(async () => {
-      await prometheus?.stop();
-      await cluster?.program.stop('SIGKILL');
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await run?.stop();
     });
 
     it('is importable: a data source variable, job and instance variables used by every query', () => {
@@ -272,11 +267,8 @@ for (const c of DASHBOARDS) {
     it(`every panel query returns data from a real Prometheus scraping the ${c.example} example`, async (t) => {
       const binary = prometheusForTest(t);
       if (binary === undefined) return;
-      dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-dashboard-'));
-      cluster = await startExampleCluster(c.example, { workers: 2, dir, env: c.env });
-      const target = new URL(cluster.url).host;
-      prometheus = await startPrometheus(binary, { jobName: JOB, targets: [target] });
-      const server = prometheus;
+      run = await startScrapedCluster(binary, c.example, { workers: 2, jobName: JOB, env: c.env });
+      const { cluster, prometheus: server } = run;
 
       // Two rounds of every route (4xx and 5xx included), with a stored scrape between them:
       // rate() needs each series to grow between two samples.
@@ -286,7 +278,7 @@ for (const c of DASHBOARDS) {
       ];
       const first = await sendPlan(cluster.url, round(0));
       await waitForUp(server, JOB);
-      const values = await resolveVariables(dashboard, server, target);
+      const values = await resolveVariables(dashboard, server, new URL(cluster.url).host);
 
       const requestRate = requestRateQuery(dashboard, c);
       const { by, selector } = requestRateParts(requestRate.expr);

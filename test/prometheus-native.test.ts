@@ -19,22 +19,13 @@
  * Skipped, with the reason, where the binary is absent; fails instead when CI is set.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, it } from 'node:test';
 import type * as Promtool from '../packages/core/dist/test/helpers/promtool.js';
 import { UNMATCHED_ROUTE } from './helpers/cluster-scenario.js';
 import { parseExposition, sumBy } from './helpers/exposition.js';
 import { request, runLimited } from './helpers/http.js';
-import { type ExampleCluster, startExampleCluster } from './helpers/processes.js';
-import {
-  type PrometheusServer,
-  prometheusForTest,
-  startPrometheus,
-  waitForUp,
-  waitForValue,
-} from './helpers/prometheus.js';
+import { prometheusForTest, waitForUp, waitForValue } from './helpers/prometheus.js';
+import { type ScrapedCluster, startScrapedCluster } from './helpers/scraped-cluster.js';
 import { planRequests, sendPlan } from './helpers/traffic.js';
 
 // Core's promtool check, loaded from core's compiled tests (this file runs from test/dist).
@@ -54,14 +45,10 @@ const DELAY_ROUTE = '/delay';
 const DELAYED = 250;
 const P99_RANK = Math.ceil(0.99 * DELAYED);
 
-let cluster: ExampleCluster | undefined;
-let prometheus: PrometheusServer | undefined;
-let dir: string | undefined;
+let run: ScrapedCluster | undefined;
 
 after(async () => {
-  await prometheus?.stop();
-  await cluster?.program.stop('SIGKILL');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await run?.stop();
 });
 
 /** The latencies asked for: 20 to 200 ms evenly, in a scrambled order (a stride prime to N). */
@@ -137,19 +124,14 @@ function p99Bounds(
 it(`a real Prometheus with native histograms: ${METRIC} from a ${WORKERS}-worker cluster, counts and p99`, async (t) => {
   const binary = prometheusForTest(t);
   if (binary === undefined) return;
-  dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-native-'));
-  cluster = await startExampleCluster('express', {
+  run = await startScrapedCluster(binary, 'express', {
     workers: WORKERS,
-    dir,
-    env: { PROMFORK_NATIVE_HISTOGRAMS: '1' },
-  });
-  const base = cluster.url;
-  prometheus = await startPrometheus(binary, {
     jobName: JOB,
-    targets: [new URL(base).host],
+    env: { PROMFORK_NATIVE_HISTOGRAMS: '1' },
     features: ['native-histograms'],
   });
-  const server = prometheus;
+  const { cluster, prometheus: server } = run;
+  const base = cluster.url;
   const delaySeries = `${METRIC}{job="${JOB}",method="GET",route="${DELAY_ROUTE}",status_code="200"}`;
   const jobSeries = `${METRIC}{job="${JOB}"}`;
 

@@ -7,42 +7,26 @@
  * installs the package (.ci/run).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { UNMATCHED_ROUTE } from './helpers/cluster-scenario.js';
-import { type ExampleCluster, startExampleCluster } from './helpers/processes.js';
-import {
-  type PrometheusServer,
-  prometheusForTest,
-  startPrometheus,
-  waitForUp,
-  waitForValue,
-} from './helpers/prometheus.js';
+import { prometheusForTest, waitForUp, waitForValue } from './helpers/prometheus.js';
+import { type ScrapedCluster, startScrapedCluster } from './helpers/scraped-cluster.js';
 import { expectedCounts, planRequests, sendPlan, sortedObject } from './helpers/traffic.js';
 
 const JOB = 'promfork-express';
 const APP_ROUTES = `{job="${JOB}",route!="/metrics"}`;
 
-let cluster: ExampleCluster | undefined;
-let prometheus: PrometheusServer | undefined;
-let dir: string | undefined;
+let run: ScrapedCluster | undefined;
 
 after(async () => {
-  await prometheus?.stop();
-  await cluster?.program.stop('SIGKILL');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await run?.stop();
 });
 
 it('a real Prometheus server scrapes the Express cluster and sums every response', async (t) => {
   const binary = prometheusForTest(t);
   if (binary === undefined) return;
-  dir = mkdtempSync(join(tmpdir(), 'promfork-e2e-prometheus-'));
-  cluster = await startExampleCluster('express', { workers: 2, dir });
-  const target = new URL(cluster.url).host;
-  prometheus = await startPrometheus(binary, { jobName: JOB, targets: [target] });
-  const server = prometheus;
+  run = await startScrapedCluster(binary, 'express', { workers: 2, jobName: JOB });
+  const { cluster, prometheus: server } = run;
 
   // Half the traffic before the first scrape, half after: both must show up.
   const first = await sendPlan(cluster.url, planRequests(30, UNMATCHED_ROUTE));
