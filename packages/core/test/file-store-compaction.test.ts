@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { InvalidOptionError } from '../src/errors.js';
 import { type CompactionResult, compactDirectory } from '../src/file-store/compaction.js';
-import { type FileIdentity, H_PID } from '../src/file-store/format.js';
+import { type FileIdentity, FormatProblem, H_PID } from '../src/file-store/format.js';
 import { currentIdentity, LivenessChecker, readProcStat } from '../src/file-store/identity.js';
 import {
   ARCHIVE_FILE_NAME,
@@ -29,6 +29,7 @@ import {
   prepareDirectory,
 } from '../src/file-store/index.js';
 import { FileCells, ProcessFile } from '../src/file-store/process-file.js';
+import { readFileHeader } from '../src/file-store/reader.js';
 import {
   addDeadFile,
   compactor,
@@ -478,6 +479,28 @@ describe('compaction of dead processes', () => {
     assert.equal(compactDirectory(dir).absorbed.length, 1);
     assert.deepEqual(listing(dir), [ARCHIVE_FILE_NAME]);
     assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0, 1, 2]));
+  });
+
+  it('compaction removes the temp file a dead writer left mid-rewrite, and only that one', async () => {
+    const dir = dirFor();
+    await shortLived(dir, 0, 'kill', false);
+    const [deadName] = listing(dir);
+    const dead = readFileHeader(dir, deadName!);
+    assert.ok(!(dead instanceof FormatProblem));
+    // What a writer SIGKILLed between writing its new file and renaming it leaves behind.
+    const orphan = `.promfork-${dead.pid}-${dead.token}.tmp`;
+    writeFileSync(join(dir, orphan), readFileSync(join(dir, deadName!)));
+    // A live writer's temp (a rewrite under way) and a foreign dotfile stay.
+    const live = new FileStore({ dir, compactDeadProcesses: false });
+    cleanups.push(() => live.close());
+    const mine = readFileHeader(dir, live.fileName);
+    assert.ok(!(mine instanceof FormatProblem));
+    const busy = `.promfork-${mine.pid}-${mine.token}.tmp`;
+    writeFileSync(join(dir, busy), '');
+    writeFileSync(join(dir, '.keep'), 'not ours');
+    assert.deepEqual(compactDirectory(dir).absorbed, [deadName]);
+    assert.deepEqual(listing(dir), ['.keep', busy, ARCHIVE_FILE_NAME, live.fileName].sort());
+    assert.deepEqual(lookWithoutCompacting(dir), expectedAfter([0]));
   });
 
   it('prepareDirectory removes the archive, the lock and temp files: a fresh start', async () => {

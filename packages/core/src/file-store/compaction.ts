@@ -50,6 +50,7 @@ import {
   FILE_FLAG_ARCHIVE,
   type FileIdentity,
   FormatProblem,
+  rewriteTempName,
 } from './format.js';
 import { currentIdentity, LivenessChecker } from './identity.js';
 import { CompactionLock } from './lock.js';
@@ -210,8 +211,11 @@ function compactLocked(
   const removed: string[] = [];
   const kept: FileIdentity[] = [];
   for (const name of leftovers) {
-    if (unlinkFile(dir, name, report)) removed.push(name);
-    else {
+    const header = readFileHeader(dir, name);
+    if (unlinkFile(dir, name, report)) {
+      removed.push(name);
+      if (!(header instanceof FormatProblem)) removeRewriteTemp(dir, header);
+    } else {
       const parsed = reader.read(dir, name);
       if (!(parsed instanceof FormatProblem)) kept.push(parsed.header);
     }
@@ -237,12 +241,30 @@ function compactLocked(
   const absorbedNames: string[] = [];
   for (const file of dead) {
     absorbedNames.push(file.name);
-    if (unlinkFile(dir, file.name, report)) removed.push(file.name);
+    if (unlinkFile(dir, file.name, report)) {
+      removed.push(file.name);
+      removeRewriteTemp(dir, file.header);
+    }
     if (absorbedNames.length === 1 && dead.length > 1) fault('unlinked-one');
   }
   syncDirectory(dir);
   fault('unlinked');
   return { busy: false, absorbed: absorbedNames, removed, remaining };
+}
+
+/**
+ * Removes the temp file a writer of `identity` left when it died between creating a file and
+ * renaming it into place (a rewrite or a recreation: process-file.ts names it
+ * `.promfork-<pid>-<token>.tmp`). Its process is dead (its file was just absorbed) and the token
+ * is that writer's own, so no live writer can be using the name. Best effort: a temp that
+ * cannot be removed only takes space, and prepareDirectory() clears it at the next start.
+ */
+function removeRewriteTemp(dir: string, identity: FileIdentity): void {
+  try {
+    unlinkSync(join(dir, rewriteTempName(identity)));
+  } catch {
+    // Usually ENOENT: the writer died with no rewrite under way.
+  }
 }
 
 /** Reads the current archive; throws StoreError when it exists but cannot be used. */

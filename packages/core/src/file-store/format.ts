@@ -215,6 +215,17 @@ export function isTempFileName(name: string): boolean {
 }
 
 /**
+ * Name of the temp file a process-file writer creates complete and then puts in place (at
+ * creation, at a rewrite, at a recreation). Unique per writer: the token is random per file.
+ */
+export function rewriteTempName(identity: {
+  readonly pid: number;
+  readonly token: string;
+}): string {
+  return `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`;
+}
+
+/**
  * Writes a fresh header (used = HEADER_SIZE) for `identity` into `bytes`; the lease starts at
  * `createdMs`.
  */

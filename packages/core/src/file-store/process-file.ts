@@ -73,11 +73,11 @@ import {
   MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
   processFileName,
+  rewriteTempName,
   SERIES_HEAD,
   seriesEntrySize,
   seriesKey,
   seriesSlotsOffset,
-  TEMP_PREFIX,
   writeHeader,
 } from './format.js';
 import { SeriesCheckIndex } from './series-check.js';
@@ -295,7 +295,7 @@ export class ProcessFile {
   static create(dir: string, identity: HeaderIdentity, events: WriteEvents): ProcessFile {
     const bytes = new Uint8Array(new ArrayBuffer(INITIAL_CAPACITY));
     writeHeader(bytes, identity, FILE_FLAG_SERIES_CHECKS, Date.now());
-    const temp = join(dir, `${TEMP_PREFIX}${identity.pid}-${identity.token}.tmp`);
+    const temp = join(dir, rewriteTempName(identity));
     let fd: number;
     try {
       fd = openSync(
