@@ -1,12 +1,14 @@
 /**
  * FileStore's opt-in `flushIntervalMs` with real processes: what waits for the interval, what
  * a SIGKILL loses with it (the changes since the last write, no more), and that a normal exit
- * still writes everything. The default (a write at the end of every turn) is covered by
- * file-store-processes.test.ts.
+ * still writes everything; worker threads ignore it. The default (a write at the end of every
+ * turn) is covered by file-store-processes.test.ts.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker as Thread } from 'node:worker_threads';
 import { FileStore } from '../src/file-store/index.js';
 import { singleValue, tempDir, Worker } from './file-store-helpers.js';
 
@@ -78,6 +80,36 @@ describe('FileStore flushIntervalMs', () => {
       void v.run({ op: 'incAndExit', name: 'exit_total', times: 7 });
       assert.equal((await v.exited).code, 0);
       assert.equal(scrape(dir, 'exit_total'), 12);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('is ignored in a worker thread: a thread parked after its task keeps its values', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // The thread records, answers, then sleeps in Atomics.wait like an idle pooled thread
+      // (no timer of it ever fires again) until it is terminated.
+      const thread = new Thread(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         import(workerData.url).then(({ FileStore }) => {
+           const store = new FileStore({ dir: workerData.dir, flushIntervalMs: 10000 });
+           const counter = { name: 'thread_total', help: 'h', type: 'counter', labelNames: [],
+             buckets: [], mode: 'sum' };
+           store.series(counter, []).add(0, 4);
+           Promise.resolve().then(() => {
+             parentPort.postMessage('done');
+             Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+           });
+         });`,
+        {
+          eval: true,
+          workerData: { dir, url: new URL('../src/file-store/index.js', import.meta.url).href },
+        },
+      );
+      await once(thread, 'message');
+      await thread.terminate();
+      assert.equal(scrape(dir, 'thread_total'), 4);
     } finally {
       cleanup();
     }
