@@ -4,10 +4,11 @@
  * Fastify), so a difference of a microsecond is visible; the socket scenarios (lib/http.ts)
  * stay as the second view, with the kernel and a load generator in the picture.
  *
- * One worker process (workers/inject-apps.ts) per framework holds five copies of the same
+ * One worker process (workers/inject-apps.ts) per framework holds six copies of the same
  * three-route app: bare, the framework's floor (one shared `close` listener per response, the
  * least any middleware that records a finished request does), ours on the MemoryStore, ours on
- * the FileStore, and the peer plugin. Each round runs a fixed number of requests through every
+ * the FileStore, ours on a FileStore with the opt-in `flushIntervalMs: 100`, and the peer
+ * plugin. Each round runs a fixed number of requests through every
  * copy in turn, the order rotating from round to round; a copy's figure for the round is its
  * CPU time (`process.cpuUsage()`, user + system) per request. A variant's added CPU for the
  * round is its figure minus the bare copy's of the same round (so load from elsewhere falls on
@@ -26,7 +27,7 @@ import { type BenchResult, result, type ScenarioContext } from './types.js';
 /** A framework with its adapter and peer. */
 export type InjectFramework = 'express' | 'koa' | 'fastify';
 
-const VARIANTS = ['bare', 'floor', 'memory', 'file', 'peer'] as const;
+const VARIANTS = ['bare', 'floor', 'memory', 'file', 'interval', 'peer'] as const;
 const BASELINE_VARIANTS = ['bare', 'floor', 'memory', 'file'] as const;
 
 const READY_TIMEOUT_MS = 60_000;
@@ -149,9 +150,10 @@ class Differences {
 /** How the scenario of one framework is measured, for docs/benchmarks.md. */
 export function injectMethod(tool: string, peer: string): string {
   return (
-    `in-process requests (${tool}) into five copies of one three-route app (one route in a ` +
+    `in-process requests (${tool}) into six copies of one three-route app (one route in a ` +
     'nested router) in one worker process: bare, the floor (one shared close listener per ' +
-    `response), ours on the MemoryStore, ours on the FileStore, ${peer}. A round is a number ` +
+    'response), ours on the MemoryStore, ours on the FileStore, ours on a FileStore with ' +
+    `flushIntervalMs: 100 (opt-in), ${peer}. A round is a number ` +
     'of cycles; in each cycle every copy answers 20 requests in turn (the order rotating), one ' +
     'request per event-loop turn, its CPU time taken with process.cpuUsage(). Per round, a ' +
     "copy's added CPU is the median over the cycles of its difference with the bare copy (or " +
@@ -198,8 +200,9 @@ export async function runInject(
       `floor +${withInterval(added('floor'))}`,
       `ours (MemoryStore) +${withInterval(added('memory'))}`,
       `ours (FileStore) +${withInterval(added('file'))}`,
+      `ours (FileStore, flushIntervalMs 100) +${withInterval(added('interval'))}`,
       `${peerName} +${withInterval(added('peer'))}`,
-      `ours over the floor: MemoryStore ${withInterval(overFloor('memory'))}, FileStore ${withInterval(overFloor('file'))}`,
+      `ours over the floor: MemoryStore ${withInterval(overFloor('memory'))}, FileStore ${withInterval(overFloor('file'))}, FileStore with flushIntervalMs 100 ${withInterval(overFloor('interval'))}`,
       `FileStore over MemoryStore ${withInterval(now.of('file', 'memory'))}`,
     ];
     if (baseline !== undefined) {
@@ -240,6 +243,7 @@ export async function runInject(
       result(`${id}.added_cpu.memory`, 'µs/req', median(added('memory')), peerAdded, peerName),
       result(`${id}.over_floor`, 'µs/req', median(overFloor('file')), null, ''),
       result(`${id}.over_floor.memory`, 'µs/req', median(overFloor('memory')), null, ''),
+      result(`${id}.over_floor.interval`, 'µs/req', median(overFloor('interval')), null, ''),
     ];
   } finally {
     for (const child of children) child.kill('SIGKILL');

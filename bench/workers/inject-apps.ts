@@ -5,8 +5,8 @@
  *
  * Variants: `bare` (no metrics), `floor` (the least any metrics middleware does: one shared
  * `close` listener per response, then next), `memory` and `file` (our adapter on a MemoryStore
- * and on a FileStore, each with its own registry), `peer` (the plugin users would pick
- * instead). The app has three routes, one of them in a nested router, and the requests
+ * and on a FileStore, each with its own registry), `interval` (our adapter on a FileStore with
+ * the opt-in `flushIntervalMs: 100`), `peer` (the plugin users would pick instead). The app has three routes, one of them in a nested router, and the requests
  * alternate between a top-level route and the nested one.
  *
  * Protocol (IPC): sends `{ ready: true }` once every app is built; answers
@@ -30,7 +30,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 type Framework = 'express' | 'koa' | 'fastify';
-type Variant = 'bare' | 'floor' | 'memory' | 'file' | 'peer';
+type Variant = 'bare' | 'floor' | 'memory' | 'file' | 'interval' | 'peer';
+
+/** The variants running our adapter. */
+const OURS: ReadonlySet<Variant> = new Set(['memory', 'file', 'interval']);
+/** The `flushIntervalMs` of the `interval` variant's FileStore. */
+const FLUSH_INTERVAL_MS = 100;
 
 /** One app as the harness drives it. */
 interface App {
@@ -65,10 +70,11 @@ process.on('exit', () => {
 /** A registry whose metrics live on a fresh store of the variant's kind. */
 async function ourRegistry(variant: Variant): Promise<InstanceType<Core['Registry']>> {
   const core = await ourModule<Core>('@promfork/core');
-  if (variant === 'file') {
+  if (variant === 'file' || variant === 'interval') {
     const dir = mkdtempSync(join(tmpdir(), `promfork-bench-inject-${framework}-`));
     dirs.push(dir);
-    core.setDefaultStore(new core.FileStore({ dir }));
+    const interval = variant === 'interval' ? { flushIntervalMs: FLUSH_INTERVAL_MS } : {};
+    core.setDefaultStore(new core.FileStore({ dir, ...interval }));
   } else {
     core.setDefaultStore(new core.MemoryStore());
   }
@@ -103,7 +109,7 @@ async function expressApp(variant: Variant): Promise<App> {
       res.on('close', noop);
       next();
     });
-  } else if (variant === 'memory' || variant === 'file') {
+  } else if (OURS.has(variant)) {
     registry = await ourRegistry(variant);
     const { metricsMiddleware } =
       await ourModule<typeof import('@promfork/express')>('@promfork/express');
@@ -142,7 +148,7 @@ async function koaApp(variant: Variant): Promise<App> {
       ctx.res.on('close', noop);
       return next();
     });
-  } else if (variant === 'memory' || variant === 'file') {
+  } else if (OURS.has(variant)) {
     registry = await ourRegistry(variant);
     const { metricsMiddleware } = await ourModule<typeof import('@promfork/koa')>('@promfork/koa');
     app.use(metricsMiddleware({ registry }));
@@ -182,7 +188,7 @@ async function fastifyApp(variant: Variant): Promise<App> {
       (reply.raw as ServerResponse).on('close', noop);
       done();
     });
-  } else if (variant === 'memory' || variant === 'file') {
+  } else if (OURS.has(variant)) {
     registry = await ourRegistry(variant);
     const { default: promfork } =
       await ourModule<typeof import('@promfork/fastify')>('@promfork/fastify');

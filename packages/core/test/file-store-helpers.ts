@@ -56,7 +56,7 @@ type Command = DistributiveOmit<WorkerCommand | ApiCommand, 'id'>;
 /**
  * A forked worker: `file-store-worker` (store API, directory in argv) by default,
  * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR), or `hammer-writer`
- * (writes every turn until killed).
+ * (writes every turn until killed); `env` is added to the worker's environment.
  */
 export class Worker {
   readonly child: ChildProcess;
@@ -68,11 +68,12 @@ export class Worker {
   constructor(
     dir: string,
     fixture: 'file-store-worker' | 'api-worker' | 'hammer-writer' = 'file-store-worker',
+    env: Record<string, string> = {},
   ) {
     const script = fileURLToPath(new URL(`./fixtures/${fixture}.js`, import.meta.url));
     this.child = fork(script, [dir], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, PROMETHEUS_MULTIPROC_DIR: dir },
+      env: { ...process.env, ...env, PROMETHEUS_MULTIPROC_DIR: dir },
     });
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => resolve({ code, signal }));

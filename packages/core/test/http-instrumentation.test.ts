@@ -65,6 +65,37 @@ describe('http/instrumentation: record', () => {
     assert.match(body, /^promfork_instrumentation_errors_total 0$/m);
   });
 
+  it('counts each label set of one route exactly when they alternate', async () => {
+    // A route remembers its last label set; every switch of method, status or scheme must
+    // reach the right series, and a set dropped by maxSeries must never be remembered.
+    const { inst, text } = setup({ maxSeries: 2, conventions: 'opentelemetry' });
+    const order: HttpSample[] = [
+      ok,
+      ok,
+      { ...ok, statusCode: 500 },
+      ok,
+      { ...ok, statusCode: 404 }, // a third label set: dropped (maxSeries 2)
+      { ...ok, statusCode: 404 },
+      ok,
+      { ...ok, secure: true }, // another scheme: a new label set, dropped as well
+      ok,
+      { ...ok, statusCode: 500 },
+    ];
+    for (const sample of order) inst.record(sample, 'req', 'res');
+    const body = await text();
+    const count = (status: string, scheme: string, error: string) =>
+      `http_server_request_duration_seconds_count{http_request_method="GET",http_route="/users/:id",http_response_status_code="${status}",url_scheme="${scheme}",error_type="${error}"}`;
+    assert.ok(body.includes(`${count('200', 'http', '')} 5\n`), body);
+    assert.ok(body.includes(`${count('500', 'http', '500')} 2\n`), body);
+    assert.ok(!body.includes('"404"'), body);
+    assert.ok(!body.includes('url_scheme="https"'), body);
+    // Every request of a dropped set is counted as dropped (the two 404s and the https one).
+    assert.match(
+      body,
+      /^promfork_series_dropped_total\{metric="http_server_request_duration_seconds"\} 3$/m,
+    );
+  });
+
   it('keeps the duration as a native histogram too with nativeHistogram', async () => {
     const { inst, registry, text } = setup({ nativeHistogram: { bucketFactor: 2 } });
     inst.record(ok, 'req', 'res'); // 0.02 s: schema 0 bucket -5, (2^-6, 2^-5]

@@ -13,7 +13,9 @@
  * listeners) are written at once. A process killed at any moment loses at most the
  * current turn. In a worker thread the flush is a microtask rather than the end of the turn
  * (see {@link ProcessFile.schedule}), so a terminated thread loses at most the synchronous code
- * it was running.
+ * it was running. With FileStore's opt-in `flushIntervalMs`, a main thread's flush waits that
+ * long after the first change instead (one write for every change of the interval), and a
+ * process killed without `exit` loses at most the changes of that interval.
  *
  * Write failures (EIO, ENOSPC, ...) never throw into callers: they are reported once, counted,
  * the values stay in the image, and the flush is retried from an unref'd timer (and on exit).
@@ -213,6 +215,11 @@ export class ProcessFile {
    * when it is false, so there is at most one flush per turn.
    */
   scheduled = false;
+  /**
+   * On a main thread, how long changes wait before the flush that writes them (ms); 0: the end
+   * of the turn. Set by the owner right after {@link create} (FileStore's `flushIntervalMs`).
+   */
+  flushIntervalMs = 0;
 
   private view: DataView;
   /** Uint32 view of {@link bytes}, for the series checks. */
@@ -426,7 +433,8 @@ export class ProcessFile {
   }
 
   /**
-   * Schedules a flush at the end of this event-loop turn (called when none is pending); once
+   * Schedules a flush at the end of this event-loop turn, or {@link flushIntervalMs} later on
+   * a main thread when that is set (called when none is pending); once
    * the process is exiting, flushes right away instead (no turn follows `exit`). Callers
    * therefore call it only when the image is complete: after a whole entry is written.
    *
@@ -446,8 +454,10 @@ export class ProcessFile {
       this.flush();
       return;
     }
-    if (isMainThread) setImmediate(this.flushTask);
-    else queueMicrotask(this.flushTask);
+    if (!isMainThread) queueMicrotask(this.flushTask);
+    else if (this.flushIntervalMs === 0) setImmediate(this.flushTask);
+    // Unref'd: a process that ends normally is flushed by the exit hook, not kept alive.
+    else setTimeout(this.flushTask, this.flushIntervalMs).unref();
   }
 
   /** The end-of-turn flush (and the retry after a failure): the one that may rewrite the file. */

@@ -98,6 +98,16 @@ type RouteEntry = {
   readonly label: string | null;
   readonly byMethod: Map<string, StatusMap>;
   readonly byMethodSecure: Map<string, StatusMap>;
+  /**
+   * The label set this route recorded last (without `extraLabels` only), so that a route
+   * answering the same method and status again, the common case, skips both Map lookups:
+   * a request reaches the Maps from cold caches, and each lookup costs a few cache misses.
+   * Only children the Maps hold are remembered (never a set dropped by `maxSeries`).
+   */
+  last: Children | undefined;
+  lastMethod: string;
+  lastStatus: string;
+  lastSecure: boolean;
 };
 type StatusMap = Map<string, unknown>;
 
@@ -340,17 +350,19 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       // Two direct calls rather than one through a field: the common case stays monomorphic.
       const method = this.#otel ? otelMethod(sample.method) : normalizeMethod(sample.method);
       const secure = sample.secure === true;
-      const byMethod = secure ? entry.byMethodSecure : entry.byMethod;
-      let statuses = byMethod.get(method);
-      if (statuses === undefined) {
-        statuses = new Map();
-        byMethod.set(method, statuses);
-      }
       const status =
         sample.aborted === true
           ? ABORTED_STATUS
           : statusLabel(sample.statusCode, this.options.groupStatusCodes);
-      const children = this.#children(statuses, method, entry.label, status, secure, req, res);
+      let children = entry.last;
+      if (
+        children === undefined ||
+        entry.lastMethod !== method ||
+        entry.lastStatus !== status ||
+        entry.lastSecure !== secure
+      ) {
+        children = this.#lookUp(entry, method, status, secure, req, res);
+      }
       children.requests?.inc();
       children.duration?.observe(sample.durationSeconds);
       children.summary?.observe(sample.durationSeconds);
@@ -365,6 +377,43 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     } catch (error) {
       this.onError(asError(error, 'record failed'));
     }
+  }
+
+  /**
+   * The children of a label set of `entry` through its Maps (created on first use), and
+   * remembered as the entry's last label set when the Maps hold them and no extra label
+   * varies per request.
+   */
+  #lookUp(
+    entry: RouteEntry,
+    method: string,
+    status: string,
+    secure: boolean,
+    req: Req,
+    res: Res,
+  ): Children {
+    const byMethod = secure ? entry.byMethodSecure : entry.byMethod;
+    let statuses = byMethod.get(method);
+    if (statuses === undefined) {
+      statuses = new Map();
+      byMethod.set(method, statuses);
+    }
+    const children = this.#children(
+      statuses,
+      method,
+      entry.label as string,
+      status,
+      secure,
+      req,
+      res,
+    );
+    if (this.options.extraLabels.length === 0 && statuses.get(status) === children) {
+      entry.last = children;
+      entry.lastMethod = method;
+      entry.lastStatus = status;
+      entry.lastSecure = secure;
+    }
+    return children;
   }
 
   /** The cache entry of a raw route template: normalised once, exclusion decided once. */
@@ -389,7 +438,15 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     );
     // A preset may name unmatched requests differently ('opentelemetry': no route, "").
     if (label === UNMATCHED_ROUTE) label = this.options.convention.unmatchedRoute;
-    entry = { label: excluded ? null : label, byMethod: new Map(), byMethodSecure: new Map() };
+    entry = {
+      label: excluded ? null : label,
+      byMethod: new Map(),
+      byMethodSecure: new Map(),
+      last: undefined,
+      lastMethod: '',
+      lastStatus: '',
+      lastSecure: false,
+    };
     this.#routes.set(raw, entry);
     return entry;
   }
