@@ -20,8 +20,10 @@
  * (against the first worker's bare copy): a change is measured against the code before it.
  */
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { median, medianInterval } from './measure.js';
 import { forkReady, workerScript } from './processes.js';
+import { makeTempDir } from './stores.js';
 import { type BenchResult, result, type ScenarioContext } from './types.js';
 
 /** A framework with its adapter and peer. */
@@ -95,8 +97,13 @@ async function runRound(child: ChildProcess, cycles: number, block: number): Pro
   return answer.perCycle;
 }
 
-function fork(framework: InjectFramework, variants: readonly string[], modules?: string) {
-  const env = { ...process.env };
+function fork(
+  framework: InjectFramework,
+  variants: readonly string[],
+  scratch: string,
+  modules?: string,
+) {
+  const env: NodeJS.ProcessEnv = { ...process.env, PROMFORK_BENCH_SCRATCH: scratch };
   delete env.PROMETHEUS_MULTIPROC_DIR;
   if (modules === undefined) delete env.PROMFORK_BENCH_MODULES;
   else env.PROMFORK_BENCH_MODULES = modules;
@@ -173,13 +180,16 @@ export async function runInject(
   const { rounds, cycles, block, warmupCycles } = injectPlan(context.quick);
   const baselineModules = process.env.PROMFORK_BENCH_BASELINE;
   const children: ChildProcess[] = [];
+  // The workers' FileStore directories go under one scratch directory removed here: workers are
+  // SIGKILLed at the end, so their own exit cleanup never runs.
+  const scratch = makeTempDir(`inject-${framework}`);
   try {
-    const current = await fork(framework, VARIANTS);
+    const current = await fork(framework, VARIANTS, scratch);
     children.push(current);
     const baseline =
       baselineModules === undefined || baselineModules === ''
         ? undefined
-        : await fork(framework, BASELINE_VARIANTS, baselineModules);
+        : await fork(framework, BASELINE_VARIANTS, scratch, baselineModules);
     if (baseline !== undefined) children.push(baseline);
     await runRound(current, warmupCycles, block);
     if (baseline !== undefined) await runRound(baseline, warmupCycles, block);
@@ -246,6 +256,18 @@ export async function runInject(
       result(`${id}.over_floor.interval`, 'µs/req', median(overFloor('interval')), null, ''),
     ];
   } finally {
-    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) resolve();
+            else {
+              child.once('exit', () => resolve());
+              child.kill('SIGKILL');
+            }
+          }),
+      ),
+    );
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

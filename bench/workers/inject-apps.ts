@@ -71,7 +71,8 @@ process.on('exit', () => {
 async function ourRegistry(variant: Variant): Promise<InstanceType<Core['Registry']>> {
   const core = await ourModule<Core>('@promfork/core');
   if (variant === 'file' || variant === 'interval') {
-    const dir = mkdtempSync(join(tmpdir(), `promfork-bench-inject-${framework}-`));
+    const base = process.env.PROMFORK_BENCH_SCRATCH || tmpdir();
+    const dir = mkdtempSync(join(base, `promfork-bench-inject-${framework}-`));
     dirs.push(dir);
     const interval = variant === 'interval' ? { flushIntervalMs: FLUSH_INTERVAL_MS } : {};
     core.setDefaultStore(new core.FileStore({ dir, ...interval }));
