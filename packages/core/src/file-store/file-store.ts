@@ -17,10 +17,16 @@ import {
   type Store,
   seriesSize,
 } from '../store.js';
-import type { MetricDescriptor } from '../types.js';
+import type { Exemplar, MetricDescriptor } from '../types.js';
 import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
+import {
+  exemplarLabelText,
+  exemplarSlotCount,
+  MAX_EXEMPLAR_LABEL_BYTES,
+  recordSizeFor,
+} from './exemplar-entry.js';
 import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker, type LivenessOptions } from './identity.js';
@@ -125,6 +131,21 @@ export const TORN_READS_METRIC: MetricDescriptor = {
   mode: 'sum',
 };
 
+/**
+ * Counter of other processes' exemplar entries left out of a scrape (exemplar-entry.ts), by
+ * reason: `torn` (read while their writer was writing them; the next scrape shows them) and
+ * `invalid` (no writer makes them: a damaged or planted entry). Only the exemplars are left
+ * out, never the file's values. Declared on the first one only.
+ */
+export const EXEMPLARS_DROPPED_METRIC: MetricDescriptor = {
+  name: 'promfork_store_exemplars_dropped_total',
+  help: 'Exemplar entries of other processes left out of a scrape, by reason (torn, invalid).',
+  type: 'counter',
+  labelNames: ['reason'],
+  buckets: [],
+  mode: 'sum',
+};
+
 /** Gauge: store files read by the last scrape of the scraping process (its own included). */
 export const FILES_METRIC: MetricDescriptor = {
   name: 'promfork_store_files',
@@ -158,6 +179,18 @@ interface LocalSeries extends SourceSeries {
   /** Byte offset of the series entry (to mark it removed). */
   offset: number;
   start: number;
+  /** The series' exemplar entry, once it recorded an exemplar. */
+  exemplars?: LocalExemplars;
+}
+
+/** A series' exemplar entry in this process's file (exemplar-entry.ts). */
+interface LocalExemplars {
+  /** Byte offset of the entry (changes when the file is rewritten). */
+  offset: number;
+  /** Bytes per record: a longer label text moves the records to a new entry. */
+  readonly recordSize: number;
+  /** The latest exemplar per slot, as in the entry. */
+  readonly latest: (Exemplar | undefined)[];
 }
 
 interface LocalMetric {
@@ -353,15 +386,65 @@ export class FileStore implements Store {
     const key = seriesKey(labelValues);
     const series = metric.series.get(key);
     if (series === undefined) return;
-    this.file.markRemoved(series.offset);
+    this.dropSeries(series);
     metric.series.delete(key);
   }
 
   reset(descriptor: MetricDescriptor): void {
     const metric = this.metrics.get(descriptor.name);
     if (metric === undefined) return;
-    for (const series of metric.series.values()) this.file.markRemoved(series.offset);
+    for (const series of metric.series.values()) this.dropSeries(series);
     metric.series.clear();
+  }
+
+  /**
+   * Writes `exemplar`, the latest of slot `slot` of a series (metric.ts keeps it on the child
+   * too), into this process's file, so every process's scrape shows it. The first exemplar of
+   * a series appends its exemplar entry; a label text longer than the entry's records take
+   * moves them to a new entry. Called only with an exemplar: updates without one never come
+   * here. Never throws (a full file is reported and counted like a failed write).
+   */
+  exemplar(
+    descriptor: MetricDescriptor,
+    labelValues: readonly string[],
+    slot: number,
+    exemplar: Exemplar,
+  ): void {
+    const metric = this.metrics.get(descriptor.name);
+    const series = metric?.series.get(seriesKey(labelValues));
+    const count = exemplarSlotCount(descriptor);
+    if (series === undefined || slot < 0 || slot >= count) return;
+    const labels = exemplarLabelText(exemplar);
+    // makeExemplar bounds the text far below this; a hand-built Exemplar is not stored.
+    if (labels.length > MAX_EXEMPLAR_LABEL_BYTES) return;
+    try {
+      let entry = series.exemplars;
+      const needed = recordSizeFor(labels.length);
+      if (entry === undefined || entry.recordSize < needed) {
+        const latest = entry?.latest ?? new Array<Exemplar | undefined>(count).fill(undefined);
+        const recordSize = Math.max(needed, entry?.recordSize ?? 0);
+        const offset = this.file.appendExemplars(series.offset, count, recordSize);
+        if (entry !== undefined) this.file.markRemoved(entry.offset);
+        entry = { offset, recordSize, latest };
+        series.exemplars = entry;
+        latest.forEach((kept, i) => {
+          if (kept !== undefined && i !== slot) {
+            this.file.writeExemplar(offset, i, kept, exemplarLabelText(kept));
+          }
+        });
+      }
+      entry.latest[slot] = exemplar;
+      this.file.writeExemplar(entry.offset, slot, exemplar, labels);
+    } catch (error) {
+      this.writeErrors.add(COUNTER_VALUE, 1);
+      this.reporter.report(`exemplar:${codeOf(error)}`, error as Error);
+    }
+  }
+
+  /** Flags a series of this process removed, with its exemplars. */
+  private dropSeries(series: LocalSeries): void {
+    this.file.markRemoved(series.offset);
+    if (series.exemplars !== undefined) this.file.markRemoved(series.exemplars.offset);
   }
 
   forget(descriptor: MetricDescriptor): void {
@@ -414,6 +497,13 @@ export class FileStore implements Store {
     }
     for (const parsed of view?.files ?? []) {
       this.countTorn(parsed.torn);
+      const dropped = parsed.droppedExemplars;
+      if (dropped !== undefined) {
+        for (const reason of ['torn', 'invalid'] as const) {
+          const n = dropped[reason];
+          if (n > 0) this.series(EXEMPLARS_DROPPED_METRIC, [reason]).add(COUNTER_VALUE, n);
+        }
+      }
       const archive = isArchive(parsed);
       const { pid, threadId: thread } = parsed.header;
       sources.push({
@@ -482,10 +572,18 @@ export class FileStore implements Store {
     const families: SourceFamily[] = [];
     for (const metric of this.metrics.values()) {
       // Slot indices of a series never change; only the image may have been replaced (grown).
+      const series = [...metric.series.values()];
+      let exemplars: Map<SourceSeries, readonly (Exemplar | undefined)[]> | undefined;
+      for (const s of series) {
+        if (s.exemplars === undefined) continue;
+        exemplars ??= new Map();
+        exemplars.set(s, s.exemplars.latest);
+      }
       families.push({
         descriptor: metric.descriptor,
         data: this.file.f64,
-        series: [...metric.series.values()],
+        series,
+        ...(exemplars === undefined ? {} : { exemplars }),
       });
     }
     return {
@@ -542,6 +640,9 @@ export class FileStore implements Store {
         const to = moves.get(series.offset) ?? series.offset;
         series.start += (to - series.offset) / 8;
         series.offset = to;
+        if (series.exemplars !== undefined) {
+          series.exemplars.offset = moves.get(series.exemplars.offset) ?? series.exemplars.offset;
+        }
       }
     }
   }
@@ -564,7 +665,8 @@ function isSelfMetric(name: string): boolean {
     name === WRITE_ERRORS_METRIC.name ||
     name === COMPACTION_ERRORS_METRIC.name ||
     name === CONFLICTS_METRIC.name ||
-    name === TORN_READS_METRIC.name
+    name === TORN_READS_METRIC.name ||
+    name === EXEMPLARS_DROPPED_METRIC.name
   );
 }
 
