@@ -249,7 +249,10 @@ export function mergeSources(
       try {
         for (const series of family.series) {
           const latest = exemplars?.get(series);
-          if (latest !== undefined) mergeExemplars(acc, series, source, latest);
+          if (latest !== undefined) {
+            mergeExemplars(acc, series, source, latest);
+            budget?.spendExemplars(latest);
+          }
           const added =
             carry === 'as-is'
               ? mergeSeries(acc, series, family.data, source, nowMs)
