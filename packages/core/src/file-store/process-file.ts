@@ -433,9 +433,11 @@ export class ProcessFile {
     const at = entry + EXEMPLARS_HEAD + slot * recordSize;
     writeExemplarRecord(this.bytes, at, recordSize, exemplar, labels);
     this.exemplarChecks.add(entry);
-    // The head's block too: the check is written there at the flush.
-    this.appended(entry, EXEMPLARS_HEAD);
-    this.appended(at, recordSize);
+    // The head's block too (the check is written there at the flush), and both before the
+    // flush is asked for: once exiting it runs at once, and must see the two together.
+    this.flagBlocks(entry, EXEMPLARS_HEAD);
+    this.flagBlocks(at, recordSize);
+    if (!this.scheduled) this.schedule();
   }
 
   /**
@@ -874,6 +876,12 @@ export class ProcessFile {
    * must never see an entry half written (it can run at once when the process is exiting).
    */
   private appended(offset: number, size: number): void {
+    this.flagBlocks(offset, size);
+    if (!this.scheduled) this.schedule();
+  }
+
+  /** Flags the blocks of bytes `offset .. offset + size` dirty, without asking for a flush. */
+  private flagBlocks(offset: number, size: number): void {
     for (
       let block = Math.floor(offset / BLOCK_BYTES);
       block * BLOCK_BYTES < offset + size;
@@ -884,7 +892,6 @@ export class ProcessFile {
         this.dirtyList.push(block);
       }
     }
-    if (!this.scheduled) this.schedule();
   }
 
   /** Doubles the image until `needed` bytes fit; the file follows at the next flush. */
