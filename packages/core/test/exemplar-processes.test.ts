@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { exemplarsCheck } from '../src/file-store/exemplar-entry.js';
 import { FileStore } from '../src/file-store/index.js';
@@ -186,7 +186,11 @@ function droppedOf(store: FileStore, reason: string): number {
   return family?.series.find((s) => s.labelValues[0] === reason)?.cells[0] ?? 0;
 }
 
-test('torn and planted exemplar entries are left out and counted; the file is not', async (t) => {
+/**
+ * A FileStore in a fresh directory, in this process, with `jobs_total` (label `kind`,
+ * exemplars on): a writer whose file the test can read and damage between flushes.
+ */
+function exemplarWriter(t: TestContext): { dir: string; writer: FileStore; jobs: Counter<'kind'> } {
   const { dir, cleanup } = tempDir('promfork-ex-');
   t.after(cleanup);
   const writer = new FileStore({ dir, compactDeadProcesses: false });
@@ -199,6 +203,11 @@ test('torn and planted exemplar entries are left out and counted; the file is no
     store: writer,
     registers: [],
   });
+  return { dir, writer, jobs };
+}
+
+test('torn and planted exemplar entries are left out and counted; the file is not', async (t) => {
+  const { dir, writer, jobs } = exemplarWriter(t);
   jobs.inc({ labels: { kind: 'a' }, value: 2, exemplarLabels: { trace_id: 'abc' } });
   writer.flush();
   const path = join(dir, writer.fileName);
@@ -246,18 +255,7 @@ test('torn and planted exemplar entries are left out and counted; the file is no
 });
 
 test('a rewrite of the file keeps its exemplars, and exemplars recorded after it', async (t) => {
-  const { dir, cleanup } = tempDir('promfork-ex-');
-  t.after(cleanup);
-  const writer = new FileStore({ dir, compactDeadProcesses: false });
-  t.after(() => writer.close());
-  const jobs = new Counter({
-    name: 'jobs_total',
-    help: 'Jobs',
-    labelNames: ['kind'],
-    enableExemplars: true,
-    store: writer,
-    registers: [],
-  });
+  const { dir, writer, jobs } = exemplarWriter(t);
   const churn = new Gauge({
     name: 'churn',
     help: 'Churn',
