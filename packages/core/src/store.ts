@@ -166,12 +166,10 @@ export function collectedSeries(
   extraLabels?: Readonly<Record<string, string>>,
   exemplars?: readonly (Exemplar | undefined)[],
 ): CollectedSeries {
-  const series: CollectedSeries = {
-    labelValues,
-    cells,
-    ...(extraLabels === undefined ? {} : { extraLabels }),
-    ...(exemplars === undefined ? {} : { exemplars }),
-  };
+  // Object literals rather than conditional spreads: a scrape makes one per series.
+  let series: CollectedSeries =
+    extraLabels === undefined ? { labelValues, cells } : { labelValues, extraLabels, cells };
+  if (exemplars !== undefined) series = { ...series, exemplars };
   const settings = descriptor.native;
   if (descriptor.type !== 'histogram' || settings === undefined) return series;
   const n = descriptor.buckets.length;
