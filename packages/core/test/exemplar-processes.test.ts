@@ -6,7 +6,16 @@
  * out and counted, never the file.
  */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -287,4 +296,21 @@ test('a rewrite of the file keeps its exemplars, and exemplars recorded after it
   const text = await openMetricsOf(reader);
   assert.match(text, /^jobs_total\{kind="a"\} 2 # \{trace_id="after"\} 1 /m, text);
   assert.match(text, /^jobs_total\{kind="b"\} 1 # \{trace_id="new"\} 1 /m, text);
+});
+
+test('a writer whose directory was removed recreates its file with its exemplars', async (t) => {
+  const { dir, writer, jobs } = exemplarWriter(t);
+  jobs.inc({ labels: { kind: 'a' }, value: 1, exemplarLabels: { trace_id: 'kept' } });
+  writer.flush();
+  rmSync(dir, { recursive: true, force: true });
+  // The writer notices at a flush, at most once a second (FORMAT.md, "Rewrite"): keep flushing.
+  const path = join(dir, writer.fileName);
+  for (let i = 0; i < 100 && !existsSync(path); i++) {
+    jobs.inc({ kind: 'b' });
+    await sleep(50);
+  }
+  assert.ok(existsSync(path), 'the file was not recreated');
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  assert.match(await openMetricsOf(reader), /^jobs_total\{kind="a"\} 1 # \{trace_id="kept"\} 1 /m);
 });

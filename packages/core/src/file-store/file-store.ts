@@ -6,6 +6,9 @@
  * (`promfork_store_read_errors_total`, `promfork_store_write_errors_total`) so they sum across
  * processes like any counter; `collect` adds two gauges measured by the scraping process
  * (`promfork_store_files`, `promfork_scrape_duration_seconds`).
+ *
+ * Exemplars (`Store.exemplar`) go into exemplar entries of the process file (exemplar-entry.ts),
+ * so that `collect` shows every live process's latest exemplar per series and bucket.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, PromforkError, StoreError } from '../errors.js';

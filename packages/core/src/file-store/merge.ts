@@ -11,6 +11,10 @@
  *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
+ * Exemplars (counters, histograms) keep, per series and slot, the one with the latest timestamp
+ * over the sources (the scraping process wins ties); they follow their slots only where the
+ * source's definition is the newest one's.
+ *
  * Where sources define one name differently, the newest definition wins whatever the order of
  * the sources (definitions.ts): series of older definitions are carried into it where the
  * layouts allow (histogram buckets re-bucketed, say), and skipped and reported otherwise.

@@ -11,7 +11,9 @@
  *
  * A read racing a write of the same bytes is not atomic, so in files that carry series checks
  * every series shown is verified first (series-check.ts): one read while its writer was
- * writing it is re-read, and never shown torn.
+ * writing it is re-read, and never shown torn. Exemplar entries (exemplar-entry.ts) carry a
+ * check of their own; one that fails it, or that no writer makes, is left out of the scrape and
+ * counted (never the file), and its series is shown without exemplars.
  *
  * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
