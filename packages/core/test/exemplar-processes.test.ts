@@ -314,3 +314,31 @@ test('a writer whose directory was removed recreates its file with its exemplars
   t.after(() => reader.close());
   assert.match(await openMetricsOf(reader), /^jobs_total\{kind="a"\} 1 # \{trace_id="kept"\} 1 /m);
 });
+
+test('shareExemplars: false keeps exemplars in the process (no exemplar entry), as before', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  assert.throws(() => new FileStore({ dir, shareExemplars: 'no' as never }), {
+    code: 'PROMFORK_INVALID_OPTION',
+  });
+  const writer = new FileStore({ dir, compactDeadProcesses: false, shareExemplars: false });
+  t.after(() => writer.close());
+  const registry = new Registry({ includeForeignFamilies: false });
+  const jobs = new Counter({
+    name: 'jobs_total',
+    help: 'Jobs',
+    labelNames: ['kind'],
+    enableExemplars: true,
+    store: writer,
+    registers: [registry],
+  });
+  jobs.inc({ labels: { kind: 'a' }, value: 1, exemplarLabels: { trace_id: 'own' } });
+  writer.flush();
+  assert.deepEqual(exemplarEntries(join(dir, writer.fileName)), []);
+  // Its own scrape still shows it; another process's does not.
+  const own = String((await registry.scrape(OPENMETRICS)).body);
+  assert.match(own, /^jobs_total\{kind="a"\} 1 # \{trace_id="own"\} 1 /m);
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  assert.match(await openMetricsOf(reader), /^jobs_total\{kind="a"\} 1$/m);
+});

@@ -76,6 +76,14 @@ export interface FileStoreOptions {
    * @default 300
    */
   readonly leaseTimeoutSeconds?: number;
+  /**
+   * Write this process's latest exemplars into its file, so that every process's scrape shows
+   * them (FORMAT.md, "Entries"). `false` keeps them in this process only, as versions before
+   * exemplar entries did: for a rolling upgrade from such a version, whose readers skip a file
+   * that holds exemplar entries (FORMAT.md, "Compatibility").
+   * @default true
+   */
+  readonly shareExemplars?: boolean;
 }
 
 /** Smallest {@link FileStoreOptions.leaseTimeoutSeconds}: three missed lease renewals. */
@@ -204,7 +212,13 @@ interface LocalMetric {
   readonly series: Map<string, LocalSeries>;
 }
 
-const OPTION_KEYS = new Set(['dir', 'onError', 'compactDeadProcesses', 'leaseTimeoutSeconds']);
+const OPTION_KEYS = new Set([
+  'dir',
+  'onError',
+  'compactDeadProcesses',
+  'leaseTimeoutSeconds',
+  'shareExemplars',
+]);
 
 function validateOptions(options: unknown): FileStoreOptions {
   if (typeof options !== 'object' || options === null) {
@@ -218,14 +232,12 @@ function validateOptions(options: unknown): FileStoreOptions {
       throw new InvalidOptionError(
         'PROMFORK_UNKNOWN_OPTION',
         `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError", ` +
-          '"compactDeadProcesses" or "leaseTimeoutSeconds"',
+          '"compactDeadProcesses", "leaseTimeoutSeconds" or "shareExemplars"',
       );
     }
   }
-  const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds } = options as Record<
-    string,
-    unknown
-  >;
+  const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds, shareExemplars } =
+    options as Record<string, unknown>;
   if (dir === undefined) {
     throw new InvalidOptionError(
       'PROMFORK_MISSING_OPTION',
@@ -242,6 +254,12 @@ function validateOptions(options: unknown): FileStoreOptions {
     throw new InvalidOptionError(
       'PROMFORK_INVALID_OPTION',
       `FileStore option "onError" must be a function, got ${describeValue(onError)}`,
+    );
+  }
+  if (shareExemplars !== undefined && typeof shareExemplars !== 'boolean') {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "shareExemplars" must be a boolean, got ${describeValue(shareExemplars)}`,
     );
   }
   if (compactDeadProcesses !== undefined && typeof compactDeadProcesses !== 'boolean') {
@@ -284,6 +302,8 @@ export class FileStore implements Store {
   private readonly writeErrors: Cells;
   /** Problem keys of write failures reported since the last successful flush. */
   private readonly writeKeys = new Set<string>();
+  /** Whether exemplars go into the file (the `shareExemplars` option). */
+  private readonly shareExemplars: boolean;
   /** Folds dead processes' files into the archive (undefined when turned off). */
   private readonly compactor: ScrapeCompactor | undefined;
 
@@ -293,7 +313,9 @@ export class FileStore implements Store {
    * be used.
    */
   constructor(options: FileStoreOptions) {
-    const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds } = validateOptions(options);
+    const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds, shareExemplars } =
+      validateOptions(options);
+    this.shareExemplars = shareExemplars ?? true;
     this.liveness =
       leaseTimeoutSeconds === undefined ? {} : { leaseTimeoutMs: leaseTimeoutSeconds * 1000 };
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
@@ -405,7 +427,8 @@ export class FileStore implements Store {
    * too), into this process's file, so every process's scrape shows it. The first exemplar of
    * a series appends its exemplar entry; a label text longer than the entry's records take
    * moves them to a new entry. Called only with an exemplar: updates without one never come
-   * here. Never throws (a full file is reported and counted like a failed write).
+   * here. Never throws (a full file is reported and counted like a failed write). Does nothing
+   * with `shareExemplars: false`.
    */
   exemplar(
     descriptor: MetricDescriptor,
@@ -413,6 +436,7 @@ export class FileStore implements Store {
     slot: number,
     exemplar: Exemplar,
   ): void {
+    if (!this.shareExemplars) return;
     const metric = this.metrics.get(descriptor.name);
     const series = metric?.series.get(seriesKey(labelValues));
     const count = exemplarSlotCount(descriptor);
