@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type * as ConfigModule from '../examples/shared/config.js';
+import type * as ExemplarsModule from '../examples/shared/exemplars.js';
 import type * as MetricsOptionsModule from '../examples/shared/metrics-options.js';
 import type * as RoutesModule from '../examples/shared/routes.js';
 
@@ -16,6 +17,9 @@ const { ConfigError, readClusterConfig } = (await import(
 const { exampleMetricsOptions } = (await import(
   new URL('../../examples/dist/shared/metrics-options.js', import.meta.url).href
 )) as typeof MetricsOptionsModule;
+const { traceIdOf } = (await import(
+  new URL('../../examples/dist/shared/exemplars.js', import.meta.url).href
+)) as typeof ExemplarsModule;
 const { delayReply, MAX_DELAY_MS } = (await import(
   new URL('../../examples/dist/shared/routes.js', import.meta.url).href
 )) as typeof RoutesModule;
@@ -105,6 +109,33 @@ describe('exampleMetricsOptions (PROMFORK_NATIVE_HISTOGRAMS)', () => {
           assert.match(error.message, /PROMFORK_NATIVE_HISTOGRAMS must be 0 or 1/);
           return true;
         },
+      );
+    });
+  }
+});
+
+describe('exampleMetricsOptions (PROMFORK_EXEMPLARS)', () => {
+  it('records no exemplars by default and with 0', () => {
+    assert.equal(exampleMetricsOptions({}).exemplarLabels, undefined);
+    assert.equal(exampleMetricsOptions({ PROMFORK_EXEMPLARS: '0' }).exemplarLabels, undefined);
+  });
+
+  it('with 1, labels each request with the trace id of its traceparent (else a random one) and the pid', () => {
+    const { exemplarLabels } = exampleMetricsOptions({ PROMFORK_EXEMPLARS: '1' });
+    assert.ok(exemplarLabels !== undefined);
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traced = { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } };
+    assert.deepEqual(exemplarLabels(traced, {}), { trace_id: trace, pid: String(process.pid) });
+    const untraced = exemplarLabels({ headers: {} }, {});
+    assert.match(String(untraced?.trace_id), /^[0-9a-f]{32}$/);
+    assert.equal(traceIdOf({ headers: { traceparent: 'garbage' } }).length, 32);
+  });
+
+  for (const raw of ['', 'yes', '2']) {
+    it(`rejects ${JSON.stringify(raw)}`, () => {
+      assert.throws(
+        () => exampleMetricsOptions({ PROMFORK_EXEMPLARS: raw }),
+        /PROMFORK_EXEMPLARS must be 0 or 1/,
       );
     });
   }

@@ -13,8 +13,7 @@
  *
  * A text-format scrape of the same cluster stays promtool clean with the native option on, and
  * its classic buckets (the same observations, counted exactly) agree with the native buckets.
- * Exemplars (issue 13's `/api/v1/query_exemplars` check) are not covered: exemplars do not
- * travel through the FileStore yet.
+ * Exemplars (issue 13's `/api/v1/query_exemplars` check) are in prometheus-exemplars.test.ts.
  *
  * Skipped, with the reason, where the binary is absent; fails instead when CI is set.
  */

@@ -87,8 +87,27 @@ export interface PrometheusServer {
    * Grafana's `label_values(match, label)` variable query lists.
    */
   labelValues(label: string, match: string): Promise<string[]>;
+  /**
+   * The exemplars stored for the series `selector` selects between `startSeconds` and
+   * `endSeconds` (`/api/v1/query_exemplars`; needs `--enable-feature=exemplar-storage`).
+   */
+  queryExemplars(
+    selector: string,
+    startSeconds: number,
+    endSeconds: number,
+  ): Promise<StoredExemplars[]>;
   /** Stops the server and removes its config and data. */
   stop(): Promise<void>;
+}
+
+/** The exemplars of one series as `/api/v1/query_exemplars` returns them. */
+export interface StoredExemplars {
+  readonly seriesLabels: Record<string, string>;
+  readonly exemplars: ReadonlyArray<{
+    labels: Record<string, string>;
+    value: string;
+    timestamp: number;
+  }>;
 }
 
 /** A native histogram sample as the HTTP API returns it (counts as numbers). */
@@ -231,6 +250,14 @@ export async function startPrometheus(
           })),
         };
       });
+    },
+    queryExemplars(selector, startSeconds, endSeconds) {
+      return apiGet<StoredExemplars[]>(
+        url,
+        `/api/v1/query_exemplars?query=${encodeURIComponent(selector)}` +
+          `&start=${startSeconds}&end=${endSeconds}`,
+        `exemplars of ${selector}`,
+      );
     },
     labelValues(label, match) {
       return apiGet<string[]>(

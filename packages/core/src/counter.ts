@@ -96,7 +96,10 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
             ? undefined
             : makeExemplar(this.exemplarLabels(data), value, this.name);
         child.inc(value);
-        if (exemplar !== undefined && child.exemplars !== undefined) child.exemplars[0] = exemplar;
+        if (exemplar !== undefined && child.exemplars !== undefined) {
+          child.exemplars[0] = exemplar;
+          this.store.exemplar?.(this.descriptor, child.labelValues, 0, exemplar);
+        }
       },
       undefined,
     );

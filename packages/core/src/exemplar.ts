@@ -1,7 +1,10 @@
 /**
  * Exemplars (OpenMetrics): a sample of the trace that caused an increment or an observation.
- * They are kept in the process that recorded them, by the metric, and never written to a store:
- * they are per-event examples, not aggregatable numbers.
+ * The metric keeps the latest one per counter series and per histogram bucket on the child, and
+ * hands it to its store (`Store.exemplar`): a FileStore writes it to its process file so that
+ * whichever process is scraped shows the latest exemplar of every process (file-store/
+ * exemplar-entry.ts). They are per-event examples, not aggregatable numbers: merging keeps the
+ * latest by timestamp.
  */
 import { describeValue, LabelSetError } from './errors.js';
 import type { Exemplar } from './types.js';
@@ -17,6 +20,15 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * Throws PROMFORK_INVALID_EXEMPLAR for a bad name, a bad value or a set over 128 characters.
  */
 export function makeExemplar(labels: unknown, value: number, metric: string): Exemplar {
+  return { labels: exemplarLabelSet(labels, metric), value, timestamp: Date.now() / 1000 };
+}
+
+/**
+ * The exemplar labels `labels` as strings, checked as {@link makeExemplar} checks them (also
+ * for exemplars read back from another process's file, which is untrusted input).
+ * Throws PROMFORK_INVALID_EXEMPLAR.
+ */
+export function exemplarLabelSet(labels: unknown, metric: string): Record<string, string> {
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
     throw new LabelSetError(
       'PROMFORK_INVALID_EXEMPLAR',
@@ -50,5 +62,18 @@ export function makeExemplar(labels: unknown, value: number, metric: string): Ex
       `Exemplar labels of metric "${metric}" have ${chars} characters: expected at most ${EXEMPLAR_MAX_CHARS} (names and values together)`,
     );
   }
-  return { labels: out, value, timestamp: Date.now() / 1000 };
+  return out;
+}
+
+/**
+ * The later of two exemplars by timestamp (`a` on ties and when neither has one): what merging
+ * processes keeps per counter series and histogram bucket.
+ */
+export function laterExemplar(
+  a: Exemplar | undefined,
+  b: Exemplar | undefined,
+): Exemplar | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return (b.timestamp ?? 0) > (a.timestamp ?? 0) ? b : a;
 }

@@ -21,7 +21,7 @@ import { detachedCells } from './memory-store.js';
 import type { NativeHistogramSettings } from './native-histogram.js';
 import type { Registry } from './registry.js';
 import { register as defaultRegistry } from './registry.js';
-import { familyToMetricObject, pickFamily } from './snapshot.js';
+import { familyToMetricObject, latestExemplarOf, pickFamily } from './snapshot.js';
 import { type Cells, type Store, seriesSize } from './store.js';
 import type {
   Exemplar,
@@ -419,9 +419,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
           this.descriptor,
         )
       : undefined;
-    return familyToMetricObject(family ?? { descriptor: this.descriptor, series: [] }, {
+    const collected = family ?? { descriptor: this.descriptor, series: [] };
+    return familyToMetricObject(collected, {
       aggregator: this.aggregator,
-      exemplars: (values, slot) => this.exemplarFor(values, slot),
+      exemplars: latestExemplarOf(collected, (values, slot) => this.exemplarFor(values, slot)),
       nowMs: Date.now(),
     });
   }

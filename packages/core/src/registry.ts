@@ -23,7 +23,7 @@ import {
 import type { ChildBase, Metric } from './metric.js';
 import { FamilyRenderer, type RenderFormat, type RenderItem } from './render.js';
 import { ProtobufRenderer } from './render-protobuf.js';
-import { familyToMetricObject, pickFamily } from './snapshot.js';
+import { familyToMetricObject, latestExemplarOf, pickFamily } from './snapshot.js';
 import type { CollectedFamily, Store } from './store.js';
 import type { MetricObject } from './types.js';
 import { assertLabelName, assertOptionKeys, labelValueString } from './validation.js';
@@ -332,9 +332,12 @@ export class Registry {
           options: {
             aggregator: metric.aggregator,
             defaultLabels,
-            exemplars: metric.enableExemplars
-              ? (values, slot) => metric.exemplarFor(values, slot)
-              : undefined,
+            exemplars: latestExemplarOf(
+              family,
+              metric.enableExemplars
+                ? (values, slot) => metric.exemplarFor(values, slot)
+                : undefined,
+            ),
             nowMs,
           },
         });
@@ -348,7 +351,11 @@ export class Registry {
     for (const name of [...foreignFamilies.keys()].sort()) {
       out.push({
         family: foreignFamilies.get(name) as CollectedFamily,
-        options: { defaultLabels, nowMs },
+        options: {
+          defaultLabels,
+          exemplars: latestExemplarOf(foreignFamilies.get(name) as CollectedFamily),
+          nowMs,
+        },
       });
     }
     return out;

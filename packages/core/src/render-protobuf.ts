@@ -87,7 +87,7 @@ export class ProtobufRenderer {
           const counter = out.begin(KEY.metric.counter);
           out.byte(KEY.value1);
           out.double(series.cells[0] ?? 0);
-          const exemplar = exemplars?.(series.labelValues, 0);
+          const exemplar = exemplars?.(series, 0);
           if (exemplar !== undefined) writeExemplar(out, KEY.counter.exemplar, exemplar);
           out.end(counter);
           out.end(metric);
@@ -144,7 +144,7 @@ export class ProtobufRenderer {
       let cumulative = 0;
       for (let i = 0; i <= n; i++) {
         cumulative += cells[i] ?? 0;
-        const exemplar = exemplars?.(series.labelValues, i);
+        const exemplar = exemplars?.(series, i);
         // +Inf is implied by sample_count: written only to carry its exemplar.
         if (i === n && exemplar === undefined) break;
         const bucket = out.begin(h.bucket);

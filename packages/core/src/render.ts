@@ -131,7 +131,7 @@ export class FamilyRenderer {
           this.braced(out, context, series);
           out.byte(SPACE);
           out.number(series.cells[0] ?? 0, formatValue);
-          const exemplar = exemplars?.(series.labelValues, 0);
+          const exemplar = exemplars?.(series, 0);
           if (exemplar !== undefined) out.text(renderExemplar(exemplar));
           out.byte(LF);
         }
@@ -189,7 +189,7 @@ export class FamilyRenderer {
         out.piece(open);
         out.piece(le[i] as EncodedText);
         out.number(cumulative, formatValue);
-        const exemplar = exemplars?.(series.labelValues, i);
+        const exemplar = exemplars?.(series, i);
         if (exemplar !== undefined) out.text(renderExemplar(exemplar));
         out.byte(LF);
       }

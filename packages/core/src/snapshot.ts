@@ -6,6 +6,7 @@
  * Label order of every sample: declared labels (declaration order), then labels the store adds
  * (`pid`), then registry default labels not already present, then `le` / `quantile` last.
  */
+import { laterExemplar } from './exemplar.js';
 import { sketchQuantiles } from './sketch.js';
 import {
   type CollectedFamily,
@@ -25,8 +26,11 @@ export interface SnapshotOptions {
   readonly aggregator?: string;
   /** Registry default labels, added where a series has no label of that name. */
   readonly defaultLabels?: Readonly<Record<string, string>>;
-  /** Exemplar lookup (label values, slot: 0 for counters, bucket index for histograms). */
-  readonly exemplars?: (labelValues: readonly string[], slot: number) => Exemplar | undefined;
+  /**
+   * Exemplar lookup (a series, slot: 0 for counters, bucket index for histograms); see
+   * {@link latestExemplarOf} for the usual one.
+   */
+  readonly exemplars?: (series: CollectedSeries, slot: number) => Exemplar | undefined;
   /** Current time for summary windows. */
   readonly nowMs: number;
 }
@@ -80,9 +84,7 @@ export function familyToMetricObject(
     const cells = series.cells;
     switch (descriptor.type) {
       case 'counter':
-        values.push(
-          sample(cells[0] ?? 0, labels, undefined, options.exemplars?.(series.labelValues, 0)),
-        );
+        values.push(sample(cells[0] ?? 0, labels, undefined, options.exemplars?.(series, 0)));
         break;
       case 'gauge':
         values.push(sample(cells[GAUGE_VALUE] ?? 0, labels));
@@ -94,12 +96,7 @@ export function familyToMetricObject(
           cumulative += cells[i] ?? 0;
           const le: LabelValue = i < bounds.length ? (bounds[i] as number) : '+Inf';
           values.push(
-            sample(
-              cumulative,
-              { ...labels, le },
-              `${name}_bucket`,
-              options.exemplars?.(series.labelValues, i),
-            ),
+            sample(cumulative, { ...labels, le }, `${name}_bucket`, options.exemplars?.(series, i)),
           );
         }
         values.push(sample(cells[histogramSumIndex(bounds.length)] ?? 0, labels, `${name}_sum`));
@@ -143,4 +140,19 @@ export function pickFamily(
     families.find((f) => f.descriptor === descriptor) ??
     families.find((f) => f.descriptor.name === descriptor.name)
   );
+}
+
+/**
+ * The exemplar lookup of a family: the later of what the store collected (every process's
+ * latest, FileStore) and what `own` (the metric's own children, when it keeps exemplars)
+ * holds; undefined when neither can have any, so that renderers skip the lookup.
+ */
+export function latestExemplarOf(
+  family: CollectedFamily,
+  own?: (labelValues: readonly string[], slot: number) => Exemplar | undefined,
+): ((series: CollectedSeries, slot: number) => Exemplar | undefined) | undefined {
+  const stored = family.series.some((s) => s.exemplars !== undefined);
+  if (own === undefined) return stored ? (series, slot) => series.exemplars?.[slot] : undefined;
+  if (!stored) return (series, slot) => own(series.labelValues, slot);
+  return (series, slot) => laterExemplar(own(series.labelValues, slot), series.exemplars?.[slot]);
 }

@@ -21,7 +21,7 @@
 import type { NativeHistogramSnapshot } from './native-histogram.js';
 import { nativeSlotCount, nativeSnapshot } from './native-histogram.js';
 import { SKETCH_MAX_AGE_BUCKETS, SKETCH_WINDOW_SLOTS, sketchSize } from './sketch.js';
-import type { MetricDescriptor } from './types.js';
+import type { Exemplar, MetricDescriptor } from './types.js';
 
 /**
  * The slots of one series. Indices are those of {@link seriesSize} for the series' metric.
@@ -52,6 +52,12 @@ export interface CollectedSeries {
    * from the native slots by `collectedSeries`, on first read); absent otherwise.
    */
   readonly native?: NativeHistogramSnapshot;
+  /**
+   * The latest exemplar per exemplar slot (a counter's 0, a histogram's bucket index, `+Inf`
+   * last) among the processes merged, where a store keeps exemplars (the FileStore); absent
+   * when none was recorded.
+   */
+  readonly exemplars?: readonly (Exemplar | undefined)[];
 }
 
 /** One metric family as collected for rendering. */
@@ -71,6 +77,18 @@ export interface Store {
   declare(descriptor: MetricDescriptor): void;
   /** Returns the cells of one series, creating zeroed cells on first use. */
   series(descriptor: MetricDescriptor, labelValues: readonly string[]): Cells;
+  /**
+   * Keeps `exemplar` as the latest of slot `slot` (0 for a counter, the bucket index for a
+   * histogram) of an existing series, for other processes' scrapes. Optional: a store
+   * without it leaves exemplars to the metric (the MemoryStore: one process, whose metric
+   * renders its own). Called only for updates that carry an exemplar; never throws.
+   */
+  exemplar?(
+    descriptor: MetricDescriptor,
+    labelValues: readonly string[],
+    slot: number,
+    exemplar: Exemplar,
+  ): void;
   /** Drops one series of this process (no-op when absent). */
   remove(descriptor: MetricDescriptor, labelValues: readonly string[]): void;
   /** Drops every series of one metric in this process. */
@@ -146,9 +164,12 @@ export function collectedSeries(
   labelValues: readonly string[],
   cells: ArrayLike<number>,
   extraLabels?: Readonly<Record<string, string>>,
+  exemplars?: readonly (Exemplar | undefined)[],
 ): CollectedSeries {
-  const series =
+  // Object literals rather than conditional spreads: a scrape makes one per series.
+  let series: CollectedSeries =
     extraLabels === undefined ? { labelValues, cells } : { labelValues, extraLabels, cells };
+  if (exemplars !== undefined) series = { ...series, exemplars };
   const settings = descriptor.native;
   if (descriptor.type !== 'histogram' || settings === undefined) return series;
   const n = descriptor.buckets.length;

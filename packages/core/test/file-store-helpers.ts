@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { CollectedFamily } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
 import type { ApiCommand } from './fixtures/api-worker.js';
+import type { ExemplarCommand } from './fixtures/exemplar-worker.js';
 import type { WorkerCommand } from './fixtures/file-store-worker.js';
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
@@ -51,12 +52,13 @@ export function singleValue(
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A command for either fixture, without the id the helper assigns. */
-type Command = DistributiveOmit<WorkerCommand | ApiCommand, 'id'>;
+type Command = DistributiveOmit<WorkerCommand | ApiCommand | ExemplarCommand, 'id'>;
 
 /**
  * A forked worker: `file-store-worker` (store API, directory in argv) by default,
- * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR), or `hammer-writer`
- * (writes every turn until killed); `env` is added to the worker's environment.
+ * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR), `exemplar-worker`
+ * (a counter and a histogram with exemplars, likewise) or `hammer-writer` (writes every turn
+ * until killed); `env` is added to the worker's environment.
  */
 export class Worker {
   readonly child: ChildProcess;
@@ -67,7 +69,11 @@ export class Worker {
 
   constructor(
     dir: string,
-    fixture: 'file-store-worker' | 'api-worker' | 'hammer-writer' = 'file-store-worker',
+    fixture:
+      | 'file-store-worker'
+      | 'api-worker'
+      | 'exemplar-worker'
+      | 'hammer-writer' = 'file-store-worker',
     env: Record<string, string> = {},
   ) {
     const script = fileURLToPath(new URL(`./fixtures/${fixture}.js`, import.meta.url));
@@ -102,9 +108,14 @@ export class Worker {
     return this.request(command).then(() => undefined);
   }
 
-  /** Asks a metrics worker for `register.metrics()`. */
-  async scrape(): Promise<string> {
-    const reply = await this.request({ op: 'scrape' });
+  /**
+   * Asks a metrics worker for `register.metrics()` (an `exemplar-worker` for
+   * `register.scrape(accept)`, a protobuf body in base64).
+   */
+  async scrape(accept?: string): Promise<string> {
+    const reply = await this.request(
+      accept === undefined ? { op: 'scrape' } : { op: 'scrape', accept },
+    );
     return reply.text ?? '';
   }
 

@@ -351,6 +351,47 @@ describe('the exposition budget of a scrape', () => {
     );
     assert.equal(seriesTextEstimate(d, '["a"]'), 86);
   });
+
+  it('counts exemplars: a source whose series are known but whose exemplars are long is skipped', () => {
+    const d = counter('budget_total', ['a']);
+    const long = { labels: { trace_id: 'x'.repeat(100) }, value: 1, timestamp: 1 };
+    const source = (file: string, exemplar: typeof long | undefined): Source => {
+      const series = { labelValues: ['a'], key: '["a"]', start: 0 };
+      return {
+        file,
+        pid: file,
+        live: true,
+        bornMs: 0,
+        families: [
+          {
+            descriptor: d,
+            data: new Float64Array([1]),
+            series: [series],
+            ...(exemplar === undefined ? {} : { exemplars: new Map([[series, [exemplar]]]) }),
+          },
+        ],
+      };
+    };
+    const own = source('own', undefined);
+    // 86 for the series; each exemplar 115 characters of label text plus 64.
+    const budget = new ExpositionBudget(own, 300);
+    const merged = mergeSources(
+      [own, source('A', long), source('B', { ...long, timestamp: 2 })],
+      () => true,
+      Date.now(),
+      {
+        budget,
+        conflict: () => assert.fail('no conflict'),
+        failed: (_, error) => assert.fail(String(error)),
+      },
+    );
+    assert.deepEqual(
+      budget.skipped.map((s) => s.file),
+      ['B'],
+    );
+    assert.equal(merged[0]?.series[0]?.cells[0], 2);
+    assert.equal(merged[0]?.series[0]?.exemplars?.[0]?.timestamp, 1);
+  });
 });
 
 describe('the limits where metrics are declared', () => {

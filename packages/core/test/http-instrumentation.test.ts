@@ -160,6 +160,52 @@ describe('http/instrumentation: record', () => {
     );
   });
 
+  it('exemplarLabels: the latest exemplar per series and bucket; a bad hook is reported, the request still counted', async () => {
+    let next: unknown = { trace_id: 'a1' };
+    const { inst, registry, errors } = setup({
+      exemplarLabels: (req, res) => {
+        assert.deepEqual([req, res], ['req', 'res']);
+        if (next instanceof Error) throw next;
+        return next as Record<string, string> | undefined;
+      },
+    });
+    const om = async () =>
+      String((await registry.scrape('application/openmetrics-text; version=1.0.0')).body);
+    inst.record(ok, 'req', 'res');
+    next = { trace_id: 'b2' };
+    inst.record({ ...ok, durationSeconds: 0.2 }, 'req', 'res');
+    next = undefined;
+    inst.record(ok, 'req', 'res');
+    next = new Error('no trace');
+    inst.record(ok, 'req', 'res');
+    next = { trace_id: 'x'.repeat(200) };
+    inst.record(ok, 'req', 'res');
+    const body = await om();
+    const series = 'method="GET",route="/users/:id",status_code="200"';
+    assert.match(
+      body,
+      new RegExp(`^http_requests_total\\{${series}\\} 5 # \\{trace_id="b2"\\} 1 `, 'm'),
+    );
+    assert.match(
+      body,
+      new RegExp(
+        `^http_request_duration_seconds_bucket\\{${series},le="0.025"\\} 4 # \\{trace_id="a1"\\} 0.02 `,
+        'm',
+      ),
+    );
+    assert.match(
+      body,
+      new RegExp(
+        `^http_request_duration_seconds_bucket\\{${series},le="0.25"\\} 5 # \\{trace_id="b2"\\} 0.2 `,
+        'm',
+      ),
+    );
+    assert.deepEqual(
+      errors.map((e) => (e as { code?: string }).code ?? e.message),
+      ['no trace', 'PROMFORK_INVALID_EXEMPLAR', 'PROMFORK_INVALID_EXEMPLAR'],
+    );
+  });
+
   it('passes req and res to extraLabels and caches per value', async () => {
     const { inst, text } = setup({ extraLabels: { tenant: (req, res) => `${req}-${res}` } });
     inst.record(ok, 'a', 'b');

@@ -19,8 +19,10 @@
  * deduplicate (ZFS, btrfs) report fewer blocks than bytes for healthy files, so the block
  * count can neither prove nor disprove that a file holds what it claims.
  */
+import { MAX_BUCKETS } from '../buckets.js';
 import { MAX_SERIES_SLOTS } from '../store.js';
 import { MAX_SERIES_KEY_BYTES } from '../validation.js';
+import { EXEMPLARS_HEAD, exemplarsEntrySize, MAX_EXEMPLAR_RECORD_BYTES } from './exemplar-entry.js';
 import { readAll } from './file-io.js';
 import {
   DESCRIPTOR_HEAD,
@@ -29,6 +31,7 @@ import {
   FormatProblem,
   KIND_ABSORBED,
   KIND_DESCRIPTOR,
+  KIND_EXEMPLARS,
   KIND_SERIES,
   MAX_DESCRIPTOR_JSON_BYTES,
   MAX_FILE_SIZE,
@@ -41,6 +44,8 @@ export const READ_CHUNK_BYTES = 1024 * 1024;
 
 const MAX_DESCRIPTOR_ENTRY = descriptorEntrySize(MAX_DESCRIPTOR_JSON_BYTES);
 const MAX_SERIES_ENTRY = seriesEntrySize(MAX_SERIES_KEY_BYTES, MAX_SERIES_SLOTS);
+/** An exemplar entry of the most slots a series has (a histogram's buckets and +Inf). */
+const MAX_EXEMPLARS_ENTRY = exemplarsEntrySize(MAX_BUCKETS + 1, MAX_EXEMPLAR_RECORD_BYTES);
 
 /** The problem of a file whose header claims more than a store file may hold, if it does. */
 export function fileSizeProblem(used: number): FormatProblem | undefined {
@@ -124,6 +129,11 @@ export function entryHeadProblem(view: DataView, offset: number, used: number): 
       return undefined;
     }
     case KIND_ABSORBED:
+      return undefined;
+    case KIND_EXEMPLARS:
+      if (length < EXEMPLARS_HEAD || length > MAX_EXEMPLARS_ENTRY) {
+        return `exemplar entry of ${length} bytes is outside ${EXEMPLARS_HEAD}..${MAX_EXEMPLARS_ENTRY}`;
+      }
       return undefined;
     default:
       return `unknown entry kind ${kind}`;

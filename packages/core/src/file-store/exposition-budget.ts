@@ -13,11 +13,15 @@
  * in merge order: the scraping process first (always admitted: its values are its own), then
  * live processes' files, then dead ones and the archive.
  *
+ * Exemplars count too (at most one per line, but a planted file's can be several times longer
+ * than the line): each source's exemplars are charged with their label text, as if none merged
+ * into another, an over-estimate that a healthy deployment never comes near.
+ *
  * The check is cheap when the budget is far away, as it always is in a healthy deployment: a
  * source whose series would fit even if all of them were new is admitted without looking them
  * up; only near the limit are its series looked up among those already merged.
  */
-import type { MetricDescriptor } from '../types.js';
+import type { Exemplar, MetricDescriptor } from '../types.js';
 import type { Source, SourceFamily, SourceSeries } from './merge.js';
 
 /**
@@ -31,6 +35,31 @@ export const MAX_EXPOSITION_BYTES = 256 * 1024 * 1024;
 const LINE_OVERHEAD = 64;
 /** Characters per label besides its name and value (`="",`). */
 const LABEL_OVERHEAD = 4;
+
+/**
+ * Characters of an exemplar besides its label text as JSON (which is never shorter than the
+ * exposition's): ` # {`, `}`, its value and timestamp.
+ */
+const EXEMPLAR_OVERHEAD = 64;
+
+const exemplarTexts = new WeakMap<readonly (Exemplar | undefined)[], number>();
+
+/**
+ * Estimated characters the exemplars of one series render (cached per list: a reader hands out
+ * the same list while an entry is unchanged).
+ */
+export function exemplarsTextEstimate(latest: readonly (Exemplar | undefined)[]): number {
+  let text = exemplarTexts.get(latest);
+  if (text === undefined) {
+    text = 0;
+    for (const exemplar of latest) {
+      if (exemplar !== undefined)
+        text += JSON.stringify(exemplar.labels).length + EXEMPLAR_OVERHEAD;
+    }
+    exemplarTexts.set(latest, text);
+  }
+  return text;
+}
 
 /** Lines a series of a descriptor renders, and the characters of each besides its key. */
 interface LineShape {
@@ -98,6 +127,11 @@ export class ExpositionBudget {
     this.spent += seriesTextEstimate(d, key);
   }
 
+  /** Counts the exemplars one source gave a merged series (whether or not they are the latest). */
+  spendExemplars(latest: readonly (Exemplar | undefined)[]): void {
+    this.spent += exemplarsTextEstimate(latest);
+  }
+
   /**
    * Whether `source` may be merged: true when its series fit in what is left, counting only
    * those `isMerged` does not already know. Records a refused source in {@link skipped}.
@@ -139,7 +173,10 @@ export function textEstimate(
   for (const family of families) {
     if (!accept(family.descriptor.name)) continue;
     const shape = shapeOf(family.descriptor);
+    const exemplars = family.exemplars;
     for (const series of family.series) {
+      const latest = exemplars?.get(series);
+      if (latest !== undefined) total += exemplarsTextEstimate(latest);
       if (isMerged?.(family, series) === true) continue;
       total += textOf(shape, series.key);
     }

@@ -6,6 +6,9 @@
  * (`promfork_store_read_errors_total`, `promfork_store_write_errors_total`) so they sum across
  * processes like any counter; `collect` adds two gauges measured by the scraping process
  * (`promfork_store_files`, `promfork_scrape_duration_seconds`).
+ *
+ * Exemplars (`Store.exemplar`) go into exemplar entries of the process file (exemplar-entry.ts),
+ * so that `collect` shows every live process's latest exemplar per series and bucket.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, PromforkError, StoreError } from '../errors.js';
@@ -17,10 +20,16 @@ import {
   type Store,
   seriesSize,
 } from '../store.js';
-import type { MetricDescriptor } from '../types.js';
+import type { Exemplar, MetricDescriptor } from '../types.js';
 import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
+import {
+  exemplarLabelText,
+  exemplarSlotCount,
+  MAX_EXEMPLAR_LABEL_BYTES,
+  recordSizeFor,
+} from './exemplar-entry.js';
 import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker, type LivenessOptions } from './identity.js';
@@ -83,6 +92,14 @@ export interface FileStoreOptions {
    * @default 0
    */
   readonly flushIntervalMs?: number;
+  /**
+   * Write this process's latest exemplars into its file, so that every process's scrape shows
+   * them (FORMAT.md, "Entries"). `false` keeps them in this process only, as versions before
+   * exemplar entries did: for a rolling upgrade from such a version, whose readers skip a file
+   * that holds exemplar entries (FORMAT.md, "Compatibility").
+   * @default true
+   */
+  readonly shareExemplars?: boolean;
 }
 
 /** Largest {@link FileStoreOptions.flushIntervalMs}. */
@@ -144,6 +161,21 @@ export const TORN_READS_METRIC: MetricDescriptor = {
   mode: 'sum',
 };
 
+/**
+ * Counter of other processes' exemplar entries left out of a scrape (exemplar-entry.ts), by
+ * reason: `torn` (read while their writer was writing them; the next scrape shows them) and
+ * `invalid` (no writer makes them: a damaged or planted entry). Only the exemplars are left
+ * out, never the file's values. Declared on the first one only.
+ */
+export const EXEMPLARS_DROPPED_METRIC: MetricDescriptor = {
+  name: 'promfork_store_exemplars_dropped_total',
+  help: 'Exemplar entries of other processes left out of a scrape, by reason (torn, invalid).',
+  type: 'counter',
+  labelNames: ['reason'],
+  buckets: [],
+  mode: 'sum',
+};
+
 /** Gauge: store files read by the last scrape of the scraping process (its own included). */
 export const FILES_METRIC: MetricDescriptor = {
   name: 'promfork_store_files',
@@ -177,6 +209,18 @@ interface LocalSeries extends SourceSeries {
   /** Byte offset of the series entry (to mark it removed). */
   offset: number;
   start: number;
+  /** The series' exemplar entry, once it recorded an exemplar. */
+  exemplars?: LocalExemplars;
+}
+
+/** A series' exemplar entry in this process's file (exemplar-entry.ts). */
+interface LocalExemplars {
+  /** Byte offset of the entry (changes when the file is rewritten). */
+  offset: number;
+  /** Bytes per record: a longer label text moves the records to a new entry. */
+  readonly recordSize: number;
+  /** The latest exemplar per slot, as in the entry. */
+  readonly latest: (Exemplar | undefined)[];
 }
 
 interface LocalMetric {
@@ -193,6 +237,7 @@ const OPTION_KEYS = new Set([
   'compactDeadProcesses',
   'leaseTimeoutSeconds',
   'flushIntervalMs',
+  'shareExemplars',
 ]);
 
 function validateOptions(options: unknown): FileStoreOptions {
@@ -207,12 +252,18 @@ function validateOptions(options: unknown): FileStoreOptions {
       throw new InvalidOptionError(
         'PROMFORK_UNKNOWN_OPTION',
         `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError", ` +
-          '"compactDeadProcesses", "leaseTimeoutSeconds" or "flushIntervalMs"',
+          '"compactDeadProcesses", "leaseTimeoutSeconds", "flushIntervalMs" or "shareExemplars"',
       );
     }
   }
-  const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds, flushIntervalMs } =
-    options as Record<string, unknown>;
+  const {
+    dir,
+    onError,
+    compactDeadProcesses,
+    leaseTimeoutSeconds,
+    flushIntervalMs,
+    shareExemplars,
+  } = options as Record<string, unknown>;
   if (dir === undefined) {
     throw new InvalidOptionError(
       'PROMFORK_MISSING_OPTION',
@@ -229,6 +280,12 @@ function validateOptions(options: unknown): FileStoreOptions {
     throw new InvalidOptionError(
       'PROMFORK_INVALID_OPTION',
       `FileStore option "onError" must be a function, got ${describeValue(onError)}`,
+    );
+  }
+  if (shareExemplars !== undefined && typeof shareExemplars !== 'boolean') {
+    throw new InvalidOptionError(
+      'PROMFORK_INVALID_OPTION',
+      `FileStore option "shareExemplars" must be a boolean, got ${describeValue(shareExemplars)}`,
     );
   }
   if (compactDeadProcesses !== undefined && typeof compactDeadProcesses !== 'boolean') {
@@ -284,6 +341,8 @@ export class FileStore implements Store {
   private readonly writeErrors: Cells;
   /** Problem keys of write failures reported since the last successful flush. */
   private readonly writeKeys = new Set<string>();
+  /** Whether exemplars go into the file (the `shareExemplars` option). */
+  private readonly shareExemplars: boolean;
   /** Folds dead processes' files into the archive (undefined when turned off). */
   private readonly compactor: ScrapeCompactor | undefined;
 
@@ -293,8 +352,15 @@ export class FileStore implements Store {
    * be used.
    */
   constructor(options: FileStoreOptions) {
-    const { dir, onError, compactDeadProcesses, leaseTimeoutSeconds, flushIntervalMs } =
-      validateOptions(options);
+    const {
+      dir,
+      onError,
+      compactDeadProcesses,
+      leaseTimeoutSeconds,
+      flushIntervalMs,
+      shareExemplars,
+    } = validateOptions(options);
+    this.shareExemplars = shareExemplars ?? true;
     this.liveness =
       leaseTimeoutSeconds === undefined ? {} : { leaseTimeoutMs: leaseTimeoutSeconds * 1000 };
     this.reporter = new ProblemReporter(onError ?? defaultOnError);
@@ -391,15 +457,67 @@ export class FileStore implements Store {
     const key = seriesKey(labelValues);
     const series = metric.series.get(key);
     if (series === undefined) return;
-    this.file.markRemoved(series.offset);
+    this.dropSeries(series);
     metric.series.delete(key);
   }
 
   reset(descriptor: MetricDescriptor): void {
     const metric = this.metrics.get(descriptor.name);
     if (metric === undefined) return;
-    for (const series of metric.series.values()) this.file.markRemoved(series.offset);
+    for (const series of metric.series.values()) this.dropSeries(series);
     metric.series.clear();
+  }
+
+  /**
+   * Writes `exemplar`, the latest of slot `slot` of a series (metric.ts keeps it on the child
+   * too), into this process's file, so every process's scrape shows it. The first exemplar of
+   * a series appends its exemplar entry; a label text longer than the entry's records take
+   * moves them to a new entry. Called only with an exemplar: updates without one never come
+   * here. Never throws (a full file is reported and counted like a failed write). Does nothing
+   * with `shareExemplars: false`.
+   */
+  exemplar(
+    descriptor: MetricDescriptor,
+    labelValues: readonly string[],
+    slot: number,
+    exemplar: Exemplar,
+  ): void {
+    if (!this.shareExemplars) return;
+    const metric = this.metrics.get(descriptor.name);
+    const series = metric?.series.get(seriesKey(labelValues));
+    const count = exemplarSlotCount(descriptor);
+    if (series === undefined || slot < 0 || slot >= count) return;
+    const labels = exemplarLabelText(exemplar);
+    // makeExemplar bounds the text far below this; a hand-built Exemplar is not stored.
+    if (labels.length > MAX_EXEMPLAR_LABEL_BYTES) return;
+    try {
+      let entry = series.exemplars;
+      const needed = recordSizeFor(labels.length);
+      if (entry === undefined || entry.recordSize < needed) {
+        const latest = entry?.latest ?? new Array<Exemplar | undefined>(count).fill(undefined);
+        const recordSize = Math.max(needed, entry?.recordSize ?? 0);
+        const offset = this.file.appendExemplars(series.offset, count, recordSize);
+        if (entry !== undefined) this.file.markRemoved(entry.offset);
+        entry = { offset, recordSize, latest };
+        series.exemplars = entry;
+        latest.forEach((kept, i) => {
+          if (kept !== undefined && i !== slot) {
+            this.file.writeExemplar(offset, i, kept, exemplarLabelText(kept));
+          }
+        });
+      }
+      entry.latest[slot] = exemplar;
+      this.file.writeExemplar(entry.offset, slot, exemplar, labels);
+    } catch (error) {
+      this.writeErrors.add(COUNTER_VALUE, 1);
+      this.reporter.report(`exemplar:${codeOf(error)}`, error as Error);
+    }
+  }
+
+  /** Flags a series of this process removed, with its exemplars. */
+  private dropSeries(series: LocalSeries): void {
+    this.file.markRemoved(series.offset);
+    if (series.exemplars !== undefined) this.file.markRemoved(series.exemplars.offset);
   }
 
   forget(descriptor: MetricDescriptor): void {
@@ -452,6 +570,13 @@ export class FileStore implements Store {
     }
     for (const parsed of view?.files ?? []) {
       this.countTorn(parsed.torn);
+      const dropped = parsed.droppedExemplars;
+      if (dropped !== undefined) {
+        for (const reason of ['torn', 'invalid'] as const) {
+          const n = dropped[reason];
+          if (n > 0) this.series(EXEMPLARS_DROPPED_METRIC, [reason]).add(COUNTER_VALUE, n);
+        }
+      }
       const archive = isArchive(parsed);
       const { pid, threadId: thread } = parsed.header;
       sources.push({
@@ -520,10 +645,18 @@ export class FileStore implements Store {
     const families: SourceFamily[] = [];
     for (const metric of this.metrics.values()) {
       // Slot indices of a series never change; only the image may have been replaced (grown).
+      const series = [...metric.series.values()];
+      let exemplars: Map<SourceSeries, readonly (Exemplar | undefined)[]> | undefined;
+      for (const s of series) {
+        if (s.exemplars === undefined) continue;
+        exemplars ??= new Map();
+        exemplars.set(s, s.exemplars.latest);
+      }
       families.push({
         descriptor: metric.descriptor,
         data: this.file.f64,
-        series: [...metric.series.values()],
+        series,
+        ...(exemplars === undefined ? {} : { exemplars }),
       });
     }
     return {
@@ -580,6 +713,9 @@ export class FileStore implements Store {
         const to = moves.get(series.offset) ?? series.offset;
         series.start += (to - series.offset) / 8;
         series.offset = to;
+        if (series.exemplars !== undefined) {
+          series.exemplars.offset = moves.get(series.exemplars.offset) ?? series.exemplars.offset;
+        }
       }
     }
   }
@@ -602,7 +738,8 @@ function isSelfMetric(name: string): boolean {
     name === WRITE_ERRORS_METRIC.name ||
     name === COMPACTION_ERRORS_METRIC.name ||
     name === CONFLICTS_METRIC.name ||
-    name === TORN_READS_METRIC.name
+    name === TORN_READS_METRIC.name ||
+    name === EXEMPLARS_DROPPED_METRIC.name
   );
 }
 

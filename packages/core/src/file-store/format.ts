@@ -91,6 +91,11 @@ export const KIND_DESCRIPTOR = 1;
 export const KIND_SERIES = 2;
 /** Archive only: records one process file whose values the archive has absorbed. */
 export const KIND_ABSORBED = 3;
+/**
+ * Process files only: the latest exemplar of each exemplar slot of one series (exemplar-entry.ts),
+ * written once the series records its first exemplar.
+ */
+export const KIND_EXEMPLARS = 4;
 
 /** Entry flag (byte 5 of every entry): the entry was removed (reset/remove/forget). */
 export const ENTRY_FLAG_REMOVED = 1;

@@ -17,6 +17,7 @@ export {
 } from './directory.js';
 export {
   CONFLICTS_METRIC,
+  EXEMPLARS_DROPPED_METRIC,
   FILES_METRIC,
   FileStore,
   type FileStoreOptions,

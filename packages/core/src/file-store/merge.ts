@@ -11,10 +11,15 @@
  *   `sum`, `min`, `max` combine values; `mostrecent` keeps the value with the latest timestamp
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
+ * Exemplars (counters, histograms) keep, per series and slot, the one with the latest timestamp
+ * over the sources (the scraping process wins ties); they follow their slots only where the
+ * source's definition is the newest one's.
+ *
  * Where sources define one name differently, the newest definition wins whatever the order of
  * the sources (definitions.ts): series of older definitions are carried into it where the
  * layouts allow (histogram buckets re-bucketed, say), and skipped and reported otherwise.
  */
+import { laterExemplar } from '../exemplar.js';
 import { nativeMergeInto } from '../native-histogram.js';
 import { sketchMergeInto } from '../sketch.js';
 import {
@@ -29,7 +34,7 @@ import {
   SUMMARY_SUM,
   seriesSize,
 } from '../store.js';
-import type { GaugeMode, MetricDescriptor } from '../types.js';
+import type { Exemplar, GaugeMode, MetricDescriptor } from '../types.js';
 import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
 import type { ExpositionBudget } from './exposition-budget.js';
 import { compatibleDescriptors } from './format.js';
@@ -60,6 +65,11 @@ export interface SourceFamily {
   readonly bornMs?: number | undefined;
   readonly data: Float64Array;
   readonly series: readonly SourceSeries[];
+  /**
+   * The latest exemplar per exemplar slot of those of its series that have any (counters and
+   * histograms; exemplar-entry.ts), keyed by the series objects of {@link series}.
+   */
+  readonly exemplars?: ReadonlyMap<SourceSeries, readonly (Exemplar | undefined)[]>;
 }
 
 /** Everything one process (or an archive) contributes. */
@@ -126,6 +136,8 @@ interface FamilyAcc {
   /** Slots per series. */
   readonly size: number;
   readonly series: Map<string, SeriesAcc>;
+  /** The latest exemplar per slot among the sources merged so far, by the key of `series`. */
+  readonly exemplars: Map<string, (Exemplar | undefined)[]>;
 }
 
 /** True for the gauge modes that drop dead processes. */
@@ -225,13 +237,26 @@ export function mergeSources(
       let acc = families.get(winner.descriptor.name);
       if (acc === undefined) {
         const d = winner.descriptor;
-        acc = { descriptor: d, bornMs: winner.bornMs, size: seriesSize(d), series: new Map() };
+        acc = {
+          descriptor: d,
+          bornMs: winner.bornMs,
+          size: seriesSize(d),
+          series: new Map(),
+          exemplars: new Map(),
+        };
         families.set(d.name, acc);
       }
       const d = acc.descriptor;
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
+      // Exemplars follow their slots only where the layouts agree (not across re-bucketing).
+      const exemplars = carry === 'as-is' ? family.exemplars : undefined;
       try {
         for (const series of family.series) {
+          const latest = exemplars?.get(series);
+          if (latest !== undefined) {
+            mergeExemplars(acc, series, source, latest);
+            budget?.spendExemplars(latest);
+          }
           const added =
             carry === 'as-is'
               ? mergeSeries(acc, series, family.data, source, nowMs)
@@ -252,8 +277,11 @@ export function mergeSources(
   const result: MergedFamily[] = [];
   for (const acc of families.values()) {
     const series: CollectedSeries[] = [];
-    for (const s of acc.series.values()) {
-      series.push(collectedSeries(acc.descriptor, s.labelValues, s.cells, s.extraLabels));
+    for (const [key, s] of acc.series) {
+      const exemplars = acc.exemplars.get(key);
+      series.push(
+        collectedSeries(acc.descriptor, s.labelValues, s.cells, s.extraLabels, exemplars),
+      );
     }
     result.push({ descriptor: acc.descriptor, bornMs: acc.bornMs, series });
   }
@@ -285,6 +313,26 @@ function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): st
   if (d.type !== 'gauge' || !isPerProcess(d.mode)) return series.key;
   // A pid or thread id never contains a NUL, so appending them keeps per-writer keys apart.
   return `${series.key}\u0000${source.pid}\u0000${writerThread(d, source) ?? ''}`;
+}
+
+/**
+ * Keeps per slot the later of the exemplars merged so far for `series` and `latest`, one
+ * source's (ties keep the earlier source: the scraping process comes first). Runs before
+ * the series' slots are merged: the merged series may not exist yet.
+ */
+function mergeExemplars(
+  acc: FamilyAcc,
+  series: SourceSeries,
+  source: Source,
+  latest: readonly (Exemplar | undefined)[],
+): void {
+  const key = mergeKey(acc.descriptor, series, source);
+  const pending = acc.exemplars.get(key);
+  if (pending === undefined) {
+    acc.exemplars.set(key, latest.slice());
+    return;
+  }
+  for (let i = 0; i < latest.length; i++) pending[i] = laterExemplar(pending[i], latest[i]);
 }
 
 /** Merges one series into `acc`; true when it is a new merged series (not added to one). */

@@ -51,9 +51,16 @@ import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { describeValue, InvalidOptionError, LabelSetError, StoreError } from '../errors.js';
 import type { Cells } from '../store.js';
-import type { MetricDescriptor } from '../types.js';
+import type { Exemplar, MetricDescriptor } from '../types.js';
 import { MAX_SERIES_KEY_BYTES } from '../validation.js';
 import { ensureDirectory } from './directory.js';
+import {
+  EXEMPLARS_CHECK_OFFSET,
+  EXEMPLARS_HEAD,
+  exemplarsCheck,
+  exemplarsEntrySize,
+  writeExemplarRecord,
+} from './exemplar-entry.js';
 import { createIfFree, linkIfFree, O_NOFOLLOW, writeFully } from './file-io.js';
 import {
   DESCRIPTOR_HEAD,
@@ -70,6 +77,7 @@ import {
   HEADER_SIZE,
   type HeaderIdentity,
   KIND_DESCRIPTOR,
+  KIND_EXEMPLARS,
   KIND_SERIES,
   LEASE_RENEW_MS,
   MAX_DESCRIPTOR_JSON_BYTES,
@@ -246,6 +254,8 @@ export class ProcessFile {
   private removedBytes = 0;
   /** Every FileCells over this image: a rewrite moves them (see {@link attach}). */
   private readonly attached = new Set<FileCells>();
+  /** Exemplar entries (byte offsets) whose records changed since the last flush: checks due. */
+  private readonly exemplarChecks = new Set<number>();
 
   private constructor(
     name: string,
@@ -405,6 +415,39 @@ export class ProcessFile {
   }
 
   /**
+   * Appends an exemplar entry (exemplar-entry.ts) for the series entry at `seriesOffset`: `count`
+   * empty records of `recordSize` bytes. Returns its byte offset. Throws like
+   * {@link appendSeries} when the file would pass its size limit.
+   */
+  appendExemplars(seriesOffset: number, count: number, recordSize: number): number {
+    const size = exemplarsEntrySize(count, recordSize);
+    const offset = this.reserve(size, KIND_EXEMPLARS);
+    this.view.setUint32(offset + ENTRY_HEAD, seriesOffset, true);
+    this.view.setUint32(offset + 12, count, true);
+    this.view.setUint32(offset + 16, recordSize, true);
+    this.exemplarChecks.add(offset);
+    this.appended(offset, size);
+    return offset;
+  }
+
+  /**
+   * Writes `exemplar` (its label text `labels`, which fits) into record `slot` of the exemplar
+   * entry at `entry`; it reaches the file with the end-of-turn flush, which refreshes the
+   * entry's check first.
+   */
+  writeExemplar(entry: number, slot: number, exemplar: Exemplar, labels: Uint8Array): void {
+    const recordSize = this.view.getUint32(entry + 16, true);
+    const at = entry + EXEMPLARS_HEAD + slot * recordSize;
+    writeExemplarRecord(this.bytes, at, recordSize, exemplar, labels);
+    this.exemplarChecks.add(entry);
+    // The head's block too (the check is written there at the flush), and both before the
+    // flush is asked for: once exiting it runs at once, and must see the two together.
+    this.flagBlocks(entry, EXEMPLARS_HEAD);
+    this.flagBlocks(at, recordSize);
+    if (!this.scheduled) this.schedule();
+  }
+
+  /**
    * Marks the entry at byte `offset` removed; readers skip it from the next flush on, and a
    * later rewrite drops it.
    */
@@ -507,6 +550,7 @@ export class ProcessFile {
     try {
       // Checks first: a file put in place below (lost, or rewritten) is written from the image
       // as it is, and must carry the checks of this turn's values.
+      this.refreshExemplarChecks();
       if (this.dirtyList.length > 0) {
         this.checks.refresh(this.u32, this.f64, this.dirty, this.dirtyList);
       }
@@ -572,6 +616,21 @@ export class ProcessFile {
   }
 
   /**
+   * Stores the check of every exemplar entry whose records changed (their blocks, the head's
+   * included, are dirty already). Position-independent (exemplar-entry.ts): a rewrite copies
+   * entries with their checks.
+   */
+  private refreshExemplarChecks(): void {
+    if (this.exemplarChecks.size === 0) return;
+    for (const entry of this.exemplarChecks) {
+      const length = this.view.getUint32(entry, true);
+      const check = exemplarsCheck(this.bytes, entry, length - EXEMPLARS_HEAD);
+      this.view.setUint32(entry + EXEMPLARS_CHECK_OFFSET, check, true);
+    }
+    this.exemplarChecks.clear();
+  }
+
+  /**
    * Notes in {@link lost} whether the name no longer leads to this file: the directory was
    * removed (rm -rf, a new primary's prepareDirectory) or replaced. One lstat, at most once
    * per {@link PLACE_CHECK_MS}, and on every flush once the process is exiting (the last
@@ -628,13 +687,15 @@ export class ProcessFile {
     for (let from = HEADER_SIZE; from < this.used; ) {
       const length = oldView.getUint32(from, true);
       const removed = ((old[from + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
-      // A series of a removed descriptor goes with it.
-      const owner =
-        old[from + 4] === KIND_SERIES ? moves.get(oldView.getUint32(from + 8, true)) : to;
+      // A series of a removed descriptor goes with it, and so do the exemplars of a removed
+      // series (both refer to an earlier entry at offset 8).
+      const kind = old[from + 4];
+      const refers = kind === KIND_SERIES || kind === KIND_EXEMPLARS;
+      const owner = refers ? moves.get(oldView.getUint32(from + 8, true)) : to;
       if (!removed && owner !== undefined) {
         copy.set(old.subarray(from, from + length), to);
-        if (old[from + 4] === KIND_SERIES) {
-          copyView.setUint32(to + 8, owner, true);
+        if (refers) copyView.setUint32(to + 8, owner, true);
+        if (kind === KIND_SERIES) {
           const slots = seriesSlotsOffset(oldView.getUint32(from + 16, true));
           words.set((from + slots) / 8, (to + slots) / 8);
           kept.push([to, to + slots, oldView.getUint32(from + 12, true)]);
@@ -825,6 +886,12 @@ export class ProcessFile {
    * must never see an entry half written (it can run at once when the process is exiting).
    */
   private appended(offset: number, size: number): void {
+    this.flagBlocks(offset, size);
+    if (!this.scheduled) this.schedule();
+  }
+
+  /** Flags the blocks of bytes `offset .. offset + size` dirty, without asking for a flush. */
+  private flagBlocks(offset: number, size: number): void {
     for (
       let block = Math.floor(offset / BLOCK_BYTES);
       block * BLOCK_BYTES < offset + size;
@@ -835,7 +902,6 @@ export class ProcessFile {
         this.dirtyList.push(block);
       }
     }
-    if (!this.scheduled) this.schedule();
   }
 
   /** Doubles the image until `needed` bytes fit; the file follows at the next flush. */

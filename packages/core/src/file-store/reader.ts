@@ -11,7 +11,9 @@
  *
  * A read racing a write of the same bytes is not atomic, so in files that carry series checks
  * every series shown is verified first (series-check.ts): one read while its writer was
- * writing it is re-read, and never shown torn.
+ * writing it is re-read, and never shown torn. Exemplar entries (exemplar-entry.ts) carry a
+ * check of their own; one that fails it, or that no writer makes, is left out of the scrape and
+ * counted (never the file), and its series is shown without exemplars.
  *
  * Anything wrong with a file (0 bytes, header only with a bad size, truncated mid-entry, random
  * bytes, wrong magic, newer version, vanished between listing and opening) yields a
@@ -20,8 +22,18 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
-import type { MetricDescriptor } from '../types.js';
+import type { Exemplar, MetricDescriptor } from '../types.js';
 import { entryHeadProblem, fileSizeProblem, readImage } from './bounded-read.js';
+import {
+  decodeExemplarRecords,
+  EXEMPLARS_CHECK_OFFSET,
+  EXEMPLARS_HEAD,
+  type ExemplarsHead,
+  exemplarSlotCount,
+  exemplarsCheck,
+  exemplarsHeadProblem,
+  readExemplarsHead,
+} from './exemplar-entry.js';
 import { READ_FLAGS, readAll } from './file-io.js';
 import {
   ABSORBED_SIZE,
@@ -38,6 +50,7 @@ import {
   HEADER_SIZE,
   KIND_ABSORBED,
   KIND_DESCRIPTOR,
+  KIND_EXEMPLARS,
   KIND_SERIES,
   readHeader,
   SERIES_HEAD,
@@ -85,7 +98,27 @@ interface AbsorbedEntry {
   readonly identity: FileIdentity;
 }
 
-type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry;
+/** A parsed exemplar entry (cached; its records are read again at every scrape). */
+interface ExemplarsEntry {
+  readonly kind: typeof KIND_EXEMPLARS;
+  readonly offset: number;
+  readonly length: number;
+  readonly head: ExemplarsHead;
+  /** Why the head is not one a writer makes (the entry is then skipped, not the file). */
+  readonly problem: string | undefined;
+  /** The records as last decoded, with the check they had: reused while it is unchanged. */
+  decoded?: { readonly check: number; readonly latest: readonly (Exemplar | undefined)[] };
+}
+
+type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry | ExemplarsEntry;
+
+/** Exemplar entries of one file read that were left out, by reason (none shown for them). */
+export interface DroppedExemplars {
+  /** Records read while their writer was writing them (check mismatch): left out this scrape. */
+  torn: number;
+  /** Entries no writer makes (a bad head, series or record): left out while they stay so. */
+  invalid: number;
+}
 
 /** One series of a parsed file: slots `family.data[start]`, ... of the bytes read in this scrape. */
 export type FileSeries = SourceSeries;
@@ -98,6 +131,8 @@ export interface FileFamily {
   /** The file image of this scrape as float64 words; series slots are windows of it. */
   readonly data: Float64Array;
   readonly series: FileSeries[];
+  /** The latest exemplars of its series that have an exemplar entry (exemplar-entry.ts). */
+  exemplars?: Map<SourceSeries, readonly (Exemplar | undefined)[]>;
 }
 
 /** The content of one store file as of this scrape. */
@@ -110,6 +145,8 @@ export interface ParsedFile {
   readonly absorbed: FileIdentity[];
   /** Series whose first read failed its check, by outcome (files with series checks). */
   readonly torn?: TornCounts;
+  /** Exemplar entries left out of this read; absent when none was. */
+  readonly droppedExemplars?: DroppedExemplars;
 }
 
 /** Options of {@link StoreFileReader}. */
@@ -290,6 +327,9 @@ export function parseEntries(
   const absorbed: FileIdentity[] = [];
   /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
   const descriptors = new Map<number, DescriptorEntry>();
+  /** Series entries met so far, by offset, with their family when shown (exemplars refer to them). */
+  const seriesAt = new Map<number, { entry: SeriesEntry; family: FileFamily | undefined }>();
+  let dropped: DroppedExemplars | undefined;
   let offset = header.headerSize;
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
   // reused when it sits at the same offset with the same length and kind.
@@ -329,16 +369,60 @@ export function parseEntries(
     } else if (entry.kind === KIND_SERIES) {
       const family = byOffset.get(entry.descriptorOffset);
       if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
-      if (family !== null && !removed && (verify === undefined || verify(entry))) {
+      const shown = family !== null && !removed && (verify === undefined || verify(entry));
+      if (shown) {
         // The cached entry is the series view (its slots: `words[entry.start]`, ...).
         family.series.push(entry);
+      }
+      seriesAt.set(offset, { entry, family: shown ? family : undefined });
+    } else if (entry.kind === KIND_EXEMPLARS) {
+      if (!removed) {
+        const outcome = readExemplars(entry, bytes, view, seriesAt);
+        if (outcome !== undefined && outcome !== 'hidden') {
+          dropped ??= { torn: 0, invalid: 0 };
+          dropped[outcome]++;
+        }
       }
     } else {
       absorbed.push(entry.identity);
     }
     offset += length;
   }
-  return { name, header, families, absorbed };
+  return dropped === undefined
+    ? { name, header, families, absorbed }
+    : { name, header, families, absorbed, droppedExemplars: dropped };
+}
+
+/**
+ * Attaches the exemplars of the exemplar entry `entry` to the family of its series. Returns
+ * why they were left out: `hidden` (its series is not shown: removed, or torn this scrape),
+ * `torn` (the records fail their check: read while written), `invalid` (nothing a writer
+ * makes); undefined when attached. Never a reason to skip the file.
+ */
+function readExemplars(
+  entry: ExemplarsEntry,
+  bytes: Uint8Array,
+  view: DataView,
+  seriesAt: ReadonlyMap<number, { entry: SeriesEntry; family: FileFamily | undefined }>,
+): 'hidden' | 'torn' | 'invalid' | undefined {
+  if (entry.problem !== undefined) return 'invalid';
+  const { head, offset } = entry;
+  const series = head.seriesOffset < offset ? seriesAt.get(head.seriesOffset) : undefined;
+  if (series === undefined) return 'invalid';
+  const family = series.family;
+  if (family === undefined) return 'hidden';
+  if (head.count !== exemplarSlotCount(family.descriptor)) return 'invalid';
+  const check = exemplarsCheck(bytes, offset, entry.length - EXEMPLARS_HEAD);
+  if (check !== view.getUint32(offset + EXEMPLARS_CHECK_OFFSET, true)) return 'torn';
+  let latest = entry.decoded?.check === check ? entry.decoded.latest : undefined;
+  if (latest === undefined) {
+    latest = decodeExemplarRecords(bytes, offset, head, family.descriptor.name);
+    if (latest === undefined) return 'invalid';
+    entry.decoded = { check, latest };
+  }
+  family.exemplars ??= new Map();
+  family.exemplars.set(series.entry, latest);
+  return undefined;
 }
 
 function corrupt(offset: number, why: string): FormatProblem {
@@ -413,6 +497,17 @@ function parseEntry(
         TOKEN_SIZE,
       ).toString('hex');
       return { kind: KIND_ABSORBED, offset, length, identity: { pid, startTime, token } };
+    }
+    case KIND_EXEMPLARS: {
+      // entryHeadProblem bounds the length; anything wrong inside skips this entry only.
+      const head = readExemplarsHead(view, offset);
+      return {
+        kind: KIND_EXEMPLARS,
+        offset,
+        length,
+        head,
+        problem: exemplarsHeadProblem(head, length),
+      };
     }
     default:
       return `unknown entry kind ${kind}`;

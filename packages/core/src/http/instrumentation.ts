@@ -19,6 +19,7 @@ import { Histogram, type HistogramChild } from '../histogram.js';
 import { isDroppedChild } from '../metric.js';
 import type { Registry } from '../registry.js';
 import { Summary, type SummaryChild } from '../summary.js';
+import type { LabelValue } from '../types.js';
 import { CONVENTIONS, OTEL_ABORTED_ERROR, OTEL_METHODS, OTEL_OTHER_METHOD } from './conventions.js';
 import { asError, MetricsRoute } from './metrics-route.js';
 import {
@@ -232,6 +233,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
             name: names.requestsTotal,
             help: 'HTTP requests handled, by method, route template and status code',
             labelNames,
+            enableExemplars: resolved.exemplarLabels !== undefined,
             ...limit,
           });
     const durationHelp =
@@ -245,6 +247,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
             labelNames,
             buckets: resolved.buckets,
             nativeHistogram: resolved.nativeHistogram,
+            enableExemplars: resolved.exemplarLabels !== undefined,
             ...limit,
           });
     this.#summary =
@@ -363,8 +366,12 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       ) {
         children = this.#lookUp(entry, method, status, secure, req, res);
       }
-      children.requests?.inc();
-      children.duration?.observe(sample.durationSeconds);
+      if (this.options.exemplarLabels === undefined) {
+        children.requests?.inc();
+        children.duration?.observe(sample.durationSeconds);
+      } else {
+        this.#recordWithExemplar(children, sample.durationSeconds, req, res);
+      }
       children.summary?.observe(sample.durationSeconds);
       if (children.requestSize !== undefined) {
         const bytes = contentLength(sample.requestLength);
@@ -414,6 +421,50 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       entry.lastSecure = secure;
     }
     return children;
+  }
+
+  /**
+   * The request count and duration of one request with the `exemplarLabels` option: through
+   * the metrics' exemplar form when the hook gives labels, so each keeps them as its latest
+   * exemplar of that series and bucket; a hook that throws, or labels no exemplar can carry,
+   * is reported and the request recorded without one.
+   */
+  #recordWithExemplar(children: Children, seconds: number, req: Req, res: Res): void {
+    let exemplarLabels: Readonly<Record<string, LabelValue>> | undefined;
+    try {
+      exemplarLabels = this.options.exemplarLabels?.(req, res);
+    } catch (error) {
+      this.onError(asError(error, 'exemplarLabels threw'));
+    }
+    const { requests, duration } = children;
+    if (exemplarLabels === undefined) {
+      requests?.inc();
+      duration?.observe(seconds);
+      return;
+    }
+    const names = this.options.labelNames;
+    const labelsOf = (values: readonly string[]) =>
+      Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
+    if (requests !== undefined) {
+      try {
+        this.#requests?.inc({ labels: labelsOf(requests.labelValues), value: 1, exemplarLabels });
+      } catch (error) {
+        this.onError(asError(error, 'exemplar of the request counter'));
+        requests.inc();
+      }
+    }
+    if (duration !== undefined) {
+      try {
+        this.#duration?.observe({
+          labels: labelsOf(duration.labelValues),
+          value: seconds,
+          exemplarLabels,
+        });
+      } catch (error) {
+        this.onError(asError(error, 'exemplar of the duration histogram'));
+        duration.observe(seconds);
+      }
+    }
   }
 
   /** The cache entry of a raw route template: normalised once, exclusion decided once. */

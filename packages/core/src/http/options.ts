@@ -174,6 +174,19 @@ export interface HttpMetricsOptions<Req = unknown, Res = unknown> extends Metric
    */
   readonly extraLabels?: Readonly<Record<string, (req: Req, res: Res) => LabelValue>>;
   /**
+   * Exemplar labels of a request (a trace id, say: `{ trace_id }`), computed when the response
+   * ends; `undefined` records none for that request. Turns exemplars on for the request counter
+   * and the duration histogram (each keeps the latest per series and per bucket, merged across
+   * processes by the FileStore); they reach Prometheus in OpenMetrics and protobuf scrapes. A
+   * throw or labels an exemplar cannot carry (names and values over 128 characters together)
+   * are reported to `onError`; the request is still counted, without an exemplar.
+   * @default no exemplars
+   */
+  readonly exemplarLabels?: (
+    req: Req,
+    res: Res,
+  ) => Readonly<Record<string, LabelValue>> | undefined;
+  /**
    * Rewrites a route template before it becomes the `route` label (e.g. to merge versions:
    * `(r) => r.replace(/^\/v\d+/, '/v*')`). Called once per distinct template and cached, so it
    * must be a pure function of its argument. A throw keeps the template and is reported.
@@ -226,6 +239,9 @@ export interface ResolvedHttpMetricsOptions<Req = unknown, Res = unknown> {
   readonly excludeRoutes: readonly (string | RegExp)[];
   readonly skip: ((req: Req) => boolean) | undefined;
   readonly extraLabels: ReadonlyArray<readonly [string, (req: Req, res: Res) => LabelValue]>;
+  readonly exemplarLabels:
+    | ((req: Req, res: Res) => Readonly<Record<string, LabelValue>> | undefined)
+    | undefined;
   readonly normalizeRoute: ((route: string) => string) | undefined;
   readonly inFlight: boolean;
   readonly requestSize: boolean;
@@ -278,6 +294,7 @@ const HTTP_KEYS = [
   'excludeRoutes',
   'skip',
   'extraLabels',
+  'exemplarLabels',
   'normalizeRoute',
   'inFlight',
   'requestSize',
@@ -597,6 +614,9 @@ export function resolveHttpMetricsOptions<Req, Res>(
     excludeRoutes,
     skip: optionalFunction<(req: Req) => boolean>(where, 'skip', o.skip),
     extraLabels,
+    exemplarLabels: optionalFunction<
+      (req: Req, res: Res) => Readonly<Record<string, LabelValue>> | undefined
+    >(where, 'exemplarLabels', o.exemplarLabels),
     normalizeRoute: optionalFunction<(route: string) => string>(
       where,
       'normalizeRoute',
