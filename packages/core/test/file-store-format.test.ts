@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { MAX_SKIPPABLE_ENTRY } from '../src/file-store/bounded-read.js';
 import {
   FORMAT_VERSION,
   FormatProblem,
@@ -103,6 +104,34 @@ describe('readHeader and parseEntries', () => {
     const headerOnly = Buffer.from(good.subarray(0, HEADER_SIZE));
     headerOnly.writeUInt32LE(HEADER_SIZE, H_USED);
     assert.equal(kindOf(headerOnly), 'ok');
+  });
+
+  it('steps over entries of unknown kinds from 16 on (later optional additions); refuses 5..15', () => {
+    const good = healthyFile();
+    const withEntry = (kind: number, length = 24): Buffer => {
+      const used = good.readUInt32LE(H_USED);
+      const bytes = Buffer.alloc(Math.max(good.length, used + length));
+      good.copy(bytes);
+      bytes.writeUInt32LE(length, used);
+      bytes[used + 4] = kind;
+      bytes.fill(0xab, used + 8, used + length); // a payload this reader knows nothing of
+      bytes.writeUInt32LE(used + length, H_USED);
+      return bytes;
+    };
+    const jobs = (bytes: Buffer): unknown => {
+      const header = readHeader(bytes);
+      if (header instanceof FormatProblem) return header.kind;
+      const parsed = parseEntries('f', header, bytes);
+      if (parsed instanceof FormatProblem) return `${parsed.kind}: ${parsed.message}`;
+      const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
+      return family?.series.map((s) => family.data[s.start]);
+    };
+    for (const kind of [16, 200, 255]) assert.deepEqual(jobs(withEntry(kind)), [7], `kind ${kind}`);
+    assert.deepEqual(jobs(withEntry(200, MAX_SKIPPABLE_ENTRY)), [7]);
+    assert.match(String(jobs(withEntry(200, MAX_SKIPPABLE_ENTRY + 8))), /exceeds the limit/);
+    for (const kind of [5, 15]) {
+      assert.match(String(jobs(withEntry(kind))), new RegExp(`unknown entry kind ${kind}`));
+    }
   });
 
   it('never throws on random bytes', () => {

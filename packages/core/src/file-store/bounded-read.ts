@@ -28,6 +28,7 @@ import {
   DESCRIPTOR_HEAD,
   descriptorEntrySize,
   ENTRY_HEAD,
+  FIRST_SKIPPABLE_KIND,
   FormatProblem,
   KIND_ABSORBED,
   KIND_DESCRIPTOR,
@@ -46,6 +47,11 @@ const MAX_DESCRIPTOR_ENTRY = descriptorEntrySize(MAX_DESCRIPTOR_JSON_BYTES);
 const MAX_SERIES_ENTRY = seriesEntrySize(MAX_SERIES_KEY_BYTES, MAX_SERIES_SLOTS);
 /** An exemplar entry of the most slots a series has (a histogram's buckets and +Inf). */
 const MAX_EXEMPLARS_ENTRY = exemplarsEntrySize(MAX_BUCKETS + 1, MAX_EXEMPLAR_RECORD_BYTES);
+/**
+ * Largest entry of a kind this reader does not know and steps over (FIRST_SKIPPABLE_KIND..255):
+ * one read chunk, so that a later version's optional entries stay bounded for this reader too.
+ */
+export const MAX_SKIPPABLE_ENTRY = 1024 * 1024;
 
 /** The problem of a file whose header claims more than a store file may hold, if it does. */
 export function fileSizeProblem(used: number): FormatProblem | undefined {
@@ -136,6 +142,11 @@ export function entryHeadProblem(view: DataView, offset: number, used: number): 
       }
       return undefined;
     default:
+      if (kind >= FIRST_SKIPPABLE_KIND) {
+        return length > MAX_SKIPPABLE_ENTRY
+          ? `entry of unknown kind ${kind} of ${length} bytes exceeds the limit (${MAX_SKIPPABLE_ENTRY})`
+          : undefined;
+      }
       return `unknown entry kind ${kind}`;
   }
 }

@@ -97,6 +97,13 @@ export const KIND_ABSORBED = 3;
  */
 export const KIND_EXEMPLARS = 4;
 
+/**
+ * First of the entry kinds a reader skips when it does not know them (16..255): the room for
+ * optional additions, which older readers can ignore instead of refusing the file. Unknown
+ * kinds below it (5..15) are refused: they are for additions a reader must understand.
+ */
+export const FIRST_SKIPPABLE_KIND = 16;
+
 /** Entry flag (byte 5 of every entry): the entry was removed (reset/remove/forget). */
 export const ENTRY_FLAG_REMOVED = 1;
 

@@ -44,6 +44,7 @@ import {
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
   FILE_FLAG_SERIES_CHECKS,
+  FIRST_SKIPPABLE_KIND,
   type FileHeader,
   type FileIdentity,
   FormatProblem,
@@ -110,7 +111,16 @@ interface ExemplarsEntry {
   decoded?: { readonly check: number; readonly latest: readonly (Exemplar | undefined)[] };
 }
 
-type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry | ExemplarsEntry;
+/** An entry of a kind this reader does not know but may skip (see FIRST_SKIPPABLE_KIND). */
+interface SkippedEntry {
+  readonly kind: 'skipped';
+  readonly offset: number;
+  readonly length: number;
+  /** Its kind byte (the cache compares it). */
+  readonly byte: number;
+}
+
+type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry | ExemplarsEntry | SkippedEntry;
 
 /** Exemplar entries of one file read that were left out, by reason (none shown for them). */
 export interface DroppedExemplars {
@@ -343,7 +353,7 @@ export function parseEntries(
       entry === undefined ||
       entry.offset !== offset ||
       entry.length !== length ||
-      entry.kind !== kind
+      (entry.kind === 'skipped' ? entry.byte : entry.kind) !== kind
     ) {
       const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
@@ -383,7 +393,7 @@ export function parseEntries(
           dropped[outcome]++;
         }
       }
-    } else {
+    } else if (entry.kind === KIND_ABSORBED) {
       absorbed.push(entry.identity);
     }
     offset += length;
@@ -510,6 +520,11 @@ function parseEntry(
       };
     }
     default:
+      // A later version's optional entry: its length is bounded like any other's, so it is
+      // stepped over whole.
+      if (kind !== undefined && kind >= FIRST_SKIPPABLE_KIND) {
+        return { kind: 'skipped', offset, length, byte: kind };
+      }
       return `unknown entry kind ${kind}`;
   }
 }
