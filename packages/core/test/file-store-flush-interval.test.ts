@@ -80,6 +80,11 @@ describe('FileStore flushIntervalMs', () => {
       void v.run({ op: 'incAndExit', name: 'exit_total', times: 7 });
       assert.equal((await v.exited).code, 0);
       assert.equal(scrape(dir, 'exit_total'), 12);
+      // And an uncaught exception (exit code 1): Node runs the exit listeners then too.
+      const x = await workerWithInterval(dir, 10_000);
+      void x.run({ op: 'incAndThrow', name: 'exit_total', times: 4 });
+      assert.equal((await x.exited).code, 1);
+      assert.equal(scrape(dir, 'exit_total'), 16);
     } finally {
       cleanup();
     }
