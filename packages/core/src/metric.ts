@@ -154,6 +154,18 @@ export function isDroppedChild(child: ChildBase): boolean {
   return child.cells === DROPPED_CELLS;
 }
 
+/**
+ * Adds `hook` to `hooks` as an entry of its own (a function added twice runs twice, and each
+ * remover removes its own); returns the remover.
+ */
+function addHook(hooks: Set<() => void>, hook: () => void): () => void {
+  const entry = () => hook();
+  hooks.add(entry);
+  return () => {
+    hooks.delete(entry);
+  };
+}
+
 function defaultOnError(error: Error): void {
   process.stderr.write(`promfork: ${error.message}\n`);
 }
@@ -218,6 +230,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   readonly registries = new Set<Registry>();
 
   private readonly collectHooks = new Set<() => void>();
+  /** See {@link addStaleChildrenHook}. */
+  private readonly staleChildrenHooks = new Set<() => void>();
   private readonly trie: LabelTrie<C> | undefined;
   private unlabelled: C | undefined;
   private declared = true;
@@ -387,6 +401,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       this.trie.delete(values);
       this.seriesCount--;
     }
+    this.childrenWentStale();
   }
 
   /**
@@ -398,6 +413,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
+    this.childrenWentStale();
   }
 
   /**
@@ -433,11 +449,22 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * Returns a function that removes the hook.
    */
   addCollectHook(hook: () => void): () => void {
-    const entry = () => hook();
-    this.collectHooks.add(entry);
-    return () => {
-      this.collectHooks.delete(entry);
-    };
+    return addHook(this.collectHooks, hook);
+  }
+
+  /**
+   * Adds a function called whenever children handed out earlier may have stopped being this
+   * metric's exported series: after `remove`, `reset`, and the metric's removal from its last
+   * registry or its return. Code that caches children (the HTTP instrumentation) empties its
+   * cache there, so that it never keeps counting into a series nobody exports any more.
+   * Returns a function that removes the hook.
+   */
+  addStaleChildrenHook(hook: () => void): () => void {
+    return addHook(this.staleChildrenHooks, hook);
+  }
+
+  private childrenWentStale(): void {
+    for (const hook of this.staleChildrenHooks) hook();
   }
 
   /** Runs the collect hooks, then the user's collect callback (awaited), if any. Used by `get()` and registries. */
@@ -467,6 +494,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     noteForgotten(this.store, this.name);
     this.trie?.clear();
     this.seriesCount = 0;
+    this.childrenWentStale();
   }
 
   /** Declares the metric in its store again after {@link forgetInStore} (re-registration). */
@@ -479,6 +507,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
+    this.childrenWentStale();
   }
 
   /** The cells of a new series: the store's, or detached ones while the metric is removed. */

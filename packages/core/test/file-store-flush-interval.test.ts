@@ -80,6 +80,40 @@ describe('FileStore flushIntervalMs', () => {
       void v.run({ op: 'incAndExit', name: 'exit_total', times: 7 });
       assert.equal((await v.exited).code, 0);
       assert.equal(scrape(dir, 'exit_total'), 12);
+      // And an uncaught exception (exit code 1): Node runs the exit listeners then too.
+      const x = await workerWithInterval(dir, 10_000);
+      void x.run({ op: 'incAndThrow', name: 'exit_total', times: 4 });
+      assert.equal((await x.exited).code, 1);
+      assert.equal(scrape(dir, 'exit_total'), 16);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("shows held changes in the process's own scrape, and flush() writes them at once", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const w = await workerWithInterval(dir, 10_000);
+      await w.run({ op: 'inc', name: 'own_total', labels: [], times: 6, by: 1 });
+      // Its own scrape reads its image, not its file: nothing of it waits for the interval.
+      assert.equal((await w.collect())['own_total{}']?.[0], 6);
+      assert.equal(scrape(dir, 'own_total') ?? 0, 0);
+      await w.run({ op: 'flush' });
+      await w.kill();
+      assert.equal(scrape(dir, 'own_total'), 6);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('writes the changes of exit listeners that run after the exit hook', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const w = await workerWithInterval(dir, 10_000);
+      await w.run({ op: 'inc', name: 'late_total', labels: [], times: 2, by: 1 });
+      await w.run({ op: 'incOnExit', name: 'late_total', times: 3 });
+      await w.stop();
+      assert.equal(scrape(dir, 'late_total'), 5);
     } finally {
       cleanup();
     }

@@ -96,6 +96,38 @@ describe('http/instrumentation: record', () => {
     );
   });
 
+  it('keeps counting after the metrics are reset, a series removed or the registry cleared', async () => {
+    // The instrumentation caches bound children per label set (and a route its last one); a
+    // child handed out before reset/remove stops being exported, so the cache must not keep
+    // writing to it (prom-client's middlewares count again from zero after resetMetrics).
+    const { inst, registry, text } = setup();
+    const line =
+      /^http_requests_total\{method="GET",route="\/users\/:id",status_code="200"\} (\d+)$/m;
+    const countLine =
+      /^http_request_duration_seconds_count\{method="GET",route="\/users\/:id",status_code="200"\} (\d+)$/m;
+    inst.record(ok, 'req', 'res');
+    registry.resetMetrics();
+    inst.record(ok, 'req', 'res');
+    inst.record(ok, 'req', 'res');
+    let body = await text();
+    assert.equal(line.exec(body)?.[1], '2', body);
+    assert.equal(countLine.exec(body)?.[1], '2', body);
+    registry.getSingleMetric('http_requests_total')?.remove('GET', '/users/:id', '200');
+    inst.record(ok, 'req', 'res');
+    body = await text();
+    assert.equal(line.exec(body)?.[1], '1', body);
+    assert.equal(countLine.exec(body)?.[1], '3', body);
+    // Removed from the registry (not exported), then registered again: counted from there on.
+    const metrics = registry.getMetricsAsArray();
+    registry.clear();
+    inst.record(ok, 'req', 'res');
+    for (const metric of metrics) registry.registerMetric(metric);
+    inst.record(ok, 'req', 'res');
+    body = await text();
+    assert.equal(line.exec(body)?.[1], '1', body);
+    assert.equal(countLine.exec(body)?.[1], '1', body);
+  });
+
   it('keeps the duration as a native histogram too with nativeHistogram', async () => {
     const { inst, registry, text } = setup({ nativeHistogram: { bucketFactor: 2 } });
     inst.record(ok, 'req', 'res'); // 0.02 s: schema 0 bucket -5, (2^-6, 2^-5]

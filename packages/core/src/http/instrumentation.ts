@@ -290,6 +290,20 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     this.measuresRequestSize = this.#requestSize !== undefined;
     this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
+    // Cached children of a series that `remove`, `reset` or a registry's `clear` dropped are no
+    // longer exported: the caches start over, or every later request would vanish. Through a
+    // WeakRef, so that metrics shared with later instrumentations do not keep this one's cache.
+    const routes = new WeakRef(this.#routes);
+    const forgetChildren = () => routes.deref()?.clear();
+    for (const metric of [
+      this.#requests,
+      this.#duration,
+      this.#summary,
+      this.#requestSize,
+      this.#responseSize,
+    ]) {
+      metric?.addStaleChildrenHook(forgetChildren);
+    }
     this.metricsRoute = new MetricsRoute<Req>({
       scrape: (accept) => registry.scrape(accept),
       authorize: resolved.authorize,
