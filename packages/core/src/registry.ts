@@ -317,7 +317,9 @@ export class Registry {
     const foreignFamilies = new Map<string, CollectedFamily>();
     for (const [store, storeMetrics] of byStore) {
       const names = new Set(storeMetrics.map((m) => m.name));
-      const families = store.collect(
+      // Rendered or converted before this registry collects again: cells may be reused.
+      const families = (store.collectForScrape ?? store.collect).call(
+        store,
         (name) =>
           names.has(name) ||
           (foreign && !this.metricsByName.has(name) && !isDeclaredHere(store, name)),

@@ -82,6 +82,15 @@ export interface Store {
    * result to names it accepts (used by a single metric's `get()`).
    */
   collect(filter?: (name: string) => boolean): CollectedFamily[];
+  /**
+   * Like {@link collect}, for a caller that is done with the result before it collects again
+   * (a scrape rendering it): the cells handed out may be refilled in place by the next call,
+   * which saves copying every series (a FileStore keeps its merged series between scrapes).
+   * Each series' cells always hold the values of one merge; a call that runs before the result
+   * is rendered (two scrapes interleaved) leaves the newer values in them. Optional: stores
+   * without it are scraped through `collect`.
+   */
+  collectForScrape?(filter?: (name: string) => boolean): CollectedFamily[];
   /** Publishes pending writes now (no-op for memory). */
   flush(): void;
   /** Flushes and releases resources; later writes are dropped and reported, never thrown. */

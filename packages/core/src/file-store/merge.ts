@@ -19,8 +19,6 @@ import { nativeMergeInto } from '../native-histogram.js';
 import { sketchMergeInto } from '../sketch.js';
 import {
   type CollectedFamily,
-  type CollectedSeries,
-  collectedSeries,
   GAUGE_TIMESTAMP,
   GAUGE_VALUE,
   histogramNativeIndex,
@@ -33,6 +31,7 @@ import type { GaugeMode, MetricDescriptor } from '../types.js';
 import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
 import type { ExpositionBudget } from './exposition-budget.js';
 import { compatibleDescriptors } from './format.js';
+import { type FamilyAcc, MergeState } from './merge-state.js';
 
 /**
  * One series of one process: its slots are `data[start]`, `data[start + 1]`, ... (a window of a
@@ -114,20 +113,6 @@ interface Newest {
   readonly file: string;
 }
 
-interface SeriesAcc {
-  readonly labelValues: readonly string[];
-  readonly extraLabels?: Readonly<Record<string, string>>;
-  readonly cells: Float64Array;
-}
-
-interface FamilyAcc {
-  readonly descriptor: MetricDescriptor;
-  readonly bornMs: number;
-  /** Slots per series. */
-  readonly size: number;
-  readonly series: Map<string, SeriesAcc>;
-}
-
 /** True for the gauge modes that drop dead processes. */
 export function isLiveMode(mode: GaugeMode): boolean {
   return mode.startsWith('live');
@@ -195,20 +180,25 @@ export function findConflicts(
 /**
  * Merges `sources` (the scraping process first, then files in name order) into families in
  * first-seen order, each under the newest definition of its name. `accept` filters by metric
- * name; `nowMs` is the time summaries' windows are judged against.
+ * name; `nowMs` is the time summaries' windows are judged against. `state` keeps the merged
+ * series between the merges of one store (merge-state.ts); without it the merge starts afresh.
  */
 export function mergeSources(
   sources: readonly Source[],
   accept: (name: string) => boolean,
   nowMs: number,
   problems: MergeProblems,
+  state: MergeState = new MergeState(),
 ): MergedFamily[] {
   const newest = newestDefinitions(sources, accept);
   const { budget } = problems;
-  const families = new Map<string, FamilyAcc>();
+  state.begin();
   const isMerged = (family: SourceFamily, series: SourceSeries, source: Source): boolean => {
-    const acc = families.get(family.descriptor.name);
-    return acc?.series.has(mergeKey(acc.descriptor, series, source)) === true;
+    const acc = state.touchedFamily(family.descriptor.name);
+    return (
+      acc !== undefined &&
+      state.current(acc, mergeKey(acc.descriptor, series, source)) !== undefined
+    );
   };
   for (const source of sources) {
     if (budget !== undefined && !budget.admits(source, accept, (f, s) => isMerged(f, s, source))) {
@@ -222,20 +212,16 @@ export function mergeSources(
         problems.conflict(conflictOf(source, family, winner));
         continue;
       }
-      let acc = families.get(winner.descriptor.name);
-      if (acc === undefined) {
-        const d = winner.descriptor;
-        acc = { descriptor: d, bornMs: winner.bornMs, size: seriesSize(d), series: new Map() };
-        families.set(d.name, acc);
-      }
+      const acc = state.family(winner.descriptor, winner.bornMs, seriesSize(winner.descriptor));
       const d = acc.descriptor;
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
       try {
         for (const series of family.series) {
           const added =
             carry === 'as-is'
-              ? mergeSeries(acc, series, family.data, source, nowMs)
+              ? mergeSeries(state, acc, series, family.data, source, nowMs)
               : mergeSeries(
+                  state,
                   acc,
                   { ...series, start: 0 },
                   carry(family.data, series.start),
@@ -249,15 +235,7 @@ export function mergeSources(
       }
     }
   }
-  const result: MergedFamily[] = [];
-  for (const acc of families.values()) {
-    const series: CollectedSeries[] = [];
-    for (const s of acc.series.values()) {
-      series.push(collectedSeries(acc.descriptor, s.labelValues, s.cells, s.extraLabels));
-    }
-    result.push({ descriptor: acc.descriptor, bornMs: acc.bornMs, series });
-  }
-  return result;
+  return state.finish(accept);
 }
 
 function conflictOf(source: Source, family: SourceFamily, newest: Newest): MergeConflict {
@@ -289,6 +267,7 @@ function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): st
 
 /** Merges one series into `acc`; true when it is a new merged series (not added to one). */
 function mergeSeries(
+  state: MergeState,
   acc: FamilyAcc,
   series: SourceSeries,
   data: Float64Array,
@@ -296,17 +275,13 @@ function mergeSeries(
   nowMs: number,
 ): boolean {
   const d = acc.descriptor;
-  const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-  const thread = writerThread(d, source);
   const key = mergeKey(d, series, source);
   const start = series.start;
-  const existing = acc.series.get(key);
+  const existing = state.current(acc, key);
   if (existing === undefined) {
-    acc.series.set(key, {
-      labelValues: series.labelValues,
-      ...(perProcess ? { extraLabels: writerLabels(source.pid, thread) } : {}),
-      cells: data.slice(start, start + acc.size),
-    });
+    const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
+    const extra = perProcess ? writerLabels(source.pid, writerThread(d, source)) : undefined;
+    copySlots(state.claim(acc, key, series.labelValues, extra), data, start);
     return true;
   }
   const dst = existing.cells;
@@ -332,6 +307,18 @@ function mergeSeries(
       mergeGauge(d.mode, dst, data, start);
       return false;
   }
+}
+
+/** Overwrites `cells` with the slots at `data[start]` (zeros past the end of `data`). */
+function copySlots(cells: Float64Array, data: Float64Array, start: number): void {
+  const n = cells.length;
+  if (n === 1) {
+    cells[0] = data[start] ?? 0;
+    return;
+  }
+  const src = data.subarray(start, start + n);
+  if (src.length < n) cells.fill(0);
+  cells.set(src);
 }
 
 /** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */
