@@ -52,14 +52,24 @@ export interface RenderItem {
 }
 
 /** The escaped declared labels of one series, `a="x",b="y"`, and the names they were made for. */
-interface DeclaredLabels {
-  readonly names: readonly string[];
-  readonly encoded: EncodedText;
+class DeclaredLabels {
   /** `<sample name>{<labels>,<defaults>,` of the series' bucket/quantile lines, once made. */
   line?: EncodedText;
   /** The sample name and default labels {@link line} was made with. */
   lineName?: string;
   lineDefaults?: string;
+  /** `<sample name>{<labels>,<defaults>} ` of the series' one-line samples, once made. */
+  sample?: EncodedText;
+  /** The sample name and default labels {@link sample} was made with. */
+  sampleName?: string;
+  sampleDefaults?: string;
+
+  constructor(
+    /** The label values these are the text of (a series' cache slot may outlive them). */
+    readonly values: readonly string[],
+    readonly names: readonly string[],
+    readonly encoded: EncodedText,
+  ) {}
 }
 
 /** What one family's series share while rendering. */
@@ -124,12 +134,17 @@ export class FamilyRenderer {
     };
     switch (d.type) {
       case 'counter': {
-        const sampleName = encodeText(om ? `${name}_total` : name);
+        const sampleText = om ? `${name}_total` : name;
+        const sampleName = encodeText(sampleText);
         const exemplars = om ? options.exemplars : undefined;
         for (const series of family.series) {
-          out.piece(sampleName);
-          this.braced(out, context, series);
-          out.byte(SPACE);
+          if (series.extraLabels === undefined) {
+            out.piece(this.samplePrefix(context, series, sampleText));
+          } else {
+            out.piece(sampleName);
+            this.braced(out, context, series);
+            out.byte(SPACE);
+          }
           out.number(series.cells[0] ?? 0, formatValue);
           const exemplar = exemplars?.(series.labelValues, 0);
           if (exemplar !== undefined) out.text(renderExemplar(exemplar));
@@ -283,6 +298,28 @@ export class FamilyRenderer {
   }
 
   /**
+   * `<name>{<labels>,<defaults>} ` (or `<name> `) of a one-line sample of a series without
+   * store labels: cached with the series' labels, as long as name and defaults stay the same.
+   */
+  private samplePrefix(context: FamilyContext, series: CollectedSeries, name: string): EncodedText {
+    const record = this.record(context, series);
+    const defaults = context.defaultsText;
+    if (
+      record.sample !== undefined &&
+      record.sampleName === name &&
+      record.sampleDefaults === defaults
+    ) {
+      return record.sample;
+    }
+    const labels = bytesText(record.encoded);
+    const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
+    record.sample = encodeText(inner === '' ? `${name} ` : `${name}{${inner}} `);
+    record.sampleName = name;
+    record.sampleDefaults = defaults;
+    return record.sample;
+  }
+
+  /**
    * The labels of a series before the family's default labels: the declared ones (cached),
    * or, for a series with store labels (per-process gauges, rare), the whole generic record in
    * snapshot.ts' order, defaults included.
@@ -302,9 +339,14 @@ export class FamilyRenderer {
   /** The cached declared labels of a series without store labels. */
   private record(context: FamilyContext, series: CollectedSeries): DeclaredLabels {
     const names = context.d.labelNames;
+    const kept = series.renderCache;
+    if (kept instanceof DeclaredLabels && kept.values === series.labelValues) {
+      if (kept.names === names || sameNames(kept.names, names)) return kept;
+    }
     const values = series.labelValues;
     const cached = this.declared.get(values);
     if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
+      series.renderCache = cached;
       return cached;
     }
     let text = '';
@@ -312,8 +354,9 @@ export class FamilyRenderer {
       if (i > 0) text += ',';
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
-    const record: DeclaredLabels = { names, encoded: encodeText(text) };
+    const record = new DeclaredLabels(values, names, encodeText(text));
     this.declared.set(values, record);
+    series.renderCache = record;
     return record;
   }
 }

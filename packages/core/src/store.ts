@@ -52,6 +52,12 @@ export interface CollectedSeries {
    * from the native slots by `collectedSeries`, on first read); absent otherwise.
    */
   readonly native?: NativeHistogramSnapshot;
+  /**
+   * Where a renderer may keep what it derives from `labelValues` (their escaped text), for
+   * series objects a store hands out again at every collect (a FileStore's merged series):
+   * one property read instead of a look-up per series and scrape. Stores only initialise it.
+   */
+  renderCache?: unknown;
 }
 
 /** One metric family as collected for rendering. */

@@ -29,6 +29,7 @@
  */
 import { type CollectedFamily, type CollectedSeries, collectedSeries } from '../store.js';
 import type { MetricDescriptor } from '../types.js';
+import type { SourceFamily, SourceSeries } from './merge.js';
 
 /** One merged series: a CollectedSeries whose slots are refilled every round. */
 export interface SeriesAcc extends CollectedSeries {
@@ -48,6 +49,20 @@ export interface FamilyAcc {
   readonly order: SeriesAcc[];
   /** The round that last touched this family. */
   round: number;
+  /** How many rounds dropped series of this family (plans made before are void). */
+  drops: number;
+}
+
+/** How one family of one source merged last time (see {@link MergeState.plan}). */
+interface Plan {
+  /** The round that last made or used it (plans unused by a round that merged their name are dropped). */
+  round: number;
+  readonly acc: FamilyAcc;
+  readonly drops: number;
+  /** The source's series list of that round. */
+  readonly series: readonly SourceSeries[];
+  /** The merged series each of them went to. */
+  readonly targets: readonly SeriesAcc[];
 }
 
 /** A merged family as handed out: the collected series of one round. */
@@ -63,6 +78,8 @@ const CHUNK_SLOTS = 128 * 1024;
 /** See the module comment. */
 export class MergeState {
   private readonly families = new Map<string, FamilyAcc>();
+  /** By source file, then metric name. */
+  private readonly plans = new Map<string, Map<string, Plan>>();
   private round = 0;
   /** Families this round touched, in the order it met them. */
   private touched: FamilyAcc[] = [];
@@ -82,7 +99,7 @@ export class MergeState {
   family(descriptor: MetricDescriptor, bornMs: number, size: number): FamilyAcc {
     let acc = this.families.get(descriptor.name);
     if (acc === undefined || acc.descriptor !== descriptor || acc.bornMs !== bornMs) {
-      acc = { descriptor, bornMs, size, series: new Map(), order: [], round: 0 };
+      acc = { descriptor, bornMs, size, series: new Map(), order: [], round: 0, drops: 0 };
       this.families.set(descriptor.name, acc);
     }
     if (acc.round !== this.round) {
@@ -106,28 +123,67 @@ export class MergeState {
   }
 
   /**
-   * Claims the merged series `key` of `acc` for this round (it must not be {@link current}):
-   * the kept one or a new one. The caller then overwrites all its cells.
+   * The merged series `key` of `acc`, kept or new (`extraLabels()` gives the store labels of a
+   * new one). It holds this round's values only once {@link fill} has claimed it.
    */
-  claim(
+  seriesOf(
     acc: FamilyAcc,
     key: string,
     labelValues: readonly string[],
-    extraLabels: Readonly<Record<string, string>> | undefined,
-  ): Float64Array {
+    extraLabels: () => Readonly<Record<string, string>> | undefined,
+  ): SeriesAcc {
     let series = acc.series.get(key);
     if (series === undefined) {
       const cells = this.cells(acc.size);
-      series =
-        extraLabels === undefined
-          ? { labelValues, cells, round: this.round }
-          : { labelValues, extraLabels, cells, round: this.round };
+      const extra = extraLabels();
+      // One shape for all (renderCache included): the render loops stay monomorphic.
+      series = { labelValues, extraLabels: extra, cells, round: 0, renderCache: undefined };
       acc.series.set(key, series);
-    } else {
-      series.round = this.round;
     }
+    return series;
+  }
+
+  /**
+   * Marks `series` of `acc` as merged this round. True when this is its first source this
+   * round: the caller then overwrites all its cells; false: the caller merges into them.
+   */
+  fill(acc: FamilyAcc, series: SeriesAcc): boolean {
+    if (series.round === this.round) return false;
+    series.round = this.round;
     acc.order.push(series);
-    return series.cells;
+    return true;
+  }
+
+  /**
+   * The targets `family` of source `file` merged into last time, one per series, if they
+   * still hold: the family lists the same series objects (a file's parsed entries are cached,
+   * a process's own series are kept) and `acc` dropped none of its series since.
+   */
+  plan(file: string, family: SourceFamily, acc: FamilyAcc): readonly SeriesAcc[] | undefined {
+    const plan = this.plans.get(file)?.get(family.descriptor.name);
+    if (plan === undefined || plan.acc !== acc || plan.drops !== acc.drops) return undefined;
+    const list = family.series;
+    const known = plan.series;
+    if (list.length !== known.length) return undefined;
+    for (let i = 0; i < list.length; i++) if (list[i] !== known[i]) return undefined;
+    plan.round = this.round;
+    return plan.targets;
+  }
+
+  /** Records the targets of `family` of source `file` for the next round ({@link plan}). */
+  remember(file: string, family: SourceFamily, acc: FamilyAcc, targets: SeriesAcc[]): void {
+    let plans = this.plans.get(file);
+    if (plans === undefined) {
+      plans = new Map();
+      this.plans.set(file, plans);
+    }
+    plans.set(family.descriptor.name, {
+      round: this.round,
+      acc,
+      drops: acc.drops,
+      series: family.series,
+      targets,
+    });
   }
 
   /**
@@ -142,9 +198,16 @@ export class MergeState {
         continue;
       }
       if (acc.series.size === acc.order.length) continue;
+      acc.drops++;
       for (const [key, series] of acc.series) {
         if (series.round !== this.round) acc.series.delete(key);
       }
+    }
+    for (const [file, plans] of this.plans) {
+      for (const [name, plan] of plans) {
+        if (plan.round !== this.round && accept(name)) plans.delete(name);
+      }
+      if (plans.size === 0) this.plans.delete(file);
     }
     return this.touched.map((acc) => ({
       descriptor: acc.descriptor,

@@ -31,7 +31,7 @@ import type { GaugeMode, MetricDescriptor } from '../types.js';
 import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
 import type { ExpositionBudget } from './exposition-budget.js';
 import { compatibleDescriptors } from './format.js';
-import { type FamilyAcc, MergeState } from './merge-state.js';
+import { type FamilyAcc, MergeState, type SeriesAcc } from './merge-state.js';
 
 /**
  * One series of one process: its slots are `data[start]`, `data[start + 1]`, ... (a window of a
@@ -216,20 +216,7 @@ export function mergeSources(
       const d = acc.descriptor;
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
       try {
-        for (const series of family.series) {
-          const added =
-            carry === 'as-is'
-              ? mergeSeries(state, acc, series, family.data, source, nowMs)
-              : mergeSeries(
-                  state,
-                  acc,
-                  { ...series, start: 0 },
-                  carry(family.data, series.start),
-                  source,
-                  nowMs,
-                );
-          if (added) budget?.spend(acc.descriptor, series.key);
-        }
+        mergeFamily(state, acc, family, carry, source, nowMs, budget);
       } catch (error) {
         problems.failed(source.file, error);
       }
@@ -265,47 +252,76 @@ function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): st
   return `${series.key}\u0000${source.pid}\u0000${writerThread(d, source) ?? ''}`;
 }
 
-/** Merges one series into `acc`; true when it is a new merged series (not added to one). */
-function mergeSeries(
+/**
+ * Merges the series of one family of `source` into `acc`. A family merged as is the same way
+ * as in the round before (the same series objects) reuses that round's targets (merge-state.ts:
+ * a plan) instead of looking each series up by key.
+ */
+function mergeFamily(
   state: MergeState,
   acc: FamilyAcc,
-  series: SourceSeries,
-  data: Float64Array,
+  family: SourceFamily,
+  carry: 'as-is' | SlotCarrier,
   source: Source,
   nowMs: number,
-): boolean {
+  budget: ExpositionBudget | undefined,
+): void {
   const d = acc.descriptor;
-  const key = mergeKey(d, series, source);
-  const start = series.start;
-  const existing = state.current(acc, key);
-  if (existing === undefined) {
-    const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-    const extra = perProcess ? writerLabels(source.pid, writerThread(d, source)) : undefined;
-    copySlots(state.claim(acc, key, series.labelValues, extra), data, start);
-    return true;
+  const list = family.series;
+  const plan = carry === 'as-is' ? state.plan(source.file, family, acc) : undefined;
+  const targets: SeriesAcc[] | undefined = carry === 'as-is' && plan === undefined ? [] : undefined;
+  for (let i = 0; i < list.length; i++) {
+    const series = list[i] as SourceSeries;
+    const target =
+      plan?.[i] ??
+      state.seriesOf(acc, mergeKey(d, series, source), series.labelValues, () =>
+        d.type === 'gauge' && isPerProcess(d.mode)
+          ? writerLabels(source.pid, writerThread(d, source))
+          : undefined,
+      );
+    targets?.push(target);
+    const data = carry === 'as-is' ? family.data : carry(family.data, series.start);
+    const start = carry === 'as-is' ? series.start : 0;
+    if (state.fill(acc, target)) {
+      copySlots(target.cells, data, start);
+      budget?.spend(d, series.key);
+    } else {
+      mergeSlots(d, acc.size, target.cells, data, start, nowMs);
+    }
   }
-  const dst = existing.cells;
+  if (targets !== undefined) state.remember(source.file, family, acc, targets);
+}
+
+/** Merges the slots at `data[start]` into `dst`, a merged series that already has values. */
+function mergeSlots(
+  d: MetricDescriptor,
+  size: number,
+  dst: Float64Array,
+  data: Float64Array,
+  start: number,
+  nowMs: number,
+): void {
   switch (d.type) {
     case 'counter':
       dst[0]! += data[start] ?? 0;
-      return false;
+      return;
     case 'histogram': {
       const classic = histogramNativeIndex(d.buckets.length);
       for (let i = 0; i < classic; i++) dst[i]! += data[start + i] ?? 0;
       if (d.native !== undefined) nativeMergeInto(dst, classic, data, start + classic, d.native);
-      return false;
+      return;
     }
     case 'summary':
       dst[SUMMARY_SUM]! += data[start + SUMMARY_SUM] ?? 0;
       dst[SUMMARY_COUNT]! += data[start + SUMMARY_COUNT] ?? 0;
       if (d.summary !== undefined) {
-        const src = data.subarray(start, start + acc.size);
+        const src = data.subarray(start, start + size);
         sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
       }
-      return false;
+      return;
     case 'gauge':
       mergeGauge(d.mode, dst, data, start);
-      return false;
+      return;
   }
 }
 
