@@ -101,7 +101,7 @@ export class FamilyRenderer {
   /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
   render(items: readonly RenderItem[], format: RenderFormat): string {
     const om = format === 'openmetrics';
-    const out = new TextBuffer(this.lastSize);
+    const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items));
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;
@@ -359,6 +359,27 @@ export class FamilyRenderer {
     series.renderCache = record;
     return record;
   }
+}
+
+/**
+ * A generous guess of the bytes `items` render, for a renderer's first render: growing a
+ * 14 MB buffer by doubling from 64 KB copied it eight times (a tenth of a cold scrape of
+ * 8 × 10,000 series). Memory allocated beyond what is written is never touched, so it costs
+ * address space, not resident memory.
+ */
+function sizeEstimate(items: readonly RenderItem[]): number {
+  let total = 0;
+  for (const { family } of items) {
+    const d = family.descriptor;
+    const lines =
+      d.type === 'histogram'
+        ? d.buckets.length + 3
+        : d.type === 'summary'
+          ? (d.summary?.percentiles.length ?? 0) + 2
+          : 1;
+    total += family.series.length * lines * (d.name.length + 32 + 32 * d.labelNames.length);
+  }
+  return total;
 }
 
 /**
