@@ -100,12 +100,24 @@ export class FamilyRenderer {
 
   /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
   render(items: readonly RenderItem[], format: RenderFormat): string {
+    return this.write(items, format).finish();
+  }
+
+  /**
+   * The same exposition as UTF-8 bytes (a view of the buffer it was written into): for a
+   * response body, without the string (as large again) that {@link render} makes of them.
+   */
+  renderBytes(items: readonly RenderItem[], format: RenderFormat): Buffer {
+    return this.write(items, format).bytesWritten();
+  }
+
+  private write(items: readonly RenderItem[], format: RenderFormat): TextBuffer {
     const om = format === 'openmetrics';
     const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items));
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;
-    return out.finish();
+    return out;
   }
 
   private family(

@@ -127,7 +127,11 @@ export class TextBuffer {
 
   /** The text written so far. */
   finish(): string {
-    const view = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.pos);
-    return view.toString(this.ascii ? 'latin1' : 'utf8');
+    return this.bytesWritten().toString(this.ascii ? 'latin1' : 'utf8');
+  }
+
+  /** The bytes written so far (UTF-8), a view of this buffer's memory: no copy. */
+  bytesWritten(): Buffer {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.pos);
   }
 }

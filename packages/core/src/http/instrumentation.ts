@@ -137,7 +137,7 @@ function errorReporter(registry: Registry, onError: (error: Error) => void): (e:
 
 /**
  * The metrics route alone, for `metricsHandler()` in every adapter: validates `options`
- * (InvalidOptionError) and serves `registry.scrape()`.
+ * (InvalidOptionError) and serves `registry.scrapeBytes()`.
  */
 export function createMetricsRoute<Req>(
   options: MetricsRouteOptions<Req> | undefined,
@@ -145,7 +145,7 @@ export function createMetricsRoute<Req>(
 ): MetricsRoute<Req> {
   const { registry, authorize, onError } = resolveMetricsRouteOptions(options, where);
   return new MetricsRoute<Req>({
-    scrape: (accept) => registry.scrape(accept),
+    scrape: (accept) => registry.scrapeBytes(accept),
     authorize,
     onError: errorReporter(registry, onError),
   });
@@ -278,7 +278,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
     this.metricsRoute = new MetricsRoute<Req>({
-      scrape: (accept) => registry.scrape(accept),
+      scrape: (accept) => registry.scrapeBytes(accept),
       authorize: resolved.authorize,
       onError: this.onError,
     });
