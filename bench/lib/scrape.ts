@@ -219,10 +219,12 @@ export async function runScrape(
   const rounds = context.quick ? 3 : 7;
   context.limit(
     id,
-    'A warm scrape reads every file whole (parsed entries are cached between scrapes), merges ' +
-      "the series of 8 sources and writes the text straight into one buffer (each series' " +
-      'labels escaped once and cached); the remaining time is the reads, one pass over every ' +
-      'entry per file and the merge, and it swings with the load of the shared machine.',
+    'A warm scrape reads every file whole (into memory kept from earlier reads), checks every ' +
+      'entry and series check, refills the merged series it keeps between scrapes (no key ' +
+      'look-up where a file lists the same series as last time) and writes the text into one ' +
+      "buffer from each series' cached line prefix; a cold one parses every entry (the JSON of " +
+      'each key) and renders every label set once. Both swing with the load of the shared ' +
+      'machine (see "Where the remaining microseconds go").',
   );
   context.log(`ours: ${WORKERS} FileStore writers × ${sets} label sets`);
   const ours = await measureOurs(id, sets, rounds, context);
