@@ -58,8 +58,11 @@ class DeclaredLabels {
   /** The sample name and default labels {@link line} was made with. */
   lineName?: string;
   lineDefaults?: string;
-  /** `<sample name>{<labels>,<defaults>} ` of the series' one-line samples, once made. */
-  sample?: EncodedText;
+  /**
+   * `<sample name>{<labels>,<defaults>} ` of the series' one-line samples, once made: a string
+   * when ASCII (the common case; less memory per series than bytes), else encoded.
+   */
+  sample?: string | EncodedText;
   /** The sample name and default labels {@link sample} was made with. */
   sampleName?: string;
   sampleDefaults?: string;
@@ -151,7 +154,9 @@ export class FamilyRenderer {
         const exemplars = om ? options.exemplars : undefined;
         for (const series of family.series) {
           if (series.extraLabels === undefined) {
-            out.piece(this.samplePrefix(context, series, sampleText));
+            const prefix = this.samplePrefix(context, series, sampleText);
+            if (typeof prefix === 'string') out.asciiText(prefix);
+            else out.piece(prefix);
           } else {
             out.piece(sampleName);
             this.braced(out, context, series);
@@ -313,7 +318,11 @@ export class FamilyRenderer {
    * `<name>{<labels>,<defaults>} ` (or `<name> `) of a one-line sample of a series without
    * store labels: cached with the series' labels, as long as name and defaults stay the same.
    */
-  private samplePrefix(context: FamilyContext, series: CollectedSeries, name: string): EncodedText {
+  private samplePrefix(
+    context: FamilyContext,
+    series: CollectedSeries,
+    name: string,
+  ): string | EncodedText {
     const record = this.record(context, series);
     const defaults = context.defaultsText;
     if (
@@ -325,7 +334,9 @@ export class FamilyRenderer {
     }
     const labels = bytesText(record.encoded);
     const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
-    record.sample = encodeText(inner === '' ? `${name} ` : `${name}{${inner}} `);
+    const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
+    const encoded = encodeText(text);
+    record.sample = encoded.ascii ? text : encoded;
     record.sampleName = name;
     record.sampleDefaults = defaults;
     return record.sample;
