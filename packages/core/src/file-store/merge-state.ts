@@ -15,7 +15,13 @@
  *   holds any more (removed, its file gone or skipped) is dropped at the end of the round and
  *   never shown;
  * - a metric whose newest definition changed (another descriptor object: a file was re-parsed,
- *   a deploy changed the definition) starts a new map.
+ *   a deploy changed the definition) starts a new map;
+ * - a *plan* remembers, per source file and metric, which merged series each of its series
+ *   went to. A family that lists the very same series objects next round (a file's parsed
+ *   entries are cached by the reader, a process's own series are kept) merges through the plan,
+ *   without building or looking up a key per series; any change of the list (a series added,
+ *   removed, torn and left out, the file re-parsed), another merged family, or a round that
+ *   dropped merged series of that family voids it.
  *
  * The output keeps the order a fresh merge gives: families and series in the order this
  * round first met them. Collected series handed out are these merged series: their slots
