@@ -24,6 +24,7 @@ import { scenario as httpKoa } from './http-koa-added-cpu.js';
 import { scenario as httpKoaInject } from './http-koa-inject.js';
 import { table, writeDoc, writeResults } from './lib/report.js';
 import type { BenchResult, Scenario } from './lib/types.js';
+import { scenario as scrape1x1000000 } from './scrape-1x1000000.js';
 import { scenario as scrape8x1000 } from './scrape-8x1000.js';
 import { scenario as scrape8x10000 } from './scrape-8x10000.js';
 import { scenario as scrapeProtobuf8x1000 } from './scrape-protobuf-8x1000.js';
@@ -36,6 +37,7 @@ const SCENARIOS: readonly Scenario[] = [
   gaugeSetLabels3,
   scrape8x1000,
   scrape8x10000,
+  scrape1x1000000,
   scrapeProtobuf8x1000,
   churnScrape,
   httpExpressInject,

@@ -3,20 +3,22 @@
  * file in the directory given, then either stays alive until told to stop (`hold`: a live
  * worker) or exits at once (`exit`: one short worker lifetime).
  *
- * Usage: file-writer.js <dir> <index> <labelSets> <hold|exit>
+ * Usage: file-writer.js <dir> <index> <labelSets> <hold|exit> [counter]
+ * (`counter`: only the counter gets series, as in scrape.1x1000000.)
  */
 import { Counter, FileStore, Histogram, Registry } from '@promfork/core';
 import { LABEL_NAMES } from '../lib/labels.js';
 import { applyWorkerData, SCRAPE_COUNTER, SCRAPE_HISTOGRAM } from '../lib/scrape-data.js';
 
-const [dir, indexText, setsText, mode] = process.argv.slice(2);
+const [dir, indexText, setsText, mode, only] = process.argv.slice(2);
 if (
   dir === undefined ||
   indexText === undefined ||
   setsText === undefined ||
-  (mode !== 'hold' && mode !== 'exit')
+  (mode !== 'hold' && mode !== 'exit') ||
+  (only !== undefined && only !== 'counter')
 ) {
-  throw new Error('usage: file-writer.js <dir> <index> <labelSets> <hold|exit>');
+  throw new Error('usage: file-writer.js <dir> <index> <labelSets> <hold|exit> [counter]');
 }
 const store = new FileStore({ dir });
 const registry = new Registry();
@@ -34,7 +36,12 @@ const histogram = new Histogram({
   registers: [registry],
   store,
 });
-applyWorkerData(Number(indexText), Number(setsText), counter, histogram);
+applyWorkerData(
+  Number(indexText),
+  Number(setsText),
+  counter,
+  only === 'counter' ? { observe: () => {} } : histogram,
+);
 store.flush();
 if (mode === 'exit') {
   store.close();

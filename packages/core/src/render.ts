@@ -52,14 +52,27 @@ export interface RenderItem {
 }
 
 /** The escaped declared labels of one series, `a="x",b="y"`, and the names they were made for. */
-interface DeclaredLabels {
-  readonly names: readonly string[];
-  readonly encoded: EncodedText;
+class DeclaredLabels {
   /** `<sample name>{<labels>,<defaults>,` of the series' bucket/quantile lines, once made. */
   line?: EncodedText;
   /** The sample name and default labels {@link line} was made with. */
   lineName?: string;
   lineDefaults?: string;
+  /**
+   * `<sample name>{<labels>,<defaults>} ` of the series' one-line samples, once made: a string
+   * when ASCII (the common case; less memory per series than bytes), else encoded.
+   */
+  sample?: string | EncodedText;
+  /** The sample name and default labels {@link sample} was made with. */
+  sampleName?: string;
+  sampleDefaults?: string;
+
+  constructor(
+    /** The label values these are the text of (a series' cache slot may outlive them). */
+    readonly values: readonly string[],
+    readonly names: readonly string[],
+    readonly encoded: EncodedText,
+  ) {}
 }
 
 /** What one family's series share while rendering. */
@@ -90,12 +103,24 @@ export class FamilyRenderer {
 
   /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
   render(items: readonly RenderItem[], format: RenderFormat): string {
+    return this.write(items, format).finish();
+  }
+
+  /**
+   * The same exposition as UTF-8 bytes (a view of the buffer it was written into): for a
+   * response body, without the string (as large again) that {@link render} makes of them.
+   */
+  renderBytes(items: readonly RenderItem[], format: RenderFormat): Buffer {
+    return this.write(items, format).bytesWritten();
+  }
+
+  private write(items: readonly RenderItem[], format: RenderFormat): TextBuffer {
     const om = format === 'openmetrics';
-    const out = new TextBuffer(this.lastSize);
+    const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items));
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;
-    return out.finish();
+    return out;
   }
 
   private family(
@@ -124,12 +149,19 @@ export class FamilyRenderer {
     };
     switch (d.type) {
       case 'counter': {
-        const sampleName = encodeText(om ? `${name}_total` : name);
+        const sampleText = om ? `${name}_total` : name;
+        const sampleName = encodeText(sampleText);
         const exemplars = om ? options.exemplars : undefined;
         for (const series of family.series) {
-          out.piece(sampleName);
-          this.braced(out, context, series);
-          out.byte(SPACE);
+          if (series.extraLabels === undefined) {
+            const prefix = this.samplePrefix(context, series, sampleText);
+            if (typeof prefix === 'string') out.asciiText(prefix);
+            else out.piece(prefix);
+          } else {
+            out.piece(sampleName);
+            this.braced(out, context, series);
+            out.byte(SPACE);
+          }
           out.number(series.cells[0] ?? 0, formatValue);
           const exemplar = exemplars?.(series, 0);
           if (exemplar !== undefined) out.text(renderExemplar(exemplar));
@@ -283,6 +315,34 @@ export class FamilyRenderer {
   }
 
   /**
+   * `<name>{<labels>,<defaults>} ` (or `<name> `) of a one-line sample of a series without
+   * store labels: cached with the series' labels, as long as name and defaults stay the same.
+   */
+  private samplePrefix(
+    context: FamilyContext,
+    series: CollectedSeries,
+    name: string,
+  ): string | EncodedText {
+    const record = this.record(context, series);
+    const defaults = context.defaultsText;
+    if (
+      record.sample !== undefined &&
+      record.sampleName === name &&
+      record.sampleDefaults === defaults
+    ) {
+      return record.sample;
+    }
+    const labels = bytesText(record.encoded);
+    const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
+    const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
+    const encoded = encodeText(text);
+    record.sample = encoded.ascii ? text : encoded;
+    record.sampleName = name;
+    record.sampleDefaults = defaults;
+    return record.sample;
+  }
+
+  /**
    * The labels of a series before the family's default labels: the declared ones (cached),
    * or, for a series with store labels (per-process gauges, rare), the whole generic record in
    * snapshot.ts' order, defaults included.
@@ -302,9 +362,14 @@ export class FamilyRenderer {
   /** The cached declared labels of a series without store labels. */
   private record(context: FamilyContext, series: CollectedSeries): DeclaredLabels {
     const names = context.d.labelNames;
+    const kept = series.renderCache;
+    if (kept instanceof DeclaredLabels && kept.values === series.labelValues) {
+      if (kept.names === names || sameNames(kept.names, names)) return kept;
+    }
     const values = series.labelValues;
     const cached = this.declared.get(values);
     if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
+      series.renderCache = cached;
       return cached;
     }
     let text = '';
@@ -312,10 +377,32 @@ export class FamilyRenderer {
       if (i > 0) text += ',';
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
-    const record: DeclaredLabels = { names, encoded: encodeText(text) };
+    const record = new DeclaredLabels(values, names, encodeText(text));
     this.declared.set(values, record);
+    series.renderCache = record;
     return record;
   }
+}
+
+/**
+ * A generous guess of the bytes `items` render, for a renderer's first render: growing a
+ * 14 MB buffer by doubling from 64 KB copied it eight times (a tenth of a cold scrape of
+ * 8 × 10,000 series). Memory allocated beyond what is written is never touched, so it costs
+ * address space, not resident memory.
+ */
+function sizeEstimate(items: readonly RenderItem[]): number {
+  let total = 0;
+  for (const { family } of items) {
+    const d = family.descriptor;
+    const lines =
+      d.type === 'histogram'
+        ? d.buckets.length + 3
+        : d.type === 'summary'
+          ? (d.summary?.percentiles.length ?? 0) + 2
+          : 1;
+    total += family.series.length * lines * (d.name.length + 32 + 32 * d.labelNames.length);
+  }
+  return total;
 }
 
 /**

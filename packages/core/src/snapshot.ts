@@ -151,7 +151,7 @@ export function latestExemplarOf(
   family: CollectedFamily,
   own?: (labelValues: readonly string[], slot: number) => Exemplar | undefined,
 ): ((series: CollectedSeries, slot: number) => Exemplar | undefined) | undefined {
-  const stored = family.series.some((s) => s.exemplars !== undefined);
+  const stored = family.hasExemplars === true;
   if (own === undefined) return stored ? (series, slot) => series.exemplars?.[slot] : undefined;
   if (!stored) return (series, slot) => own(series.labelValues, slot);
   return (series, slot) => laterExemplar(own(series.labelValues, slot), series.exemplars?.[slot]);

@@ -58,12 +58,23 @@ export interface CollectedSeries {
    * when none was recorded.
    */
   readonly exemplars?: readonly (Exemplar | undefined)[];
+  /**
+   * Where a renderer may keep what it derives from `labelValues` (their escaped text), for
+   * series objects a store hands out again at every collect (a FileStore's merged series):
+   * one property read instead of a look-up per series and scrape. Stores only initialise it.
+   */
+  renderCache?: unknown;
 }
 
 /** One metric family as collected for rendering. */
 export interface CollectedFamily {
   readonly descriptor: MetricDescriptor;
   readonly series: readonly CollectedSeries[];
+  /**
+   * True when some series carries `exemplars` (a store that keeps them sets it), so that
+   * renderers look exemplars up per series only then.
+   */
+  readonly hasExemplars?: boolean;
 }
 
 /** Where metric values live. See the module comment for the rules every store follows. */
@@ -100,6 +111,15 @@ export interface Store {
    * result to names it accepts (used by a single metric's `get()`).
    */
   collect(filter?: (name: string) => boolean): CollectedFamily[];
+  /**
+   * Like {@link collect}, for a caller that is done with the result before it collects again
+   * (a scrape rendering it): the cells handed out may be refilled in place by the next call,
+   * which saves copying every series (a FileStore keeps its merged series between scrapes).
+   * Each series' cells always hold the values of one merge; a call that runs before the result
+   * is rendered (two scrapes interleaved) leaves the newer values in them. Optional: stores
+   * without it are scraped through `collect`.
+   */
+  collectForScrape?(filter?: (name: string) => boolean): CollectedFamily[];
   /** Publishes pending writes now (no-op for memory). */
   flush(): void;
   /** Flushes and releases resources; later writes are dropped and reported, never thrown. */

@@ -31,7 +31,7 @@ export function encodeText(text: string): EncodedText {
 
 /** See the module comment. One buffer per render; not reusable after {@link finish}. */
 export class TextBuffer {
-  private bytes: Uint8Array;
+  private bytes: Buffer;
   private pos = 0;
   private ascii = true;
 
@@ -71,6 +71,16 @@ export class TextBuffer {
     }
     this.pos = pos;
     if (!encoded.ascii) this.ascii = false;
+  }
+
+  /**
+   * Appends a string known to be ASCII (a cached piece kept as a string: a one-byte string
+   * costs less memory than an encoded copy and its Buffer, and is copied by one native call).
+   */
+  asciiText(text: string): void {
+    const n = text.length;
+    if (this.pos + n > this.bytes.length) this.reserve(n);
+    this.pos += this.bytes.write(text, this.pos, n, 'latin1');
   }
 
   /** Appends one ASCII byte given as a character code. */
@@ -127,7 +137,11 @@ export class TextBuffer {
 
   /** The text written so far. */
   finish(): string {
-    const view = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.pos);
-    return view.toString(this.ascii ? 'latin1' : 'utf8');
+    return this.bytesWritten().toString(this.ascii ? 'latin1' : 'utf8');
+  }
+
+  /** The bytes written so far (UTF-8), a view of this buffer's memory: no copy. */
+  bytesWritten(): Buffer {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.pos);
   }
 }

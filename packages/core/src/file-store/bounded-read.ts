@@ -65,18 +65,24 @@ export function fileSizeProblem(used: number): FormatProblem | undefined {
 /**
  * Reads the first `used` bytes of the file open as `fd` (the caller has checked `used`
  * against {@link fileSizeProblem} and the file's size), checking entry heads from
- * `headerSize` on as chunks arrive. Returns the image or the first problem found before the
- * last chunk; the caller's parse checks the rest (a file of one chunk is read whole).
+ * `headerSize` on as chunks arrive. Returns the image (in `reuse` when it is large enough) or
+ * the first problem found before the last chunk; the caller's parse checks the rest (a file of
+ * one chunk is read whole).
  */
 export function readImage(
   fd: number,
   used: number,
   headerSize: number,
+  reuse?: Uint8Array,
 ): Uint8Array | FormatProblem {
-  // Zero-filled memory is committed page by page as reads fill it: a read stopped early
-  // leaves the rest of the allocation untouched.
-  const bytes = new Uint8Array(new ArrayBuffer(used));
-  const view = new DataView(bytes.buffer);
+  // `reuse` (an earlier image of the file nothing refers to any more) saves allocating and
+  // faulting in the memory again. Otherwise zero-filled memory is committed page by page as
+  // reads fill it: a read stopped early leaves the rest of the allocation untouched.
+  const bytes =
+    reuse !== undefined && reuse.byteOffset === 0 && reuse.length >= used
+      ? reuse.subarray(0, used)
+      : new Uint8Array(new ArrayBuffer(used));
+  const view = new DataView(bytes.buffer, 0, used);
   let read = 0;
   /** Offset of the next entry head not yet checked. */
   let next = headerSize;

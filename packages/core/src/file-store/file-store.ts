@@ -41,6 +41,7 @@ import {
   type SourceFamily,
   type SourceSeries,
 } from './merge.js';
+import { MergeState, snapshotOf } from './merge-state.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
 import { FileCells, ProcessFile } from './process-file.js';
 import { type ParsedFile, StoreFileReader } from './reader.js';
@@ -337,6 +338,8 @@ export class FileStore implements Store {
   private readonly metrics = new Map<string, LocalMetric>();
   private readonly reporter: ProblemReporter;
   private readonly reader = new StoreFileReader();
+  /** The merged series kept between scrapes, refilled in place by each (merge-state.ts). */
+  private readonly merged = new MergeState();
   private readonly readErrors: Cells;
   private readonly writeErrors: Cells;
   /** Problem keys of write failures reported since the last successful flush. */
@@ -529,6 +532,11 @@ export class FileStore implements Store {
   }
 
   collect(filter?: (name: string) => boolean): CollectedFamily[] {
+    return snapshotOf(this.collectForScrape(filter));
+  }
+
+  /** See {@link Store.collectForScrape}: the merged series kept between scrapes, as they are. */
+  collectForScrape(filter?: (name: string) => boolean): CollectedFamily[] {
     const started = performance.now();
     const accept = filter ?? (() => true);
     const sources: Source[] = [];
@@ -601,22 +609,28 @@ export class FileStore implements Store {
     for (const conflict of conflicts) this.reportConflict(conflict);
     if (conflicts.length > 0) sources[0] = this.ownSource(); // The counter may be new.
     const budget = new ExpositionBudget(sources[0]!);
-    const families = mergeSources(sources, accept, Date.now(), {
-      budget,
-      conflict: () => {}, // Reported and counted above.
-      failed: (file, error) => {
-        this.readErrors.add(COUNTER_VALUE, 1);
-        this.reporter.report(
-          `merge:${file}`,
-          new StoreError(
-            'PROMFORK_FILE_UNREADABLE',
-            `Skipped part of the metrics file ${describeValue(file)} in ` +
-              `${describeValue(this.dir)}: merging it failed (${String(error)})`,
-            { cause: error },
-          ),
-        );
+    const families = mergeSources(
+      sources,
+      accept,
+      Date.now(),
+      {
+        budget,
+        conflict: () => {}, // Reported and counted above.
+        failed: (file, error) => {
+          this.readErrors.add(COUNTER_VALUE, 1);
+          this.reporter.report(
+            `merge:${file}`,
+            new StoreError(
+              'PROMFORK_FILE_UNREADABLE',
+              `Skipped part of the metrics file ${describeValue(file)} in ` +
+                `${describeValue(this.dir)}: merging it failed (${String(error)})`,
+              { cause: error },
+            ),
+          );
+        },
       },
-    });
+      this.merged,
+    );
     this.reportOverBudget(budget.skipped, families);
     // The store's own families go last, after the user's.
     const ordered: CollectedFamily[] = families.filter((f) => !isSelfMetric(f.descriptor.name));

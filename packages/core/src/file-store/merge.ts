@@ -24,8 +24,6 @@ import { nativeMergeInto } from '../native-histogram.js';
 import { sketchMergeInto } from '../sketch.js';
 import {
   type CollectedFamily,
-  type CollectedSeries,
-  collectedSeries,
   GAUGE_TIMESTAMP,
   GAUGE_VALUE,
   histogramNativeIndex,
@@ -38,6 +36,7 @@ import type { Exemplar, GaugeMode, MetricDescriptor } from '../types.js';
 import { carryInto, type DefinitionConflict, type SlotCarrier, supersedes } from './definitions.js';
 import type { ExpositionBudget } from './exposition-budget.js';
 import { compatibleDescriptors } from './format.js';
+import { type FamilyAcc, MergeState, type SeriesAcc } from './merge-state.js';
 
 /**
  * One series of one process: its slots are `data[start]`, `data[start + 1]`, ... (a window of a
@@ -124,22 +123,6 @@ interface Newest {
   readonly file: string;
 }
 
-interface SeriesAcc {
-  readonly labelValues: readonly string[];
-  readonly extraLabels?: Readonly<Record<string, string>>;
-  readonly cells: Float64Array;
-}
-
-interface FamilyAcc {
-  readonly descriptor: MetricDescriptor;
-  readonly bornMs: number;
-  /** Slots per series. */
-  readonly size: number;
-  readonly series: Map<string, SeriesAcc>;
-  /** The latest exemplar per slot among the sources merged so far, by the key of `series`. */
-  readonly exemplars: Map<string, (Exemplar | undefined)[]>;
-}
-
 /** True for the gauge modes that drop dead processes. */
 export function isLiveMode(mode: GaugeMode): boolean {
   return mode.startsWith('live');
@@ -207,20 +190,25 @@ export function findConflicts(
 /**
  * Merges `sources` (the scraping process first, then files in name order) into families in
  * first-seen order, each under the newest definition of its name. `accept` filters by metric
- * name; `nowMs` is the time summaries' windows are judged against.
+ * name; `nowMs` is the time summaries' windows are judged against. `state` keeps the merged
+ * series between the merges of one store (merge-state.ts); without it the merge starts afresh.
  */
 export function mergeSources(
   sources: readonly Source[],
   accept: (name: string) => boolean,
   nowMs: number,
   problems: MergeProblems,
+  state: MergeState = new MergeState(),
 ): MergedFamily[] {
   const newest = newestDefinitions(sources, accept);
   const { budget } = problems;
-  const families = new Map<string, FamilyAcc>();
+  state.begin();
   const isMerged = (family: SourceFamily, series: SourceSeries, source: Source): boolean => {
-    const acc = families.get(family.descriptor.name);
-    return acc?.series.has(mergeKey(acc.descriptor, series, source)) === true;
+    const acc = state.touchedFamily(family.descriptor.name);
+    return (
+      acc !== undefined &&
+      state.current(acc, mergeKey(acc.descriptor, series, source)) !== undefined
+    );
   };
   for (const source of sources) {
     if (budget !== undefined && !budget.admits(source, accept, (f, s) => isMerged(f, s, source))) {
@@ -234,58 +222,17 @@ export function mergeSources(
         problems.conflict(conflictOf(source, family, winner));
         continue;
       }
-      let acc = families.get(winner.descriptor.name);
-      if (acc === undefined) {
-        const d = winner.descriptor;
-        acc = {
-          descriptor: d,
-          bornMs: winner.bornMs,
-          size: seriesSize(d),
-          series: new Map(),
-          exemplars: new Map(),
-        };
-        families.set(d.name, acc);
-      }
+      const acc = state.family(winner.descriptor, winner.bornMs, seriesSize(winner.descriptor));
       const d = acc.descriptor;
       if (d.type === 'gauge' && !source.live && isLiveMode(d.mode)) continue;
-      // Exemplars follow their slots only where the layouts agree (not across re-bucketing).
-      const exemplars = carry === 'as-is' ? family.exemplars : undefined;
       try {
-        for (const series of family.series) {
-          const latest = exemplars?.get(series);
-          if (latest !== undefined) {
-            mergeExemplars(acc, series, source, latest);
-            budget?.spendExemplars(latest);
-          }
-          const added =
-            carry === 'as-is'
-              ? mergeSeries(acc, series, family.data, source, nowMs)
-              : mergeSeries(
-                  acc,
-                  { ...series, start: 0 },
-                  carry(family.data, series.start),
-                  source,
-                  nowMs,
-                );
-          if (added) budget?.spend(acc.descriptor, series.key);
-        }
+        mergeFamily(state, acc, family, carry, source, nowMs, budget);
       } catch (error) {
         problems.failed(source.file, error);
       }
     }
   }
-  const result: MergedFamily[] = [];
-  for (const acc of families.values()) {
-    const series: CollectedSeries[] = [];
-    for (const [key, s] of acc.series) {
-      const exemplars = acc.exemplars.get(key);
-      series.push(
-        collectedSeries(acc.descriptor, s.labelValues, s.cells, s.extraLabels, exemplars),
-      );
-    }
-    result.push({ descriptor: acc.descriptor, bornMs: acc.bornMs, series });
-  }
-  return result;
+  return state.finish(accept);
 }
 
 function conflictOf(source: Source, family: SourceFamily, newest: Newest): MergeConflict {
@@ -316,70 +263,111 @@ function mergeKey(d: MetricDescriptor, series: SourceSeries, source: Source): st
 }
 
 /**
- * Keeps per slot the later of the exemplars merged so far for `series` and `latest`, one
- * source's (ties keep the earlier source: the scraping process comes first). Runs before
- * the series' slots are merged: the merged series may not exist yet.
+ * Merges the series of one family of `source` into `acc`. A family merged as is the same way
+ * as in the round before (the same series objects) reuses that round's targets (merge-state.ts:
+ * a plan) instead of looking each series up by key.
  */
-function mergeExemplars(
+function mergeFamily(
+  state: MergeState,
   acc: FamilyAcc,
-  series: SourceSeries,
-  source: Source,
-  latest: readonly (Exemplar | undefined)[],
-): void {
-  const key = mergeKey(acc.descriptor, series, source);
-  const pending = acc.exemplars.get(key);
-  if (pending === undefined) {
-    acc.exemplars.set(key, latest.slice());
-    return;
-  }
-  for (let i = 0; i < latest.length; i++) pending[i] = laterExemplar(pending[i], latest[i]);
-}
-
-/** Merges one series into `acc`; true when it is a new merged series (not added to one). */
-function mergeSeries(
-  acc: FamilyAcc,
-  series: SourceSeries,
-  data: Float64Array,
+  family: SourceFamily,
+  carry: 'as-is' | SlotCarrier,
   source: Source,
   nowMs: number,
-): boolean {
+  budget: ExpositionBudget | undefined,
+): void {
   const d = acc.descriptor;
-  const perProcess = d.type === 'gauge' && isPerProcess(d.mode);
-  const thread = writerThread(d, source);
-  const key = mergeKey(d, series, source);
-  const start = series.start;
-  const existing = acc.series.get(key);
-  if (existing === undefined) {
-    acc.series.set(key, {
-      labelValues: series.labelValues,
-      ...(perProcess ? { extraLabels: writerLabels(source.pid, thread) } : {}),
-      cells: data.slice(start, start + acc.size),
-    });
-    return true;
+  const list = family.series;
+  // Exemplars follow their slots only where the layouts agree (not across re-bucketing).
+  const exemplars = carry === 'as-is' ? family.exemplars : undefined;
+  const plan = carry === 'as-is' ? state.plan(source.file, family, acc) : undefined;
+  const targets: SeriesAcc[] | undefined = carry === 'as-is' && plan === undefined ? [] : undefined;
+  for (let i = 0; i < list.length; i++) {
+    const series = list[i] as SourceSeries;
+    const target =
+      plan?.[i] ??
+      state.seriesOf(acc, mergeKey(d, series, source), series.labelValues, () =>
+        d.type === 'gauge' && isPerProcess(d.mode)
+          ? writerLabels(source.pid, writerThread(d, source))
+          : undefined,
+      );
+    targets?.push(target);
+    const data = carry === 'as-is' ? family.data : carry(family.data, series.start);
+    const start = carry === 'as-is' ? series.start : 0;
+    const latest = exemplars?.get(series);
+    if (state.fill(acc, target)) {
+      copySlots(target.cells, data, start);
+      target.exemplars = latest?.slice();
+      budget?.spend(d, series.key);
+    } else {
+      mergeSlots(d, acc.size, target.cells, data, start, nowMs);
+      if (latest !== undefined) target.exemplars = laterExemplars(target.exemplars, latest);
+    }
+    if (latest !== undefined) {
+      state.markExemplars(acc);
+      budget?.spendExemplars(latest);
+    }
   }
-  const dst = existing.cells;
+  if (targets !== undefined) state.remember(source.file, family, acc, targets);
+}
+
+/**
+ * Per slot the later of `merged` (the exemplars of the sources merged so far into a series)
+ * and `latest` (one more source's); ties keep the earlier source's (the scraping process comes
+ * first).
+ */
+function laterExemplars(
+  merged: (Exemplar | undefined)[] | undefined,
+  latest: readonly (Exemplar | undefined)[],
+): (Exemplar | undefined)[] {
+  if (merged === undefined) return latest.slice();
+  for (let i = 0; i < latest.length; i++) merged[i] = laterExemplar(merged[i], latest[i]);
+  return merged;
+}
+
+/** Merges the slots at `data[start]` into `dst`, a merged series that already has values. */
+function mergeSlots(
+  d: MetricDescriptor,
+  size: number,
+  dst: Float64Array,
+  data: Float64Array,
+  start: number,
+  nowMs: number,
+): void {
   switch (d.type) {
     case 'counter':
       dst[0]! += data[start] ?? 0;
-      return false;
+      return;
     case 'histogram': {
       const classic = histogramNativeIndex(d.buckets.length);
       for (let i = 0; i < classic; i++) dst[i]! += data[start + i] ?? 0;
       if (d.native !== undefined) nativeMergeInto(dst, classic, data, start + classic, d.native);
-      return false;
+      return;
     }
     case 'summary':
       dst[SUMMARY_SUM]! += data[start + SUMMARY_SUM] ?? 0;
       dst[SUMMARY_COUNT]! += data[start + SUMMARY_COUNT] ?? 0;
       if (d.summary !== undefined) {
-        const src = data.subarray(start, start + acc.size);
+        const src = data.subarray(start, start + size);
         sketchMergeInto(dst, src, SUMMARY_SKETCH, d.summary, nowMs);
       }
-      return false;
+      return;
     case 'gauge':
       mergeGauge(d.mode, dst, data, start);
-      return false;
+      return;
   }
+}
+
+/** Overwrites `cells` with the slots at `data[start]` (zeros past the end of `data`). */
+function copySlots(cells: Float64Array, data: Float64Array, start: number): void {
+  const n = cells.length;
+  if (n === 1) {
+    cells[0] = data[start] ?? 0;
+    return;
+  }
+  const src = data.subarray(start, start + n);
+  if (src.length < n) cells.fill(0);
+  cells.set(src);
 }
 
 /** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */

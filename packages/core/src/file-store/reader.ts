@@ -184,6 +184,13 @@ interface FileCache {
 /** Reads and parses store files, caching parsed entries between scrapes. */
 export class StoreFileReader {
   private readonly caches = new Map<string, FileCache>();
+  /**
+   * The last two images read of each file. A read goes into the older one: the newer may
+   * still be in use (the previous values of series checks, the files of a scrape that read
+   * this one twice), the older is not, since a scrape's values are merged (copied) before the
+   * next one reads (merge.ts). Saves allocating and faulting in a whole file per scrape.
+   */
+  private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
   private readonly waits = new WaitBudget();
@@ -219,8 +226,10 @@ export class StoreFileReader {
       }
       // Read exactly what the header covers (everything in it is complete), in chunks that stop
       // at the first bad entry head (bounded-read.ts).
-      const bytes = readImage(fd, header.used, header.headerSize);
+      const images = this.images.get(name);
+      const bytes = readImage(fd, header.used, header.headerSize, images?.[1]);
       if (bytes instanceof FormatProblem) return bytes;
+      this.images.set(name, [bytes, images?.[0]]);
       let cache = this.caches.get(name);
       if (
         cache === undefined ||
@@ -270,6 +279,9 @@ export class StoreFileReader {
   retain(names: ReadonlySet<string>): void {
     for (const name of this.caches.keys()) {
       if (!names.has(name)) this.caches.delete(name);
+    }
+    for (const name of this.images.keys()) {
+      if (!names.has(name)) this.images.delete(name);
     }
   }
 }

@@ -148,7 +148,7 @@ function errorReporter(registry: Registry, onError: (error: Error) => void): (e:
 
 /**
  * The metrics route alone, for `metricsHandler()` in every adapter: validates `options`
- * (InvalidOptionError) and serves `registry.scrape()`.
+ * (InvalidOptionError) and serves `registry.scrapeBytes()`.
  */
 export function createMetricsRoute<Req>(
   options: MetricsRouteOptions<Req> | undefined,
@@ -156,7 +156,7 @@ export function createMetricsRoute<Req>(
 ): MetricsRoute<Req> {
   const { registry, authorize, onError } = resolveMetricsRouteOptions(options, where);
   return new MetricsRoute<Req>({
-    scrape: (accept) => registry.scrape(accept),
+    scrape: (accept) => registry.scrapeBytes(accept),
     authorize,
     onError: errorReporter(registry, onError),
   });
@@ -305,7 +305,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       metric?.addStaleChildrenHook(forgetChildren);
     }
     this.metricsRoute = new MetricsRoute<Req>({
-      scrape: (accept) => registry.scrape(accept),
+      scrape: (accept) => registry.scrapeBytes(accept),
       authorize: resolved.authorize,
       onError: this.onError,
     });
