@@ -226,6 +226,14 @@ export async function runScrape(
       'each key) and renders every label set once. Both swing with the load of the shared ' +
       'machine (see "Where the remaining microseconds go").',
   );
+  context.limit(
+    `${id}.cold`,
+    'A cold scrape parses every entry of every file (one object per entry, the JSON of each ' +
+      'key: about a fifth of it), escapes and encodes every label set once, and builds the ' +
+      'merged series and their plans; garbage collection of all that is another fifth. Nothing ' +
+      'of it is cached across processes: a new scraping process pays it once, at its first ' +
+      'scrape (see "Where the remaining microseconds go").',
+  );
   context.log(`ours: ${WORKERS} FileStore writers × ${sets} label sets`);
   const ours = await measureOurs(id, sets, rounds, context);
   context.log(`peer: ${WORKERS} prom-client cluster workers × ${sets} label sets`);
