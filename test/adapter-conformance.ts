@@ -603,7 +603,7 @@ export function runAdapterConformance<Req, Res>(driver: AdapterDriver<Req, Res>)
         ]);
         assert.match(
           text,
-          /^# TYPE http_server_active_requests gauge\nhttp_server_active_requests 0$/m,
+          /^# TYPE http_server_active_requests gauge\nhttp_server_active_requests\{http_request_method="GET",url_scheme="http"\} 0$/m,
         );
         assert.doesNotMatch(text, /^http_requests_total/m);
         checkWithPromtool(t, text, 'prometheus');

@@ -88,6 +88,7 @@ export {
   HttpInstrumentation,
   type HttpSample,
   INSTRUMENTATION_ERRORS_TOTAL,
+  type InFlightRequest,
   isSecure,
 } from './http/instrumentation.js';
 export {

@@ -369,15 +369,50 @@ describe('http/instrumentation: opentelemetry preset label values', () => {
       requestSize: true,
       responseSize: true,
     });
-    inst.start();
-    inst.record({ ...ok, requestLength: '10', responseLength: 2000 }, 'req', 'res');
+    const request = { method: 'GET', socket: {} };
+    inst.start(request);
+    inst.record({ ...ok, requestLength: '10', responseLength: 2000, request }, 'req', 'res');
     const body = await text();
     const labels =
       '{http_request_method="GET",http_route="/users/:id",http_response_status_code="200",url_scheme="http",error_type=""}';
     assert.ok(body.includes(`http_server_request_body_size_bytes_sum${labels} 10\n`), body);
     assert.ok(body.includes(`http_server_response_body_size_bytes_sum${labels} 2000\n`), body);
-    assert.match(body, /^http_server_active_requests 0$/m);
+    assert.match(
+      body,
+      /^http_server_active_requests\{http_request_method="GET",url_scheme="http"\} 0$/m,
+    );
     assert.doesNotMatch(body, /^http_requests_total/m);
+  });
+
+  it('labels requests in flight by method and scheme; each leaves the series it entered', async () => {
+    const { inst, text } = setup({ conventions: 'opentelemetry', defaultMetrics: false });
+    const active = async () =>
+      (await text())
+        .split('\n')
+        .filter((line) => line.startsWith('http_server_active_requests{'))
+        .sort();
+    const get = { method: 'GET', socket: {} };
+    const tls = { method: 'post', socket: { encrypted: true } };
+    const odd = { method: 'PROPFIND', socket: {} };
+    for (const request of [get, tls, odd]) inst.start(request);
+    assert.deepEqual(await active(), [
+      'http_server_active_requests{http_request_method="GET",url_scheme="http"} 1',
+      'http_server_active_requests{http_request_method="POST",url_scheme="https"} 1',
+      'http_server_active_requests{http_request_method="_OTHER",url_scheme="http"} 1',
+    ]);
+    // A middleware rewrote the method (method-override) after the request started.
+    get.method = 'PUT';
+    inst.record({ ...ok, method: 'PUT', request: get }, 'req', 'res');
+    inst.record({ ...ok, method: 'POST', secure: true, request: tls }, 'req', 'res');
+    assert.deepEqual(await active(), [
+      'http_server_active_requests{http_request_method="GET",url_scheme="http"} 0',
+      'http_server_active_requests{http_request_method="POST",url_scheme="https"} 0',
+      'http_server_active_requests{http_request_method="_OTHER",url_scheme="http"} 1',
+    ]);
+    inst.record({ ...ok, method: 'PROPFIND', request: odd }, 'req', 'res');
+    // Recorded twice by mistake: the second record does not count the request out again.
+    inst.record({ ...ok, method: 'PROPFIND', request: odd }, 'req', 'res');
+    assert.ok((await active()).every((line) => line.endsWith(' 0')));
   });
 
   it('reads the scheme from the socket: TLS sockets are encrypted', () => {

@@ -72,6 +72,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
         requestLength: measuresRequestSize ? req.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
         secure: measuresScheme ? isSecure(req) : undefined,
+        request: req,
       },
       req,
       this,
@@ -100,7 +101,7 @@ export function metricsMiddleware(options?: ExpressMetricsOptions): RequestHandl
       route: undefined,
       fixedFor: undefined,
       report: onError,
-      start: instrumentation.start(),
+      start: instrumentation.start(req),
     };
     res.on('close', onClose);
     next();

@@ -164,6 +164,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
         requestLength: measuresRequestSize ? request.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? reply.getHeader('content-length') : undefined,
         secure: measuresScheme ? isSecure(request.raw) : undefined,
+        request: request.raw,
       },
       request,
       reply,
@@ -175,7 +176,7 @@ async function promforkPlugin(fastify: FastifyInstance, options: Record<string, 
     if (route !== OPTED_OUT && !instrumentation.skip(request)) {
       const state = request as unknown as InstrumentedRequest;
       state[kRoute] = route;
-      state[kStart] = instrumentation.start();
+      state[kStart] = instrumentation.start(request.raw);
       const raw = reply.raw as InstrumentedResponse;
       raw[kReply] = reply;
       raw.on('close', onClose);

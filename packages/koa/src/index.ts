@@ -77,6 +77,7 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
         requestLength: measuresRequestSize ? ctx.request.headers['content-length'] : undefined,
         responseLength: measuresResponseSize ? this.getHeader('content-length') : undefined,
         secure: measuresScheme ? isSecure(ctx.req) : undefined,
+        request: ctx.req,
       },
       ctx,
       ctx,
@@ -88,7 +89,7 @@ export function metricsMiddleware(options?: KoaMetricsOptions): Middleware {
     if (instrumentation.skip(ctx)) return next();
     const res = ctx.res as InstrumentedResponse;
     res[kContext] = ctx;
-    res[kStart] = instrumentation.start();
+    res[kStart] = instrumentation.start(ctx.req);
     // Recorded when the response is over (after Koa wrote it, errors included) or the client
     // went away: 'close' follows 'finish' for complete responses and comes alone for aborted.
     res.on('close', onClose);

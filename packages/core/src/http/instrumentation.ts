@@ -20,7 +20,13 @@ import { isDroppedChild } from '../metric.js';
 import type { Registry } from '../registry.js';
 import { Summary, type SummaryChild } from '../summary.js';
 import type { LabelValue } from '../types.js';
-import { CONVENTIONS, OTEL_ABORTED_ERROR, OTEL_METHODS, OTEL_OTHER_METHOD } from './conventions.js';
+import {
+  CONVENTIONS,
+  OTEL_ABORTED_ERROR,
+  OTEL_EXTRA_LABELS,
+  OTEL_METHODS,
+  OTEL_OTHER_METHOD,
+} from './conventions.js';
 import { asError, MetricsRoute } from './metrics-route.js';
 import {
   type HttpMetricsOptions,
@@ -74,7 +80,22 @@ export interface HttpSample {
    * {@link HttpInstrumentation.measuresScheme} (see {@link isSecure}).
    */
   readonly secure?: boolean;
+  /**
+   * The Node request given to {@link HttpInstrumentation.start}: the 'opentelemetry' preset's
+   * in-flight gauge, labelled by method and scheme, ends the count of the series `start()`
+   * counted it in (noted on that object), whatever changed the request since.
+   */
+  readonly request?: object;
 }
+
+/** What {@link HttpInstrumentation.start} reads of a request: a Node `IncomingMessage`. */
+export interface InFlightRequest {
+  readonly method?: string | undefined;
+  readonly socket?: unknown;
+}
+
+/** Where `start()` notes the in-flight series label values of a request (labelled gauge). */
+const kInFlight = Symbol('promfork.inFlight');
 
 /** True when the request arrived on a TLS socket (`https`), for {@link HttpSample.secure}. */
 export function isSecure(req: { readonly socket?: unknown }): boolean {
@@ -204,6 +225,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
   readonly #summary: Summary<string> | undefined;
   readonly #otel: boolean;
   readonly #inFlight: Gauge<string> | undefined;
+  /** The in-flight gauge's label names (method, `url_scheme`) under the OTel preset; else none. */
+  readonly #inFlightLabels: readonly [string, string] | undefined;
   readonly #requestSize: Histogram<string> | undefined;
   readonly #responseSize: Histogram<string> | undefined;
   readonly #routes = new Map<unknown, RouteEntry>();
@@ -270,10 +293,16 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         })
         .set(1);
     }
+    // OpenTelemetry's http.server.active_requests carries the method and the scheme (both
+    // known when a request starts); the other presets keep one unlabelled series.
+    this.#inFlightLabels = this.#otel
+      ? [labelNames[0] as string, OTEL_EXTRA_LABELS[0] as string]
+      : undefined;
     this.#inFlight = resolved.inFlight
       ? registry.getOrCreate(Gauge, {
           name: names.requestsInFlight,
           help: 'HTTP requests started and not yet finished',
+          labelNames: this.#inFlightLabels ?? [],
           multiprocessMode: 'livesum' as const,
         })
       : undefined;
@@ -340,17 +369,52 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
 
   /**
    * Marks the start of a request: counts it in flight (when enabled) and returns its start
-   * time for {@link elapsedSeconds}. Every `start()` must be followed by exactly one `record`.
+   * time for {@link elapsedSeconds}. Every `start()` must be followed by exactly one `record`,
+   * whose sample carries the same `request` (adapters pass the Node request to both: the
+   * 'opentelemetry' preset labels the in-flight count by its method and scheme).
    */
-  start(): number {
+  start(request?: InFlightRequest): number {
     if (this.#inFlight !== undefined) {
       try {
-        this.#inFlight.inc();
+        if (this.#inFlightLabels === undefined) this.#inFlight.inc();
+        else this.#startLabelled(this.#inFlight, this.#inFlightLabels, request);
       } catch (error) {
         this.onError(asError(error, 'in-flight gauge'));
       }
     }
     return performance.now();
+  }
+
+  /** Counts a request in the in-flight series of its method and scheme, noted on `request`. */
+  #startLabelled(
+    gauge: Gauge<string>,
+    [methodLabel, schemeLabel]: readonly [string, string],
+    request: InFlightRequest | undefined,
+  ): void {
+    const labels = {
+      [methodLabel]: otelMethod(request?.method),
+      [schemeLabel]: request !== undefined && isSecure(request) ? 'https' : 'http',
+    };
+    gauge.inc(labels);
+    if (request !== undefined) (request as { [kInFlight]?: unknown })[kInFlight] = labels;
+  }
+
+  /** Ends the in-flight count `start()` made for the request of `sample`. */
+  #endInFlight(gauge: Gauge<string>, sample: HttpSample): void {
+    if (this.#inFlightLabels === undefined) {
+      gauge.dec();
+      return;
+    }
+    const noted = sample.request as { [kInFlight]?: Record<string, string> } | undefined;
+    const labels = noted?.[kInFlight];
+    if (labels !== undefined) {
+      noted![kInFlight] = undefined;
+      gauge.dec(labels);
+    } else if (sample.request === undefined) {
+      // start() had no request either: it counted the series of an unknown method over http.
+      const [methodLabel, schemeLabel] = this.#inFlightLabels;
+      gauge.dec({ [methodLabel]: otelMethod(undefined), [schemeLabel]: 'http' });
+    }
   }
 
   /**
@@ -359,7 +423,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
    */
   record(sample: HttpSample, req: Req, res: Res): void {
     try {
-      this.#inFlight?.dec();
+      if (this.#inFlight !== undefined) this.#endInFlight(this.#inFlight, sample);
       const entry = this.#route(sample.route);
       if (entry.label === null) return;
       // Keyed by label values, not raw input, so made-up methods or odd status values cannot
