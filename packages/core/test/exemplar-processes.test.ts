@@ -342,3 +342,33 @@ test('shareExemplars: false keeps exemplars in the process (no exemplar entry), 
   t.after(() => reader.close());
   assert.match(await openMetricsOf(reader), /^jobs_total\{kind="a"\} 1$/m);
 });
+
+/** Each exemplar on a bucket line whose value is above the bucket's bound (misplaced). */
+function misplacedExemplars(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/^ex_latency_seconds_bucket\{[^}]*le="([^"]+)"\} \S+ # \{[^}]*\} (\S+)/gm)) {
+    if (Number(m[2]) > Number(m[1] === '+Inf' ? Infinity : m[1])) out.push(m[0]);
+  }
+  return out;
+}
+
+test('a later deploy re-buckets the histogram: exemplars of the old buckets are dropped, never misplaced', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const old = new Worker(dir, 'exemplar-worker');
+  t.after(() => old.kill());
+  await old.ready;
+  await record(old, 'o1', 0.05); // old le=0.1 (slot 0)
+  await record(old, 'o2', 5); // old le=10 (slot 2)
+  // A process of the next deploy, born later: its definition is the newest, with other bounds.
+  await tick();
+  const next = new Worker(dir, 'exemplar-worker', { EX_BUCKETS: '[0.01, 0.02, 0.03, 100]' });
+  t.after(() => next.kill());
+  await next.ready;
+  await next.run({ op: 'plain', route: '/a', value: 0.015 });
+  for (const w of [old, next]) {
+    const text = await w.scrape(OPENMETRICS);
+    assert.match(text, /^ex_latency_seconds_bucket\{route="\/a",le="0\.01"\} /m, text);
+    assert.deepEqual(misplacedExemplars(text), [], `scraped from ${w.pid}:\n${text}`);
+  }
+});
