@@ -422,7 +422,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     const collected = family ?? { descriptor: this.descriptor, series: [] };
     return familyToMetricObject(collected, {
       aggregator: this.aggregator,
-      exemplars: latestExemplarOf(collected, (values, slot) => this.exemplarFor(values, slot)),
+      exemplars: latestExemplarOf(collected, this),
       nowMs: Date.now(),
     });
   }

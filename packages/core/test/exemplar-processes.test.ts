@@ -346,7 +346,9 @@ test('shareExemplars: false keeps exemplars in the process (no exemplar entry), 
 /** Each exemplar on a bucket line whose value is above the bucket's bound (misplaced). */
 function misplacedExemplars(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/^ex_latency_seconds_bucket\{[^}]*le="([^"]+)"\} \S+ # \{[^}]*\} (\S+)/gm)) {
+  for (const m of text.matchAll(
+    /^ex_latency_seconds_bucket\{[^}]*le="([^"]+)"\} \S+ # \{[^}]*\} (\S+)/gm,
+  )) {
     if (Number(m[2]) > Number(m[1] === '+Inf' ? Infinity : m[1])) out.push(m[0]);
   }
   return out;
