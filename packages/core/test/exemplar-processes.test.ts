@@ -374,3 +374,33 @@ test('a later deploy re-buckets the histogram: exemplars of the old buckets are 
     assert.deepEqual(misplacedExemplars(text), [], `scraped from ${w.pid}:\n${text}`);
   }
 });
+
+test('a metric removed from its registry no longer gives its exemplars to the store (another metric of its name holds the series)', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const store = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => store.close());
+  const registry = new Registry({ includeForeignFamilies: false });
+  const options = {
+    name: 'jobs_total',
+    help: 'Jobs',
+    labelNames: ['kind'],
+    enableExemplars: true,
+    store,
+    registers: [registry],
+  };
+  const removed = new Counter(options);
+  registry.removeSingleMetric('jobs_total');
+  const current = new Counter(options);
+  current.inc({ labels: { kind: 'a' }, value: 5, exemplarLabels: { trace_id: 'current' } });
+  await tick();
+  // Counted on detached cells (not in the store): its exemplar must not reach the store either.
+  removed.inc({ labels: { kind: 'a' }, value: 1, exemplarLabels: { trace_id: 'ghost' } });
+  await new Promise((resolve) => setImmediate(resolve));
+  const own = String((await registry.scrape(OPENMETRICS)).body);
+  assert.match(own, /^jobs_total\{kind="a"\} 5 # \{trace_id="current"\} 5 /m, own);
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const other = await openMetricsOf(reader);
+  assert.match(other, /^jobs_total\{kind="a"\} 5 # \{trace_id="current"\} 5 /m, other);
+});
