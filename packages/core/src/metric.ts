@@ -346,6 +346,16 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
+   * Hands `exemplar`, now the latest of `slot` of `child`, to the store (other processes'
+   * scrapes show it). Not while the metric is forgotten in its store (see {@link forgetInStore}):
+   * its children count on detached cells then, and the store may hold another metric of the
+   * same name, whose series must not show this one's exemplars.
+   */
+  protected shareExemplar(child: C, slot: number, exemplar: Exemplar): void {
+    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
+  }
+
+  /**
    * The exemplar labels of a ValueData call; throws PROMFORK_OPERATION_NOT_SUPPORTED when the
    * metric was created without `enableExemplars`.
    */
