@@ -404,3 +404,22 @@ test('a metric removed from its registry no longer gives its exemplars to the st
   const other = await openMetricsOf(reader);
   assert.match(other, /^jobs_total\{kind="a"\} 5 # \{trace_id="current"\} 5 /m, other);
 });
+
+test('a dead process whose file is not compacted yet shows its counts, not its exemplars', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const dead = new Worker(dir, 'exemplar-worker');
+  t.after(() => dead.kill());
+  await dead.ready;
+  await record(dead, 'gone', 0.5);
+  await dead.kill();
+  // No compaction here (a primary may own it, or it is busy): the dead file stays in the view.
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const registry = new Registry({ includeForeignFamilies: true });
+  new Counter({ name: 'other_total', help: 'Other', store: reader, registers: [registry] });
+  const text = String((await registry.scrape(OPENMETRICS)).body);
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 1$/m, text);
+  assert.match(text, /^ex_latency_seconds_bucket\{route="\/a",le="\+Inf"\} 1$/m, text);
+  assert.doesNotMatch(text, /trace_id="gone"/, text);
+});
