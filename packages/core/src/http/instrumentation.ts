@@ -445,7 +445,10 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const names = this.options.labelNames;
     const labelsOf = (values: readonly string[]) =>
       Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
-    if (requests !== undefined) {
+    // A set dropped by maxSeries keeps no exemplar: its own child counts the drop, once (the
+    // exemplar form would look the set up again, and count it again).
+    if (requests !== undefined && isDroppedChild(requests)) requests.inc();
+    else if (requests !== undefined) {
       try {
         this.#requests?.inc({ labels: labelsOf(requests.labelValues), value: 1, exemplarLabels });
       } catch (error) {
@@ -453,7 +456,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         requests.inc();
       }
     }
-    if (duration !== undefined) {
+    if (duration !== undefined && isDroppedChild(duration)) duration.observe(seconds);
+    else if (duration !== undefined) {
       try {
         this.#duration?.observe({
           labels: labelsOf(duration.labelValues),
