@@ -232,6 +232,23 @@ describe('http/instrumentation: record', () => {
     );
   });
 
+  it('exemplarLabels over metrics a first instrumentation made without exemplars is refused at construction', () => {
+    const registry = new Registry();
+    new HttpInstrumentation({ registry }, 'one');
+    // Reusing its metrics would report an error at every request and never show an exemplar.
+    assert.throws(
+      () =>
+        new HttpInstrumentation(
+          { registry, exemplarLabels: () => ({ trace_id: 't' }), onError: () => {} },
+          'two',
+        ),
+      (error: unknown) =>
+        error instanceof InvalidOptionError &&
+        error.code === 'PROMFORK_INVALID_OPTION' &&
+        /exemplarLabels/.test(error.message),
+    );
+  });
+
   it('passes req and res to extraLabels and caches per value', async () => {
     const { inst, text } = setup({ extraLabels: { tenant: (req, res) => `${req}-${res}` } });
     inst.record(ok, 'a', 'b');
