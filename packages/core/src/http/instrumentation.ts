@@ -14,6 +14,7 @@
  */
 import { Counter, type CounterChild } from '../counter.js';
 import { collectImplicitDefaultMetrics } from '../default-metrics.js';
+import { describeValue, InvalidOptionError } from '../errors.js';
 import { Gauge } from '../gauge.js';
 import { Histogram, type HistogramChild } from '../histogram.js';
 import { isDroppedChild } from '../metric.js';
@@ -250,6 +251,21 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
             enableExemplars: resolved.exemplarLabels !== undefined,
             ...limit,
           });
+    if (resolved.exemplarLabels !== undefined) {
+      // getOrCreate reuses a metric of the name whatever its options: one made without
+      // exemplars (an earlier instrumentation of this registry) would refuse every exemplar,
+      // an error at each request and none ever shown.
+      for (const metric of [this.#requests, this.#duration]) {
+        if (metric !== undefined && !metric.enableExemplars) {
+          throw new InvalidOptionError(
+            'PROMFORK_INVALID_OPTION',
+            `${where}: option "exemplarLabels" needs exemplars on the metric ` +
+              `${describeValue(metric.name)}, which this registry already holds without them ` +
+              '(give the first instrumentation of the registry exemplarLabels too)',
+          );
+        }
+      }
+    }
     this.#summary =
       resolved.latency === 'histogram'
         ? undefined
