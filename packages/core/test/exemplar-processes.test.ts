@@ -6,6 +6,7 @@
  * out and counted, never the file.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import {
   closeSync,
   existsSync,
@@ -19,6 +20,7 @@ import {
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker as Thread } from 'node:worker_threads';
 import { exemplarsCheck } from '../src/file-store/exemplar-entry.js';
 import { FileStore } from '../src/file-store/index.js';
 import { Counter, Gauge, Registry } from '../src/index.js';
@@ -422,4 +424,68 @@ test('a dead process whose file is not compacted yet shows its counts, not its e
   assert.match(text, /^ex_requests_total\{route="\/a"\} 1$/m, text);
   assert.match(text, /^ex_latency_seconds_bucket\{route="\/a",le="\+Inf"\} 1$/m, text);
   assert.doesNotMatch(text, /trace_id="gone"/, text);
+});
+
+/** The OpenMetrics text of `ex_requests_total` and `ex_latency_seconds` as a reader sees them. */
+async function readerScrape(t: TestContext, dir: string): Promise<string> {
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const registry = new Registry({ includeForeignFamilies: true });
+  new Counter({ name: 'other_total', help: 'Other', store: reader, registers: [registry] });
+  return String((await registry.scrape(OPENMETRICS)).body);
+}
+
+test('flushIntervalMs holds exemplars like values, and a normal exit writes them', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const w = new Worker(dir, 'exemplar-worker', { PROMFORK_TEST_FLUSH_INTERVAL_MS: '10000' });
+  t.after(() => w.kill());
+  await w.ready;
+  await w.run({ op: 'record', route: '/a', value: 0.5, trace: 'held' });
+  assert.doesNotMatch(await readerScrape(t, dir), /trace_id="held"/);
+  // An exemplar longer than the records of its entry (a new entry) in the turn of the exit.
+  void w.run({ op: 'recordAndExit', route: '/a', value: 5, trace: 'x'.repeat(60) });
+  assert.equal((await w.exited).code, 0);
+  const text = await readerScrape(t, dir);
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 2$/m, text);
+  // Its process is dead now: its exemplars leave the scrape (see the test above), so the file
+  // itself must hold them.
+  const bytes = Buffer.concat(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.db'))
+      .map((n) => readFileSync(join(dir, n))),
+  );
+  assert.ok(bytes.includes(Buffer.from('x'.repeat(60))), 'the exit wrote no exemplar');
+  assert.ok(bytes.includes(Buffer.from('"held"')), 'the held exemplar was not written');
+});
+
+test('a worker thread writes its exemplars before it answers, though parked and terminated', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const thread = new Thread(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     Promise.all([import(workerData.core), import(workerData.store)]).then(([core, fs]) => {
+       const store = new fs.FileStore({ dir: workerData.dir, flushIntervalMs: 10000 });
+       const counter = new core.Counter({ name: 'ex_requests_total', help: 'Requests',
+         labelNames: ['route'], enableExemplars: true, store, registers: [] });
+       counter.inc({ labels: { route: '/a' }, value: 1, exemplarLabels: { trace_id: 'thread' } });
+       Promise.resolve().then(() => {
+         parentPort.postMessage('done');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+       });
+     });`,
+    {
+      eval: true,
+      workerData: {
+        dir,
+        core: new URL('../src/index.js', import.meta.url).href,
+        store: new URL('../src/file-store/index.js', import.meta.url).href,
+      },
+    },
+  );
+  await once(thread, 'message');
+  // Read while the thread is alive (parked), as a scrape during its pool's idle time would.
+  const text = await readerScrape(t, dir);
+  await thread.terminate();
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 1 # \{trace_id="thread"\} 1 /m, text);
 });
