@@ -356,12 +356,21 @@ function misplacedExemplars(text: string): string[] {
   return out;
 }
 
-test('a later deploy re-buckets the histogram: exemplars of the old buckets are dropped, never misplaced', async (t) => {
+/** A fresh directory and an exemplar worker on it (`env` for the worker), both cleaned up. */
+async function workerIn(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<{ dir: string; w: Worker }> {
   const { dir, cleanup } = tempDir('promfork-ex-');
   t.after(cleanup);
-  const old = new Worker(dir, 'exemplar-worker');
-  t.after(() => old.kill());
-  await old.ready;
+  const w = new Worker(dir, 'exemplar-worker', env);
+  t.after(() => w.kill());
+  await w.ready;
+  return { dir, w };
+}
+
+test('a later deploy re-buckets the histogram: exemplars of the old buckets are dropped, never misplaced', async (t) => {
+  const { dir, w: old } = await workerIn(t);
   await record(old, 'o1', 0.05); // old le=0.1 (slot 0)
   await record(old, 'o2', 5); // old le=10 (slot 2)
   // A process of the next deploy, born later: its definition is the newest, with other bounds.
@@ -408,11 +417,7 @@ test('a metric removed from its registry no longer gives its exemplars to the st
 });
 
 test('a dead process whose file is not compacted yet shows its counts, not its exemplars', async (t) => {
-  const { dir, cleanup } = tempDir('promfork-ex-');
-  t.after(cleanup);
-  const dead = new Worker(dir, 'exemplar-worker');
-  t.after(() => dead.kill());
-  await dead.ready;
+  const { dir, w: dead } = await workerIn(t);
   await record(dead, 'gone', 0.5);
   await dead.kill();
   // No compaction here (a primary may own it, or it is busy): the dead file stays in the view.
@@ -436,11 +441,7 @@ async function readerScrape(t: TestContext, dir: string): Promise<string> {
 }
 
 test('flushIntervalMs holds exemplars like values, and a normal exit writes them', async (t) => {
-  const { dir, cleanup } = tempDir('promfork-ex-');
-  t.after(cleanup);
-  const w = new Worker(dir, 'exemplar-worker', { PROMFORK_TEST_FLUSH_INTERVAL_MS: '10000' });
-  t.after(() => w.kill());
-  await w.ready;
+  const { dir, w } = await workerIn(t, { PROMFORK_TEST_FLUSH_INTERVAL_MS: '10000' });
   await w.run({ op: 'record', route: '/a', value: 0.5, trace: 'held' });
   assert.doesNotMatch(await readerScrape(t, dir), /trace_id="held"/);
   // An exemplar longer than the records of its entry (a new entry) in the turn of the exit.
