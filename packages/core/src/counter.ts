@@ -98,7 +98,7 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
         child.inc(value);
         if (exemplar !== undefined && child.exemplars !== undefined) {
           child.exemplars[0] = exemplar;
-          this.store.exemplar?.(this.descriptor, child.labelValues, 0, exemplar);
+          this.shareExemplar(child, 0, exemplar);
         }
       },
       undefined,

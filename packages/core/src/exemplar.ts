@@ -53,7 +53,15 @@ export function exemplarLabelSet(labels: unknown, metric: string): Record<string
         `Invalid value ${describeValue(raw)} for exemplar label "${name}" of metric "${metric}": expected a string or a finite number`,
       );
     }
-    out[name] = text;
+    // An assignment to `__proto__` would set the prototype instead, dropping the label.
+    if (name === '__proto__') {
+      Object.defineProperty(out, name, {
+        value: text,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else out[name] = text;
     chars += [...name].length + [...text].length;
   }
   if (chars > EXEMPLAR_MAX_CHARS) {

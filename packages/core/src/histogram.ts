@@ -246,7 +246,7 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
         const index = child.record(value);
         if (exemplar !== undefined && child.exemplars !== undefined) {
           child.exemplars[index] = exemplar;
-          this.store.exemplar?.(this.descriptor, child.labelValues, index, exemplar);
+          this.shareExemplar(child, index, exemplar);
         }
       },
       undefined,

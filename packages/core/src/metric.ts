@@ -360,6 +360,16 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
+   * Hands `exemplar`, now the latest of `slot` of `child`, to the store (other processes'
+   * scrapes show it). Not while the metric is forgotten in its store (see {@link forgetInStore}):
+   * its children count on detached cells then, and the store may hold another metric of the
+   * same name, whose series must not show this one's exemplars.
+   */
+  protected shareExemplar(child: C, slot: number, exemplar: Exemplar): void {
+    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
+  }
+
+  /**
    * The exemplar labels of a ValueData call; throws PROMFORK_OPERATION_NOT_SUPPORTED when the
    * metric was created without `enableExemplars`.
    */
@@ -438,7 +448,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     const collected = family ?? { descriptor: this.descriptor, series: [] };
     return familyToMetricObject(collected, {
       aggregator: this.aggregator,
-      exemplars: latestExemplarOf(collected, (values, slot) => this.exemplarFor(values, slot)),
+      exemplars: latestExemplarOf(collected, this),
       nowMs: Date.now(),
     });
   }

@@ -351,12 +351,7 @@ export class Registry {
           options: {
             aggregator: metric.aggregator,
             defaultLabels,
-            exemplars: latestExemplarOf(
-              family,
-              metric.enableExemplars
-                ? (values, slot) => metric.exemplarFor(values, slot)
-                : undefined,
-            ),
+            exemplars: latestExemplarOf(family, metric.enableExemplars ? metric : undefined),
             nowMs,
           },
         });

@@ -142,17 +142,35 @@ export function pickFamily(
   );
 }
 
+/** A metric's own exemplars, by the slots of its own definition (metric.ts `exemplarFor`). */
+export interface OwnExemplars {
+  readonly descriptor: MetricDescriptor;
+  exemplarFor(labelValues: readonly string[], slot: number): Exemplar | undefined;
+}
+
 /**
  * The exemplar lookup of a family: the later of what the store collected (every process's
  * latest, FileStore) and what `own` (the metric's own children, when it keeps exemplars)
- * holds; undefined when neither can have any, so that renderers skip the lookup.
+ * holds; undefined when neither can have any, so that renderers skip the lookup. `own` counts
+ * only where its slots are the family's: a family merged under a newer definition with other
+ * buckets (or of another type) would show them on the wrong lines, so they are dropped there,
+ * as the store's merge drops the exemplars of re-bucketed series.
  */
 export function latestExemplarOf(
   family: CollectedFamily,
-  own?: (labelValues: readonly string[], slot: number) => Exemplar | undefined,
+  own?: OwnExemplars,
 ): ((series: CollectedSeries, slot: number) => Exemplar | undefined) | undefined {
   const stored = family.hasExemplars === true;
-  if (own === undefined) return stored ? (series, slot) => series.exemplars?.[slot] : undefined;
-  if (!stored) return (series, slot) => own(series.labelValues, slot);
-  return (series, slot) => laterExemplar(own(series.labelValues, slot), series.exemplars?.[slot]);
+  const mine = own !== undefined && sameExemplarSlots(own.descriptor, family.descriptor);
+  if (!mine) return stored ? (series, slot) => series.exemplars?.[slot] : undefined;
+  if (!stored) return (series, slot) => own.exemplarFor(series.labelValues, slot);
+  return (series, slot) =>
+    laterExemplar(own.exemplarFor(series.labelValues, slot), series.exemplars?.[slot]);
+}
+
+/** Whether exemplar slot numbers mean the same bucket in both definitions. */
+function sameExemplarSlots(a: MetricDescriptor, b: MetricDescriptor): boolean {
+  if (a === b) return true;
+  if (a.type !== b.type) return false;
+  return a.buckets.length === b.buckets.length && a.buckets.every((x, i) => x === b.buckets[i]);
 }

@@ -192,3 +192,11 @@ test('exemplars: prom-client 15 form keeps the latest exemplar per series', asyn
     code: 'PROMFORK_OPERATION_NOT_SUPPORTED',
   });
 });
+
+test('exemplars: a label named __proto__ (from parsed JSON, say) is kept, not silently dropped', async () => {
+  const { registry, iso } = isolated();
+  const c = new Counter({ name: 'proto_total', help: 'h', enableExemplars: true, ...iso });
+  c.inc({ value: 1, exemplarLabels: JSON.parse('{"__proto__":"x","a":"b"}') });
+  const text = String((await registry.scrape('application/openmetrics-text; version=1.0.0')).body);
+  assert.match(text, /^proto_total 1 # \{__proto__="x",a="b"\} 1 /m, text);
+});

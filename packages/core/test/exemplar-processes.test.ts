@@ -6,6 +6,7 @@
  * out and counted, never the file.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import {
   closeSync,
   existsSync,
@@ -19,6 +20,7 @@ import {
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker as Thread } from 'node:worker_threads';
 import { exemplarsCheck } from '../src/file-store/exemplar-entry.js';
 import { FileStore } from '../src/file-store/index.js';
 import { Counter, Gauge, Registry } from '../src/index.js';
@@ -341,4 +343,150 @@ test('shareExemplars: false keeps exemplars in the process (no exemplar entry), 
   const reader = new FileStore({ dir, compactDeadProcesses: false });
   t.after(() => reader.close());
   assert.match(await openMetricsOf(reader), /^jobs_total\{kind="a"\} 1$/m);
+});
+
+/** Each exemplar on a bucket line whose value is above the bucket's bound (misplaced). */
+function misplacedExemplars(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(
+    /^ex_latency_seconds_bucket\{[^}]*le="([^"]+)"\} \S+ # \{[^}]*\} (\S+)/gm,
+  )) {
+    if (Number(m[2]) > Number(m[1] === '+Inf' ? Infinity : m[1])) out.push(m[0]);
+  }
+  return out;
+}
+
+/** A fresh directory and an exemplar worker on it (`env` for the worker), both cleaned up. */
+async function workerIn(
+  t: TestContext,
+  env: Record<string, string> = {},
+): Promise<{ dir: string; w: Worker }> {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const w = new Worker(dir, 'exemplar-worker', env);
+  t.after(() => w.kill());
+  await w.ready;
+  return { dir, w };
+}
+
+test('a later deploy re-buckets the histogram: exemplars of the old buckets are dropped, never misplaced', async (t) => {
+  const { dir, w: old } = await workerIn(t);
+  await record(old, 'o1', 0.05); // old le=0.1 (slot 0)
+  await record(old, 'o2', 5); // old le=10 (slot 2)
+  // A process of the next deploy, born later: its definition is the newest, with other bounds.
+  await tick();
+  const next = new Worker(dir, 'exemplar-worker', { EX_BUCKETS: '[0.01, 0.02, 0.03, 100]' });
+  t.after(() => next.kill());
+  await next.ready;
+  await next.run({ op: 'plain', route: '/a', value: 0.015 });
+  for (const w of [old, next]) {
+    const text = await w.scrape(OPENMETRICS);
+    assert.match(text, /^ex_latency_seconds_bucket\{route="\/a",le="0\.01"\} /m, text);
+    assert.deepEqual(misplacedExemplars(text), [], `scraped from ${w.pid}:\n${text}`);
+  }
+});
+
+test('a metric removed from its registry no longer gives its exemplars to the store (another metric of its name holds the series)', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const store = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => store.close());
+  const registry = new Registry({ includeForeignFamilies: false });
+  const options = {
+    name: 'jobs_total',
+    help: 'Jobs',
+    labelNames: ['kind'],
+    enableExemplars: true,
+    store,
+    registers: [registry],
+  };
+  const removed = new Counter(options);
+  registry.removeSingleMetric('jobs_total');
+  const current = new Counter(options);
+  current.inc({ labels: { kind: 'a' }, value: 5, exemplarLabels: { trace_id: 'current' } });
+  await tick();
+  // Counted on detached cells (not in the store): its exemplar must not reach the store either.
+  removed.inc({ labels: { kind: 'a' }, value: 1, exemplarLabels: { trace_id: 'ghost' } });
+  await new Promise((resolve) => setImmediate(resolve));
+  const own = String((await registry.scrape(OPENMETRICS)).body);
+  assert.match(own, /^jobs_total\{kind="a"\} 5 # \{trace_id="current"\} 5 /m, own);
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const other = await openMetricsOf(reader);
+  assert.match(other, /^jobs_total\{kind="a"\} 5 # \{trace_id="current"\} 5 /m, other);
+});
+
+test('a dead process whose file is not compacted yet shows its counts, not its exemplars', async (t) => {
+  const { dir, w: dead } = await workerIn(t);
+  await record(dead, 'gone', 0.5);
+  await dead.kill();
+  // No compaction here (a primary may own it, or it is busy): the dead file stays in the view.
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const registry = new Registry({ includeForeignFamilies: true });
+  new Counter({ name: 'other_total', help: 'Other', store: reader, registers: [registry] });
+  const text = String((await registry.scrape(OPENMETRICS)).body);
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 1$/m, text);
+  assert.match(text, /^ex_latency_seconds_bucket\{route="\/a",le="\+Inf"\} 1$/m, text);
+  assert.doesNotMatch(text, /trace_id="gone"/, text);
+});
+
+/** The OpenMetrics text of `ex_requests_total` and `ex_latency_seconds` as a reader sees them. */
+async function readerScrape(t: TestContext, dir: string): Promise<string> {
+  const reader = new FileStore({ dir, compactDeadProcesses: false });
+  t.after(() => reader.close());
+  const registry = new Registry({ includeForeignFamilies: true });
+  new Counter({ name: 'other_total', help: 'Other', store: reader, registers: [registry] });
+  return String((await registry.scrape(OPENMETRICS)).body);
+}
+
+test('flushIntervalMs holds exemplars like values, and a normal exit writes them', async (t) => {
+  const { dir, w } = await workerIn(t, { PROMFORK_TEST_FLUSH_INTERVAL_MS: '10000' });
+  await w.run({ op: 'record', route: '/a', value: 0.5, trace: 'held' });
+  assert.doesNotMatch(await readerScrape(t, dir), /trace_id="held"/);
+  // An exemplar longer than the records of its entry (a new entry) in the turn of the exit.
+  void w.run({ op: 'recordAndExit', route: '/a', value: 5, trace: 'x'.repeat(60) });
+  assert.equal((await w.exited).code, 0);
+  const text = await readerScrape(t, dir);
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 2$/m, text);
+  // Its process is dead now: its exemplars leave the scrape (see the test above), so the file
+  // itself must hold them.
+  const bytes = Buffer.concat(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.db'))
+      .map((n) => readFileSync(join(dir, n))),
+  );
+  assert.ok(bytes.includes(Buffer.from('x'.repeat(60))), 'the exit wrote no exemplar');
+  assert.ok(bytes.includes(Buffer.from('"held"')), 'the held exemplar was not written');
+});
+
+test('a worker thread writes its exemplars before it answers, though parked and terminated', async (t) => {
+  const { dir, cleanup } = tempDir('promfork-ex-');
+  t.after(cleanup);
+  const thread = new Thread(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     Promise.all([import(workerData.core), import(workerData.store)]).then(([core, fs]) => {
+       const store = new fs.FileStore({ dir: workerData.dir, flushIntervalMs: 10000 });
+       const counter = new core.Counter({ name: 'ex_requests_total', help: 'Requests',
+         labelNames: ['route'], enableExemplars: true, store, registers: [] });
+       counter.inc({ labels: { route: '/a' }, value: 1, exemplarLabels: { trace_id: 'thread' } });
+       Promise.resolve().then(() => {
+         parentPort.postMessage('done');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+       });
+     });`,
+    {
+      eval: true,
+      workerData: {
+        dir,
+        core: new URL('../src/index.js', import.meta.url).href,
+        store: new URL('../src/file-store/index.js', import.meta.url).href,
+      },
+    },
+  );
+  await once(thread, 'message');
+  // Read while the thread is alive (parked), as a scrape during its pool's idle time would.
+  const text = await readerScrape(t, dir);
+  await thread.terminate();
+  assert.match(text, /^ex_requests_total\{route="\/a"\} 1 # \{trace_id="thread"\} 1 /m, text);
 });

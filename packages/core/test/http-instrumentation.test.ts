@@ -238,6 +238,49 @@ describe('http/instrumentation: record', () => {
     );
   });
 
+  it('exemplarLabels: a label set dropped by maxSeries is counted as dropped once per request', async () => {
+    const { inst, registry, errors } = setup({
+      maxSeries: 1,
+      exemplarLabels: () => ({ trace_id: 't' }),
+    });
+    for (let i = 0; i < 3; i++) {
+      inst.record(ok, 'req', 'res');
+      inst.record({ ...ok, statusCode: 500 }, 'req', 'res'); // dropped: the metrics are full
+    }
+    const body = String(
+      (await registry.scrape('application/openmetrics-text; version=1.0.0')).body,
+    );
+    assert.match(body, /^http_requests_total\{[^}]*status_code="200"\} 3 # \{trace_id="t"\} 1 /m);
+    assert.ok(!body.includes('"500"'), body);
+    assert.match(body, /^promfork_series_dropped_total\{metric="http_requests_total"\} 3$/m, body);
+    assert.match(
+      body,
+      /^promfork_series_dropped_total\{metric="http_request_duration_seconds"\} 3$/m,
+      body,
+    );
+    assert.deepEqual(
+      errors.map((e) => (e as { code?: string }).code),
+      ['PROMFORK_SERIES_LIMIT', 'PROMFORK_SERIES_LIMIT'],
+    );
+  });
+
+  it('exemplarLabels over metrics a first instrumentation made without exemplars is refused at construction', () => {
+    const registry = new Registry();
+    new HttpInstrumentation({ registry }, 'one');
+    // Reusing its metrics would report an error at every request and never show an exemplar.
+    assert.throws(
+      () =>
+        new HttpInstrumentation(
+          { registry, exemplarLabels: () => ({ trace_id: 't' }), onError: () => {} },
+          'two',
+        ),
+      (error: unknown) =>
+        error instanceof InvalidOptionError &&
+        error.code === 'PROMFORK_INVALID_OPTION' &&
+        /exemplarLabels/.test(error.message),
+    );
+  });
+
   it('passes req and res to extraLabels and caches per value', async () => {
     const { inst, text } = setup({ extraLabels: { tenant: (req, res) => `${req}-${res}` } });
     inst.record(ok, 'a', 'b');

@@ -12,7 +12,7 @@
  *   slot. The `live*` variants leave out processes that are no longer alive.
  *
  * Exemplars (counters, histograms) keep, per series and slot, the one with the latest timestamp
- * over the sources (the scraping process wins ties); they follow their slots only where the
+ * over the live sources (the scraping process wins ties); they follow their slots only where the
  * source's definition is the newest one's.
  *
  * Where sources define one name differently, the newest definition wins whatever the order of
@@ -278,8 +278,10 @@ function mergeFamily(
 ): void {
   const d = acc.descriptor;
   const list = family.series;
-  // Exemplars follow their slots only where the layouts agree (not across re-bucketing).
-  const exemplars = carry === 'as-is' ? family.exemplars : undefined;
+  // Exemplars follow their slots only where the layouts agree (not across re-bucketing),
+  // and come from live processes only: a dead one's file may wait for its compaction (off
+  // in this process, or busy), and its exemplars are no longer examples of recent events.
+  const exemplars = carry === 'as-is' && source.live ? family.exemplars : undefined;
   const plan = carry === 'as-is' ? state.plan(source.file, family, acc) : undefined;
   const targets: SeriesAcc[] | undefined = carry === 'as-is' && plan === undefined ? [] : undefined;
   for (let i = 0; i < list.length; i++) {

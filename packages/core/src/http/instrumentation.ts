@@ -14,6 +14,7 @@
  */
 import { Counter, type CounterChild } from '../counter.js';
 import { collectImplicitDefaultMetrics } from '../default-metrics.js';
+import { describeValue, InvalidOptionError } from '../errors.js';
 import { Gauge } from '../gauge.js';
 import { Histogram, type HistogramChild } from '../histogram.js';
 import { isDroppedChild } from '../metric.js';
@@ -273,6 +274,21 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
             enableExemplars: resolved.exemplarLabels !== undefined,
             ...limit,
           });
+    if (resolved.exemplarLabels !== undefined) {
+      // getOrCreate reuses a metric of the name whatever its options: one made without
+      // exemplars (an earlier instrumentation of this registry) would refuse every exemplar,
+      // an error at each request and none ever shown.
+      for (const metric of [this.#requests, this.#duration]) {
+        if (metric !== undefined && !metric.enableExemplars) {
+          throw new InvalidOptionError(
+            'PROMFORK_INVALID_OPTION',
+            `${where}: option "exemplarLabels" needs exemplars on the metric ` +
+              `${describeValue(metric.name)}, which this registry already holds without them ` +
+              '(give the first instrumentation of the registry exemplarLabels too)',
+          );
+        }
+      }
+    }
     this.#summary =
       resolved.latency === 'histogram'
         ? undefined
@@ -523,7 +539,10 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     const names = this.options.labelNames;
     const labelsOf = (values: readonly string[]) =>
       Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
-    if (requests !== undefined) {
+    // A set dropped by maxSeries keeps no exemplar: its own child counts the drop, once (the
+    // exemplar form would look the set up again, and count it again).
+    if (requests !== undefined && isDroppedChild(requests)) requests.inc();
+    else if (requests !== undefined) {
       try {
         this.#requests?.inc({ labels: labelsOf(requests.labelValues), value: 1, exemplarLabels });
       } catch (error) {
@@ -531,7 +550,8 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
         requests.inc();
       }
     }
-    if (duration !== undefined) {
+    if (duration !== undefined && isDroppedChild(duration)) duration.observe(seconds);
+    else if (duration !== undefined) {
       try {
         this.#duration?.observe({
           labels: labelsOf(duration.labelValues),
