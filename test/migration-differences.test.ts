@@ -329,6 +329,10 @@ const DIFFERENCES: Readonly<Record<string, { promClient: Expect; promfork: Expec
     promClient: { shows: ['# TYPE n_total counter'], hides: ['n_total '] },
     promfork: accepted('n_total 0'),
   },
+  "const x = c.labels('GET', '/'); x.inc(); c.reset(); x.inc()": {
+    promClient: accepted('c_total{method="GET",route="/"} 1'),
+    promfork: { shows: ['# TYPE c_total counter'], hides: ['c_total{'] },
+  },
   "register.removeSingleMetric('n_total'); n.inc(); n.get()": {
     promClient: returns((m) => assert.equal(sample(m).value, 1)),
     promfork: returns((m) => assert.deepEqual((m as { values: unknown[] }).values, [])),
