@@ -53,10 +53,12 @@ import {
   KIND_DESCRIPTOR,
   KIND_EXEMPLARS,
   KIND_SERIES,
+  plainSeriesKeyCount,
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
   seriesSlotsOffset,
+  splitPlainSeriesKey,
   TOKEN_SIZE,
 } from './format.js';
 import type { SourceSeries } from './merge.js';
@@ -78,17 +80,34 @@ interface DescriptorEntry {
   readonly bornMs: number | undefined;
 }
 
-/** A parsed series entry (cached). */
-interface SeriesEntry {
-  readonly kind: typeof KIND_SERIES;
-  readonly offset: number;
-  readonly length: number;
-  readonly descriptorOffset: number;
-  readonly labelValues: readonly string[];
-  readonly key: string;
-  /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
-  readonly start: number;
-  readonly slotCount: number;
+/**
+ * A parsed series entry (cached), which is also the series as merging sees it (a
+ * {@link SourceSeries}). Its key was checked when parsed; its label values are split from the
+ * key only when asked for: merging takes them for a new merged series only, that is from the
+ * first file that brings a label set, and a scrape of 8 files holding the same label sets would
+ * otherwise build 8 arrays of values per set and keep them all.
+ */
+class SeriesEntry implements SourceSeries {
+  readonly kind = KIND_SERIES;
+  /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
+  shownIn: FileFamily | undefined = undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+    readonly descriptorOffset: number,
+    readonly key: string,
+    /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
+    readonly start: number,
+    readonly slotCount: number,
+    /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
+    private values: readonly string[] | undefined,
+  ) {}
+
+  get labelValues(): readonly string[] {
+    this.values ??= splitPlainSeriesKey(this.key);
+    return this.values;
+  }
 }
 
 /** A parsed absorbed-process record (archives only; cached). */
@@ -349,8 +368,6 @@ export function parseEntries(
   const absorbed: FileIdentity[] = [];
   /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
   const descriptors = new Map<number, DescriptorEntry>();
-  /** Series entries met so far, by offset, with their family when shown (exemplars refer to them). */
-  const seriesAt = new Map<number, { entry: SeriesEntry; family: FileFamily | undefined }>();
   let dropped: DroppedExemplars | undefined;
   let offset = header.headerSize;
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
@@ -391,15 +408,20 @@ export function parseEntries(
     } else if (entry.kind === KIND_SERIES) {
       const family = byOffset.get(entry.descriptorOffset);
       if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
-      const shown = family !== null && !removed && (verify === undefined || verify(entry));
-      if (shown) {
-        // The cached entry is the series view (its slots: `words[entry.start]`, ...).
-        family.series.push(entry);
-      }
-      seriesAt.set(offset, { entry, family: shown ? family : undefined });
+      const shown =
+        family !== null && !removed && (verify === undefined || verify(entry)) ? family : undefined;
+      // The cached entry is the series view (its slots: `words[entry.start]`, ...).
+      shown?.series.push(entry);
+      // Exemplar entries further on look their series up among the entries walked so far.
+      entry.shownIn = shown;
     } else if (entry.kind === KIND_EXEMPLARS) {
       if (!removed) {
-        const outcome = readExemplars(entry, bytes, view, seriesAt);
+        const outcome = readExemplars(
+          entry,
+          bytes,
+          view,
+          seriesBefore(cache, k, entry.head.seriesOffset),
+        );
         if (outcome !== undefined && outcome !== 'hidden') {
           dropped ??= { torn: 0, invalid: 0 };
           dropped[outcome]++;
@@ -416,7 +438,8 @@ export function parseEntries(
 }
 
 /**
- * Attaches the exemplars of the exemplar entry `entry` to the family of its series. Returns
+ * Attaches the exemplars of the exemplar entry `entry` to the family of `series`, the series
+ * entry it names (undefined: none before it). Returns
  * why they were left out: `hidden` (its series is not shown: removed, or torn this scrape),
  * `torn` (the records fail their check: read while written), `invalid` (nothing a writer
  * makes); undefined when attached. Never a reason to skip the file.
@@ -425,13 +448,12 @@ function readExemplars(
   entry: ExemplarsEntry,
   bytes: Uint8Array,
   view: DataView,
-  seriesAt: ReadonlyMap<number, { entry: SeriesEntry; family: FileFamily | undefined }>,
+  series: SeriesEntry | undefined,
 ): 'hidden' | 'torn' | 'invalid' | undefined {
   if (entry.problem !== undefined) return 'invalid';
   const { head, offset } = entry;
-  const series = head.seriesOffset < offset ? seriesAt.get(head.seriesOffset) : undefined;
   if (series === undefined) return 'invalid';
-  const family = series.family;
+  const family = series.shownIn;
   if (family === undefined) return 'hidden';
   if (head.count !== exemplarSlotCount(family.descriptor)) return 'invalid';
   const check = exemplarsCheck(bytes, offset, entry.length - EXEMPLARS_HEAD);
@@ -443,7 +465,29 @@ function readExemplars(
     entry.decoded = { check, latest };
   }
   family.exemplars ??= new Map();
-  family.exemplars.set(series.entry, latest);
+  family.exemplars.set(series, latest);
+  return undefined;
+}
+
+/**
+ * The series entry at byte `offset` among the first `count` entries of `entries` (in file
+ * order, all walked by the current parse), or undefined. A binary search: keeping a map of
+ * every series entry's offset for the exemplar entries cost a map entry per series per scrape.
+ */
+function seriesBefore(
+  entries: readonly Entry[],
+  count: number,
+  offset: number,
+): SeriesEntry | undefined {
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const entry = entries[middle] as Entry;
+    if (entry.offset === offset) return entry instanceof SeriesEntry ? entry : undefined;
+    if (entry.offset < offset) low = middle + 1;
+    else high = middle - 1;
+  }
   return undefined;
 }
 
@@ -491,23 +535,22 @@ function parseEntry(
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
       // toString(start, end) decodes in place: no Buffer object per entry.
-      const decoded = decodeSeriesKeyText(image.toString('utf8', start, start + keyLength));
-      if (
-        decoded === undefined ||
-        decoded.labelValues.length !== owner.descriptor.labelNames.length
-      ) {
+      const text = image.toString('utf8', start, start + keyLength);
+      const labels = owner.descriptor.labelNames.length;
+      let key = text;
+      let values: string[] | undefined;
+      const count = plainSeriesKeyCount(text);
+      if (count < 0) {
+        const decoded = decodeSeriesKeyText(text);
+        if (decoded === undefined) return 'series label values do not match the label names';
+        key = decoded.key;
+        values = decoded.labelValues;
+      }
+      if ((values?.length ?? count) !== labels) {
         return 'series label values do not match the label names';
       }
-      return {
-        kind: KIND_SERIES,
-        offset,
-        length,
-        descriptorOffset,
-        labelValues: decoded.labelValues,
-        key: decoded.key,
-        start: (offset + seriesSlotsOffset(keyLength)) / 8,
-        slotCount,
-      };
+      const first = (offset + seriesSlotsOffset(keyLength)) / 8;
+      return new SeriesEntry(offset, length, descriptorOffset, key, first, slotCount, values);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
