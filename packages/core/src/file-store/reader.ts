@@ -81,25 +81,20 @@ interface DescriptorEntry {
 }
 
 /**
- * A parsed series entry (cached), which is also the series as merging sees it (a
- * {@link SourceSeries}). Its key was checked when parsed; its label values are split from the
- * key only when asked for: merging takes them for a new merged series only, that is from the
- * first file that brings a label set, and a scrape of 8 files holding the same label sets would
- * otherwise build 8 arrays of values per set and keep them all.
+ * The key text of series entries, shared by all the entries that one reader parses between two
+ * calls of `retain` (one scrape) with the same key bytes: the same label set appears in every
+ * file, and in every metric with the same label names. Its label values are split from the
+ * key only when asked for (merging takes them for a new merged series only), once for all of
+ * those entries; an array of values per entry was most of a cold scrape's garbage. The shared
+ * key string also makes merging's key look-ups cheaper (its hash is computed once, and equal
+ * keys are the same string).
  */
-class SeriesEntry implements SourceSeries {
-  readonly kind = KIND_SERIES;
-  /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
-  shownIn: FileFamily | undefined = undefined;
-
+class KeyText {
   constructor(
-    readonly offset: number,
-    readonly length: number,
-    readonly descriptorOffset: number,
+    /** The in-memory key (`seriesKey(labelValues)`). */
     readonly key: string,
-    /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
-    readonly start: number,
-    readonly slotCount: number,
+    /** How many label values it holds. */
+    readonly count: number,
     /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
     private values: readonly string[] | undefined,
   ) {}
@@ -107,6 +102,39 @@ class SeriesEntry implements SourceSeries {
   get labelValues(): readonly string[] {
     this.values ??= splitPlainSeriesKey(this.key);
     return this.values;
+  }
+}
+
+/** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
+function keyTextOf(text: string): KeyText | undefined {
+  const count = plainSeriesKeyCount(text);
+  if (count >= 0) return new KeyText(text, count, undefined);
+  const decoded = decodeSeriesKeyText(text);
+  if (decoded === undefined) return undefined;
+  return new KeyText(decoded.key, decoded.labelValues.length, decoded.labelValues);
+}
+
+/** A parsed series entry (cached), which is also the series as merging sees it. */
+class SeriesEntry implements SourceSeries {
+  readonly kind = KIND_SERIES;
+  readonly key: string;
+  /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
+  shownIn: FileFamily | undefined = undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+    readonly descriptorOffset: number,
+    private readonly text: KeyText,
+    /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
+    readonly start: number,
+    readonly slotCount: number,
+  ) {
+    this.key = text.key;
+  }
+
+  get labelValues(): readonly string[] {
+    return this.text.labelValues;
   }
 }
 
@@ -211,6 +239,8 @@ export class StoreFileReader {
    */
   private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
+  /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
+  private keys = new Map<string, KeyText>();
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
   private readonly waits = new WaitBudget();
 
@@ -267,7 +297,7 @@ export class StoreFileReader {
         this.caches.set(name, cache);
       }
       if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
-        const parsed = parseEntries(name, header, bytes, cache.entries);
+        const parsed = parseEntries(name, header, bytes, cache.entries, undefined, this.keys);
         if (parsed instanceof FormatProblem) this.caches.delete(name);
         return parsed;
       }
@@ -278,8 +308,13 @@ export class StoreFileReader {
         this.filesAreFinal,
         this.waits,
       );
-      const parsed = parseEntries(name, header, bytes, cache.entries, (series) =>
-        verifier.verify(series),
+      const parsed = parseEntries(
+        name,
+        header,
+        bytes,
+        cache.entries,
+        (series) => verifier.verify(series),
+        this.keys,
       );
       if (parsed instanceof FormatProblem) {
         this.caches.delete(name);
@@ -294,8 +329,13 @@ export class StoreFileReader {
     }
   }
 
-  /** Drops the caches of files not in `names` (they were removed from the directory). */
+  /**
+   * Drops the caches of files not in `names` (they were removed from the directory). Called
+   * once per scrape, after its reads: the key texts shared by the entries parsed so far are
+   * dropped too (the entries keep theirs), so that the table holds no key of a series gone.
+   */
   retain(names: ReadonlySet<string>): void {
+    if (this.keys.size > 0) this.keys = new Map();
     for (const name of this.caches.keys()) {
       if (!names.has(name)) this.caches.delete(name);
     }
@@ -352,6 +392,7 @@ export function parseEntries(
   bytes: Uint8Array,
   cache: Entry[] = [],
   verify?: (series: SeriesEntry) => boolean,
+  keys: Map<string, KeyText> = new Map(),
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -384,7 +425,7 @@ export function parseEntries(
       entry.length !== length ||
       (entry.kind === 'skipped' ? entry.byte : entry.kind) !== kind
     ) {
-      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors);
+      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors, keys);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
       cache.length = k;
@@ -504,6 +545,7 @@ function parseEntry(
   length: number,
   kind: number | undefined,
   descriptors: ReadonlyMap<number, DescriptorEntry>,
+  keys: Map<string, KeyText>,
 ): Entry | string {
   switch (kind) {
     case KIND_DESCRIPTOR: {
@@ -535,22 +577,18 @@ function parseEntry(
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
       // toString(start, end) decodes in place: no Buffer object per entry.
-      const text = image.toString('utf8', start, start + keyLength);
-      const labels = owner.descriptor.labelNames.length;
-      let key = text;
-      let values: string[] | undefined;
-      const count = plainSeriesKeyCount(text);
-      if (count < 0) {
-        const decoded = decodeSeriesKeyText(text);
-        if (decoded === undefined) return 'series label values do not match the label names';
-        key = decoded.key;
-        values = decoded.labelValues;
+      const raw = image.toString('utf8', start, start + keyLength);
+      let text = keys.get(raw);
+      if (text === undefined) {
+        text = keyTextOf(raw);
+        if (text === undefined) return 'series label values do not match the label names';
+        keys.set(raw, text);
       }
-      if ((values?.length ?? count) !== labels) {
+      if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
       }
       const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      return new SeriesEntry(offset, length, descriptorOffset, key, first, slotCount, values);
+      return new SeriesEntry(offset, length, descriptorOffset, text, first, slotCount);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
