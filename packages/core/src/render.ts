@@ -67,12 +67,22 @@ class DeclaredLabels {
   sampleName?: string;
   sampleDefaults?: string;
 
+  /** {@link text} encoded, once a line written piece by piece needs it. */
+  private bytes: EncodedText | undefined;
+
   constructor(
     /** The label values these are the text of (a series' cache slot may outlive them). */
     readonly values: readonly string[],
     readonly names: readonly string[],
-    readonly encoded: EncodedText,
+    /** `a="x",b="y"`: the cached prefixes are made of it without decoding {@link encoded}. */
+    readonly text: string,
   ) {}
+
+  /** {@link text} as bytes (encoded when first asked: a counter's lines never need it). */
+  get encoded(): EncodedText {
+    this.bytes ??= encodeText(this.text);
+    return this.bytes;
+  }
 }
 
 /** What one family's series share while rendering. */
@@ -86,6 +96,8 @@ interface FamilyContext {
 
 const EOF = '# EOF\n';
 const NONE: EncodedText = encodeText('');
+/** Matches ASCII text (a cached prefix is kept as a string then; see TextBuffer.asciiText). */
+const ASCII = /^[\x00-\x7f]*$/;
 const LF = 10;
 const SPACE = 32;
 const COMMA = 44;
@@ -301,9 +313,8 @@ export class FamilyRenderer {
     ) {
       return record.line;
     }
-    const labels = record?.encoded ?? this.labels(context, series);
     const defaults = record === undefined ? '' : context.defaultsText;
-    let text = bytesText(labels);
+    let text = record?.text ?? bytesText(this.labels(context, series));
     if (defaults !== '') text = text === '' ? defaults : `${text},${defaults}`;
     const line = encodeText(text === '' ? `${name}{` : `${name}{${text},`);
     if (record !== undefined) {
@@ -332,11 +343,10 @@ export class FamilyRenderer {
     ) {
       return record.sample;
     }
-    const labels = bytesText(record.encoded);
+    const labels = record.text;
     const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
     const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
-    const encoded = encodeText(text);
-    record.sample = encoded.ascii ? text : encoded;
+    record.sample = ASCII.test(text) ? text : encodeText(text);
     record.sampleName = name;
     record.sampleDefaults = defaults;
     return record.sample;
@@ -377,7 +387,7 @@ export class FamilyRenderer {
       if (i > 0) text += ',';
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
-    const record = new DeclaredLabels(values, names, encodeText(text));
+    const record = new DeclaredLabels(values, names, text);
     this.declared.set(values, record);
     series.renderCache = record;
     return record;

@@ -81,9 +81,9 @@ interface DescriptorEntry {
 }
 
 /**
- * The key text of series entries, shared by all the entries that one reader parses between two
- * calls of `retain` (one scrape) with the same key bytes: the same label set appears in every
- * file, and in every metric with the same label names. Its label values are split from the
+ * The key text of series entries, shared by all the entries of one metric that one reader
+ * parses between two calls of `retain` (one scrape) with the same key bytes: the same label
+ * set appears in every file. Its label values are split from the
  * key only when asked for (merging takes them for a new merged series only), once for all of
  * those entries; an array of values per entry was most of a cold scrape's garbage. The shared
  * key string also makes merging's key look-ups cheaper (its hash is computed once, and equal
@@ -104,6 +104,13 @@ class KeyText {
     return this.values;
   }
 }
+
+/**
+ * Key texts by metric name, then key bytes. Per metric: the renderer keeps per label values
+ * array the text of one family's lines (render.ts), so two families sharing arrays would
+ * rebuild each other's text at every scrape.
+ */
+type KeyTexts = Map<string, Map<string, KeyText>>;
 
 /** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
 function keyTextOf(text: string): KeyText | undefined {
@@ -240,7 +247,7 @@ export class StoreFileReader {
   private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
-  private keys = new Map<string, KeyText>();
+  private keys: KeyTexts = new Map();
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
   private readonly waits = new WaitBudget();
 
@@ -392,7 +399,7 @@ export function parseEntries(
   bytes: Uint8Array,
   cache: Entry[] = [],
   verify?: (series: SeriesEntry) => boolean,
-  keys: Map<string, KeyText> = new Map(),
+  keys: KeyTexts = new Map(),
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -545,7 +552,7 @@ function parseEntry(
   length: number,
   kind: number | undefined,
   descriptors: ReadonlyMap<number, DescriptorEntry>,
-  keys: Map<string, KeyText>,
+  keys: KeyTexts,
 ): Entry | string {
   switch (kind) {
     case KIND_DESCRIPTOR: {
@@ -578,11 +585,17 @@ function parseEntry(
       const start = offset + SERIES_HEAD;
       // toString(start, end) decodes in place: no Buffer object per entry.
       const raw = image.toString('utf8', start, start + keyLength);
-      let text = keys.get(raw);
+      const name = owner.descriptor.name;
+      let texts = keys.get(name);
+      if (texts === undefined) {
+        texts = new Map();
+        keys.set(name, texts);
+      }
+      let text = texts.get(raw);
       if (text === undefined) {
         text = keyTextOf(raw);
         if (text === undefined) return 'series label values do not match the label names';
-        keys.set(raw, text);
+        texts.set(raw, text);
       }
       if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
