@@ -78,6 +78,8 @@ interface DescriptorEntry {
   readonly descriptor: MetricDescriptor;
   /** When the definition was born, where the entry says (archives); see definitions.ts. */
   readonly bornMs: number | undefined;
+  /** Slots of each of its series (`seriesSize`), or why it has no layout; once per entry. */
+  readonly slots: number | string;
 }
 
 /**
@@ -123,7 +125,6 @@ function keyTextOf(text: string): KeyText | undefined {
 
 /** A parsed series entry (cached), which is also the series as merging sees it. */
 class SeriesEntry implements SourceSeries {
-  readonly kind = KIND_SERIES;
   readonly key: string;
   /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
   shownIn: FileFamily | undefined = undefined;
@@ -138,6 +139,11 @@ class SeriesEntry implements SourceSeries {
     readonly slotCount: number,
   ) {
     this.key = text.key;
+  }
+
+  /** On the prototype: one field less in each of the many entries a cache keeps. */
+  get kind(): typeof KIND_SERIES {
+    return KIND_SERIES;
   }
 
   get labelValues(): readonly string[] {
@@ -563,7 +569,13 @@ function parseEntry(
       const json = image.toString('utf8', start, start + jsonLength);
       const payload = decodeDescriptorEntry(json);
       if (payload === undefined) return 'descriptor is not a valid metric description';
-      return { kind: KIND_DESCRIPTOR, offset, length, ...payload };
+      let slots: number | string;
+      try {
+        slots = seriesSize(payload.descriptor);
+      } catch {
+        slots = `cannot lay out metric "${payload.descriptor.name}"`;
+      }
+      return { kind: KIND_DESCRIPTOR, offset, length, ...payload, slots };
     }
     case KIND_SERIES: {
       if (length < SERIES_HEAD) return 'series entry too short';
@@ -575,12 +587,8 @@ function parseEntry(
       if (owner === undefined) {
         return 'series refers to no earlier descriptor';
       }
-      let expected: number;
-      try {
-        expected = seriesSize(owner.descriptor);
-      } catch {
-        return `cannot lay out metric "${owner.descriptor.name}"`;
-      }
+      const expected = owner.slots;
+      if (typeof expected === 'string') return expected;
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
       // toString(start, end) decodes in place: no Buffer object per entry.
