@@ -96,8 +96,8 @@ interface FamilyContext {
 
 const EOF = '# EOF\n';
 const NONE: EncodedText = encodeText('');
-/** Matches ASCII text (a cached prefix is kept as a string then; see TextBuffer.asciiText). */
-const ASCII = /^[\x00-\x7f]*$/;
+/** Finds a character that is not ASCII (else a cached prefix is kept as a string: asciiText). */
+const NON_ASCII = /[\u0080-\uffff]/;
 const LF = 10;
 const SPACE = 32;
 const COMMA = 44;
@@ -346,7 +346,7 @@ export class FamilyRenderer {
     const labels = record.text;
     const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
     const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
-    record.sample = ASCII.test(text) ? text : encodeText(text);
+    record.sample = NON_ASCII.test(text) ? encodeText(text) : text;
     record.sampleName = name;
     record.sampleDefaults = defaults;
     return record.sample;
