@@ -11,7 +11,8 @@
  * labels, `pid` labels, escaping and exemplars both ways and compares the text.
  *
  * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
- * declared labels are escaped and encoded once and kept between scrapes, keyed by the
+ * declared labels are escaped once (and encoded once where a line needs their bytes) and kept
+ * between scrapes, keyed by the
  * series' `labelValues` array (stores hand out the same, never mutated, array for a series
  * as long as it exists; see CollectedSeries). Irregular families, where a default or store
  * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
@@ -67,12 +68,22 @@ class DeclaredLabels {
   sampleName?: string;
   sampleDefaults?: string;
 
+  /** {@link text} encoded, once a line written piece by piece needs it. */
+  private bytes: EncodedText | undefined;
+
   constructor(
     /** The label values these are the text of (a series' cache slot may outlive them). */
     readonly values: readonly string[],
     readonly names: readonly string[],
-    readonly encoded: EncodedText,
+    /** `a="x",b="y"`: the cached prefixes are made of it without decoding {@link encoded}. */
+    readonly text: string,
   ) {}
+
+  /** {@link text} as bytes (encoded when first asked: a counter's lines never need it). */
+  get encoded(): EncodedText {
+    this.bytes ??= encodeText(this.text);
+    return this.bytes;
+  }
 }
 
 /** What one family's series share while rendering. */
@@ -86,6 +97,8 @@ interface FamilyContext {
 
 const EOF = '# EOF\n';
 const NONE: EncodedText = encodeText('');
+/** Finds a character that is not ASCII (else a cached prefix is kept as a string: asciiText). */
+const NON_ASCII = /[\u0080-\uffff]/;
 const LF = 10;
 const SPACE = 32;
 const COMMA = 44;
@@ -301,9 +314,8 @@ export class FamilyRenderer {
     ) {
       return record.line;
     }
-    const labels = record?.encoded ?? this.labels(context, series);
     const defaults = record === undefined ? '' : context.defaultsText;
-    let text = bytesText(labels);
+    let text = record?.text ?? bytesText(this.labels(context, series));
     if (defaults !== '') text = text === '' ? defaults : `${text},${defaults}`;
     const line = encodeText(text === '' ? `${name}{` : `${name}{${text},`);
     if (record !== undefined) {
@@ -332,11 +344,10 @@ export class FamilyRenderer {
     ) {
       return record.sample;
     }
-    const labels = bytesText(record.encoded);
+    const labels = record.text;
     const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
     const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
-    const encoded = encodeText(text);
-    record.sample = encoded.ascii ? text : encoded;
+    record.sample = NON_ASCII.test(text) ? encodeText(text) : text;
     record.sampleName = name;
     record.sampleDefaults = defaults;
     return record.sample;
@@ -377,7 +388,7 @@ export class FamilyRenderer {
       if (i > 0) text += ',';
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
-    const record = new DeclaredLabels(values, names, encodeText(text));
+    const record = new DeclaredLabels(values, names, text);
     this.declared.set(values, record);
     series.renderCache = record;
     return record;

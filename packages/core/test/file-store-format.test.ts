@@ -151,25 +151,25 @@ describe('readHeader and parseEntries', () => {
       cells.add(0, 1);
       store.flush();
       const reader = new StoreFileReader();
-      const seriesOf = (): { labelValues: readonly string[]; cells: Float64Array } => {
+      const seriesOf = (): { series: object; cells: Float64Array } => {
         const parsed = reader.read(dir, store.fileName);
         assert.ok(!(parsed instanceof FormatProblem));
         const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
-        const { labelValues, start } = family!.series[0]!;
-        return { labelValues, cells: family!.data.subarray(start, start + 1) };
+        const series = family!.series[0]!;
+        return { series, cells: family!.data.subarray(series.start, series.start + 1) };
       };
       const first = seriesOf();
       cells.add(0, 1);
       store.flush();
       const second = seriesOf();
-      // Same parsed key object (from the cache), fresh values.
-      assert.equal(second.labelValues, first.labelValues);
+      // Same parsed entry (from the cache), fresh values.
+      assert.equal(second.series, first.series);
       assert.deepEqual(Array.from(second.cells), [2]);
       // A different file under the same name (another token) is parsed afresh.
       const replacement = healthyFile();
       writeFileSync(join(dir, store.fileName), replacement);
       const third = seriesOf();
-      assert.notEqual(third.labelValues, first.labelValues);
+      assert.notEqual(third.series, first.series);
       assert.deepEqual(Array.from(third.cells), [7]);
       store.close();
     } finally {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { decodeSeriesKeyText, seriesKey } from '../src/file-store/format.js';
+import { decodeSeriesKey, decodeSeriesKeyText, seriesKey } from '../src/file-store/format.js';
 
 describe('decodeSeriesKeyText', () => {
   it('round-trips any label values written by seriesKey (fast-check)', () => {
@@ -31,6 +31,30 @@ describe('decodeSeriesKeyText', () => {
     assert.deepEqual(decodeSeriesKeyText('["\\u0061"]'), { labelValues: ['a'], key: '["a"]' });
     assert.deepEqual(decodeSeriesKeyText('[]'), { labelValues: [], key: '[]' });
     assert.deepEqual(decodeSeriesKeyText('[""]'), { labelValues: [''], key: '[""]' });
+  });
+
+  it('decodes any text exactly as JSON.parse does, or refuses it alike (fast-check)', () => {
+    // Texts made of the characters the plain-key check looks at: it must never take a text
+    // that JSON refuses or reads otherwise (a planted file's key is refused either way).
+    const chars = fc
+      .array(fc.constantFrom('[', ']', '"', ',', '","', '\\', 'a', ' ', '\n', 'ü'), {
+        maxLength: 8,
+      })
+      .map((parts) => parts.join(''));
+    // Half of them framed as a key is (`["...."]`), where the plain-key check does its work.
+    const text = fc.oneof(
+      chars,
+      chars.map((inner) => `["${inner}"]`),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const values = decodeSeriesKey(t);
+        const expected =
+          values === undefined ? undefined : { labelValues: values, key: seriesKey(values) };
+        assert.deepEqual(decodeSeriesKeyText(t), expected, t);
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it('refuses what is not an array of Unicode strings', () => {

@@ -543,35 +543,61 @@ export function seriesEntrySize(keyBytes: number, slotCount: number): number {
   return seriesSlotsOffset(keyBytes) + slotCount * 8;
 }
 
-/** True when `text` has no backslash and no control character (no JSON escape can be in it). */
-function withoutEscapes(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x5c) return false;
+/**
+ * How many label values the series key text `text` holds when it is written the way
+ * `seriesKey` writes keys without escapes: `["v1","v2",...]` with no backslash, no control
+ * character and no `"` inside a value (a quote or control character in a value would have been
+ * escaped). Such a text equals `seriesKey(values)`, so it is its own in-memory key, and
+ * {@link splitPlainSeriesKey} gives its values. -1 for any other text (escapes, spacing, a
+ * writer with another JSON style, not JSON at all): {@link decodeSeriesKeyText} decides.
+ *
+ * Allocates nothing: a reader checks every key it parses but needs the values of few of them
+ * (merging takes them only for the first file that brings a merged series).
+ */
+export function plainSeriesKeyCount(text: string): number {
+  if (text === '[]') return 0;
+  const end = text.length - 2; // Index of the closing quote.
+  if (
+    end < 2 ||
+    text.charCodeAt(0) !== 0x5b ||
+    text.charCodeAt(1) !== 0x22 ||
+    text.charCodeAt(end) !== 0x22 ||
+    text.charCodeAt(end + 1) !== 0x5d
+  ) {
+    return -1;
   }
-  return true;
+  let count = 1;
+  for (let i = 2; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x5c) return -1;
+    if (code === 0x22) {
+      // Only as the `","` between two values, whole before the closing quote.
+      if (i + 2 >= end || text.charCodeAt(i + 1) !== 0x2c || text.charCodeAt(i + 2) !== 0x22) {
+        return -1;
+      }
+      count++;
+      i += 2;
+    }
+  }
+  return count;
+}
+
+/** The label values of a key text that {@link plainSeriesKeyCount} accepts. */
+export function splitPlainSeriesKey(text: string): string[] {
+  return text === '[]' ? [] : text.slice(2, -2).split('","');
 }
 
 /**
  * A series key read from a file: its label values, and the in-memory key
  * (`seriesKey(labelValues)`), or undefined unless the text is a JSON array of Unicode strings.
- *
- * The common key has no backslash and no control character. Such a text equals
- * `seriesKey(values)` exactly when it reads `["v1","v2",...]` with no `"` inside a value (a
- * quote or control character in a value would have been escaped), so it is split directly and
- * is itself the key: no JSON.parse, no re-encoding. Anything else (escapes, spacing, a writer
- * with another JSON style) is parsed and re-encoded, so keys stay canonical either way.
+ * A plain key ({@link plainSeriesKeyCount}) is split directly and is itself the key: no
+ * JSON.parse, no re-encoding. Anything else is parsed and re-encoded, so keys stay canonical
+ * either way.
  */
 export function decodeSeriesKeyText(
   text: string,
 ): { readonly labelValues: string[]; readonly key: string } | undefined {
-  if (withoutEscapes(text)) {
-    if (text === '[]') return { labelValues: [], key: text };
-    if (text.length >= 4 && text.startsWith('["') && text.endsWith('"]')) {
-      const values = text.slice(2, -2).split('","');
-      if (values.every((value) => !value.includes('"'))) return { labelValues: values, key: text };
-    }
-  }
+  if (plainSeriesKeyCount(text) >= 0) return { labelValues: splitPlainSeriesKey(text), key: text };
   const labelValues = decodeSeriesKey(text);
   return labelValues === undefined ? undefined : { labelValues, key: seriesKey(labelValues) };
 }

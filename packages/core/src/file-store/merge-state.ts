@@ -149,13 +149,15 @@ export class MergeState {
   }
 
   /**
-   * The merged series `key` of `acc`, kept or new (`extraLabels()` gives the store labels of a
-   * new one). It holds this round's values only once {@link fill} has claimed it.
+   * The merged series `key` of `acc`, kept or new: a new one takes the label values of
+   * `source` (read only then: a file's series split them from their key when asked) and the
+   * store labels `extraLabels()` gives. It holds this round's values only once {@link fill}
+   * has claimed it.
    */
   seriesOf(
     acc: FamilyAcc,
     key: string,
-    labelValues: readonly string[],
+    source: SourceSeries,
     extraLabels: () => Readonly<Record<string, string>> | undefined,
   ): SeriesAcc {
     let series = acc.series.get(key);
@@ -164,7 +166,7 @@ export class MergeState {
       const extra = extraLabels();
       // One shape for all (renderCache included): the render loops stay monomorphic.
       series = {
-        labelValues,
+        labelValues: source.labelValues,
         extraLabels: extra,
         cells,
         exemplars: undefined,

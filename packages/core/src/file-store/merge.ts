@@ -284,15 +284,15 @@ function mergeFamily(
   const exemplars = carry === 'as-is' && source.live ? family.exemplars : undefined;
   const plan = carry === 'as-is' ? state.plan(source.file, family, acc) : undefined;
   const targets: SeriesAcc[] | undefined = carry === 'as-is' && plan === undefined ? [] : undefined;
+  // One closure per family, not per series (a cold scrape merges every series by key).
+  const extraLabels =
+    d.type === 'gauge' && isPerProcess(d.mode)
+      ? () => writerLabels(source.pid, writerThread(d, source))
+      : noExtraLabels;
   for (let i = 0; i < list.length; i++) {
     const series = list[i] as SourceSeries;
     const target =
-      plan?.[i] ??
-      state.seriesOf(acc, mergeKey(d, series, source), series.labelValues, () =>
-        d.type === 'gauge' && isPerProcess(d.mode)
-          ? writerLabels(source.pid, writerThread(d, source))
-          : undefined,
-      );
+      plan?.[i] ?? state.seriesOf(acc, mergeKey(d, series, source), series, extraLabels);
     targets?.push(target);
     const data = carry === 'as-is' ? family.data : carry(family.data, series.start);
     const start = carry === 'as-is' ? series.start : 0;
@@ -370,6 +370,11 @@ function copySlots(cells: Float64Array, data: Float64Array, start: number): void
   const src = data.subarray(start, start + n);
   if (src.length < n) cells.fill(0);
   cells.set(src);
+}
+
+/** The store labels of the merged series of every metric but per-writer gauges: none. */
+function noExtraLabels(): undefined {
+  return undefined;
 }
 
 /** The labels of a per-writer gauge series: `pid`, and `thread` for a worker thread's. */

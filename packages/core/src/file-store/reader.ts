@@ -53,10 +53,12 @@ import {
   KIND_DESCRIPTOR,
   KIND_EXEMPLARS,
   KIND_SERIES,
+  plainSeriesKeyCount,
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
   seriesSlotsOffset,
+  splitPlainSeriesKey,
   TOKEN_SIZE,
 } from './format.js';
 import type { SourceSeries } from './merge.js';
@@ -76,19 +78,77 @@ interface DescriptorEntry {
   readonly descriptor: MetricDescriptor;
   /** When the definition was born, where the entry says (archives); see definitions.ts. */
   readonly bornMs: number | undefined;
+  /** Slots of each of its series (`seriesSize`), or why it has no layout; once per entry. */
+  readonly slots: number | string;
 }
 
-/** A parsed series entry (cached). */
-interface SeriesEntry {
-  readonly kind: typeof KIND_SERIES;
-  readonly offset: number;
-  readonly length: number;
-  readonly descriptorOffset: number;
-  readonly labelValues: readonly string[];
+/**
+ * The key text of series entries, shared by all the entries of one metric that one reader
+ * parses between two calls of `retain` (one scrape) with the same key bytes: the same label
+ * set appears in every file. Its label values are split from the
+ * key only when asked for (merging takes them for a new merged series only), once for all of
+ * those entries; an array of values per entry was most of a cold scrape's garbage. The shared
+ * key string also makes merging's key look-ups cheaper (its hash is computed once, and equal
+ * keys are the same string).
+ */
+class KeyText {
+  constructor(
+    /** The in-memory key (`seriesKey(labelValues)`). */
+    readonly key: string,
+    /** How many label values it holds. */
+    readonly count: number,
+    /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
+    private values: readonly string[] | undefined,
+  ) {}
+
+  get labelValues(): readonly string[] {
+    this.values ??= splitPlainSeriesKey(this.key);
+    return this.values;
+  }
+}
+
+/**
+ * Key texts by metric name, then key bytes. Per metric: the renderer keeps per label values
+ * array the text of one family's lines (render.ts), so two families sharing arrays would
+ * rebuild each other's text at every scrape.
+ */
+type KeyTexts = Map<string, Map<string, KeyText>>;
+
+/** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
+function keyTextOf(text: string): KeyText | undefined {
+  const count = plainSeriesKeyCount(text);
+  if (count >= 0) return new KeyText(text, count, undefined);
+  const decoded = decodeSeriesKeyText(text);
+  if (decoded === undefined) return undefined;
+  return new KeyText(decoded.key, decoded.labelValues.length, decoded.labelValues);
+}
+
+/** A parsed series entry (cached), which is also the series as merging sees it. */
+class SeriesEntry implements SourceSeries {
   readonly key: string;
-  /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
-  readonly start: number;
-  readonly slotCount: number;
+  /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
+  shownIn: FileFamily | undefined = undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+    readonly descriptorOffset: number,
+    private readonly text: KeyText,
+    /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
+    readonly start: number,
+    readonly slotCount: number,
+  ) {
+    this.key = text.key;
+  }
+
+  /** On the prototype: one field less in each of the many entries a cache keeps. */
+  get kind(): typeof KIND_SERIES {
+    return KIND_SERIES;
+  }
+
+  get labelValues(): readonly string[] {
+    return this.text.labelValues;
+  }
 }
 
 /** A parsed absorbed-process record (archives only; cached). */
@@ -192,6 +252,8 @@ export class StoreFileReader {
    */
   private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
+  /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
+  private keys: KeyTexts = new Map();
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
   private readonly waits = new WaitBudget();
 
@@ -248,7 +310,7 @@ export class StoreFileReader {
         this.caches.set(name, cache);
       }
       if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
-        const parsed = parseEntries(name, header, bytes, cache.entries);
+        const parsed = parseEntries(name, header, bytes, cache.entries, undefined, this.keys);
         if (parsed instanceof FormatProblem) this.caches.delete(name);
         return parsed;
       }
@@ -259,8 +321,13 @@ export class StoreFileReader {
         this.filesAreFinal,
         this.waits,
       );
-      const parsed = parseEntries(name, header, bytes, cache.entries, (series) =>
-        verifier.verify(series),
+      const parsed = parseEntries(
+        name,
+        header,
+        bytes,
+        cache.entries,
+        (series) => verifier.verify(series),
+        this.keys,
       );
       if (parsed instanceof FormatProblem) {
         this.caches.delete(name);
@@ -275,8 +342,13 @@ export class StoreFileReader {
     }
   }
 
-  /** Drops the caches of files not in `names` (they were removed from the directory). */
+  /**
+   * Drops the caches of files not in `names` (they were removed from the directory). Called
+   * once per scrape, after its reads: the key texts shared by the entries parsed so far are
+   * dropped too (the entries keep theirs), so that the table holds no key of a series gone.
+   */
   retain(names: ReadonlySet<string>): void {
+    if (this.keys.size > 0) this.keys = new Map();
     for (const name of this.caches.keys()) {
       if (!names.has(name)) this.caches.delete(name);
     }
@@ -333,6 +405,7 @@ export function parseEntries(
   bytes: Uint8Array,
   cache: Entry[] = [],
   verify?: (series: SeriesEntry) => boolean,
+  keys: KeyTexts = new Map(),
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -349,8 +422,6 @@ export function parseEntries(
   const absorbed: FileIdentity[] = [];
   /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
   const descriptors = new Map<number, DescriptorEntry>();
-  /** Series entries met so far, by offset, with their family when shown (exemplars refer to them). */
-  const seriesAt = new Map<number, { entry: SeriesEntry; family: FileFamily | undefined }>();
   let dropped: DroppedExemplars | undefined;
   let offset = header.headerSize;
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
@@ -367,7 +438,7 @@ export function parseEntries(
       entry.length !== length ||
       (entry.kind === 'skipped' ? entry.byte : entry.kind) !== kind
     ) {
-      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors);
+      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors, keys);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
       cache.length = k;
@@ -391,15 +462,20 @@ export function parseEntries(
     } else if (entry.kind === KIND_SERIES) {
       const family = byOffset.get(entry.descriptorOffset);
       if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
-      const shown = family !== null && !removed && (verify === undefined || verify(entry));
-      if (shown) {
-        // The cached entry is the series view (its slots: `words[entry.start]`, ...).
-        family.series.push(entry);
-      }
-      seriesAt.set(offset, { entry, family: shown ? family : undefined });
+      const shown =
+        family !== null && !removed && (verify === undefined || verify(entry)) ? family : undefined;
+      // The cached entry is the series view (its slots: `words[entry.start]`, ...).
+      shown?.series.push(entry);
+      // Exemplar entries further on look their series up among the entries walked so far.
+      entry.shownIn = shown;
     } else if (entry.kind === KIND_EXEMPLARS) {
       if (!removed) {
-        const outcome = readExemplars(entry, bytes, view, seriesAt);
+        const outcome = readExemplars(
+          entry,
+          bytes,
+          view,
+          seriesBefore(cache, k, entry.head.seriesOffset),
+        );
         if (outcome !== undefined && outcome !== 'hidden') {
           dropped ??= { torn: 0, invalid: 0 };
           dropped[outcome]++;
@@ -416,7 +492,8 @@ export function parseEntries(
 }
 
 /**
- * Attaches the exemplars of the exemplar entry `entry` to the family of its series. Returns
+ * Attaches the exemplars of the exemplar entry `entry` to the family of `series`, the series
+ * entry it names (undefined: none before it). Returns
  * why they were left out: `hidden` (its series is not shown: removed, or torn this scrape),
  * `torn` (the records fail their check: read while written), `invalid` (nothing a writer
  * makes); undefined when attached. Never a reason to skip the file.
@@ -425,13 +502,12 @@ function readExemplars(
   entry: ExemplarsEntry,
   bytes: Uint8Array,
   view: DataView,
-  seriesAt: ReadonlyMap<number, { entry: SeriesEntry; family: FileFamily | undefined }>,
+  series: SeriesEntry | undefined,
 ): 'hidden' | 'torn' | 'invalid' | undefined {
   if (entry.problem !== undefined) return 'invalid';
   const { head, offset } = entry;
-  const series = head.seriesOffset < offset ? seriesAt.get(head.seriesOffset) : undefined;
   if (series === undefined) return 'invalid';
-  const family = series.family;
+  const family = series.shownIn;
   if (family === undefined) return 'hidden';
   if (head.count !== exemplarSlotCount(family.descriptor)) return 'invalid';
   const check = exemplarsCheck(bytes, offset, entry.length - EXEMPLARS_HEAD);
@@ -443,7 +519,29 @@ function readExemplars(
     entry.decoded = { check, latest };
   }
   family.exemplars ??= new Map();
-  family.exemplars.set(series.entry, latest);
+  family.exemplars.set(series, latest);
+  return undefined;
+}
+
+/**
+ * The series entry at byte `offset` among the first `count` entries of `entries` (in file
+ * order, all walked by the current parse), or undefined. A binary search: keeping a map of
+ * every series entry's offset for the exemplar entries cost a map entry per series per scrape.
+ */
+function seriesBefore(
+  entries: readonly Entry[],
+  count: number,
+  offset: number,
+): SeriesEntry | undefined {
+  let low = 0;
+  let high = count - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const entry = entries[middle] as Entry;
+    if (entry.offset === offset) return entry instanceof SeriesEntry ? entry : undefined;
+    if (entry.offset < offset) low = middle + 1;
+    else high = middle - 1;
+  }
   return undefined;
 }
 
@@ -460,6 +558,7 @@ function parseEntry(
   length: number,
   kind: number | undefined,
   descriptors: ReadonlyMap<number, DescriptorEntry>,
+  keys: KeyTexts,
 ): Entry | string {
   switch (kind) {
     case KIND_DESCRIPTOR: {
@@ -470,7 +569,13 @@ function parseEntry(
       const json = image.toString('utf8', start, start + jsonLength);
       const payload = decodeDescriptorEntry(json);
       if (payload === undefined) return 'descriptor is not a valid metric description';
-      return { kind: KIND_DESCRIPTOR, offset, length, ...payload };
+      let slots: number | string;
+      try {
+        slots = seriesSize(payload.descriptor);
+      } catch {
+        slots = `cannot lay out metric "${payload.descriptor.name}"`;
+      }
+      return { kind: KIND_DESCRIPTOR, offset, length, ...payload, slots };
     }
     case KIND_SERIES: {
       if (length < SERIES_HEAD) return 'series entry too short';
@@ -482,32 +587,29 @@ function parseEntry(
       if (owner === undefined) {
         return 'series refers to no earlier descriptor';
       }
-      let expected: number;
-      try {
-        expected = seriesSize(owner.descriptor);
-      } catch {
-        return `cannot lay out metric "${owner.descriptor.name}"`;
-      }
+      const expected = owner.slots;
+      if (typeof expected === 'string') return expected;
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
       // toString(start, end) decodes in place: no Buffer object per entry.
-      const decoded = decodeSeriesKeyText(image.toString('utf8', start, start + keyLength));
-      if (
-        decoded === undefined ||
-        decoded.labelValues.length !== owner.descriptor.labelNames.length
-      ) {
+      const raw = image.toString('utf8', start, start + keyLength);
+      const name = owner.descriptor.name;
+      let texts = keys.get(name);
+      if (texts === undefined) {
+        texts = new Map();
+        keys.set(name, texts);
+      }
+      let text = texts.get(raw);
+      if (text === undefined) {
+        text = keyTextOf(raw);
+        if (text === undefined) return 'series label values do not match the label names';
+        texts.set(raw, text);
+      }
+      if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
       }
-      return {
-        kind: KIND_SERIES,
-        offset,
-        length,
-        descriptorOffset,
-        labelValues: decoded.labelValues,
-        key: decoded.key,
-        start: (offset + seriesSlotsOffset(keyLength)) / 8,
-        slotCount,
-      };
+      const first = (offset + seriesSlotsOffset(keyLength)) / 8;
+      return new SeriesEntry(offset, length, descriptorOffset, text, first, slotCount);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
