@@ -228,6 +228,11 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
   readonly #inFlight: Gauge<string> | undefined;
   /** The in-flight gauge's label names (method, `url_scheme`) under the OTel preset; else none. */
   readonly #inFlightLabels: readonly [string, string] | undefined;
+  /** Label objects of the in-flight series by method: [http, https] (see #inFlightSet). */
+  readonly #inFlightSets = new Map<
+    string,
+    readonly [Record<string, string>, Record<string, string>]
+  >();
   readonly #requestSize: Histogram<string> | undefined;
   readonly #responseSize: Histogram<string> | undefined;
   readonly #routes = new Map<unknown, RouteEntry>();
@@ -407,10 +412,12 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     [methodLabel, schemeLabel]: readonly [string, string],
     request: InFlightRequest | undefined,
   ): void {
-    const labels = {
-      [methodLabel]: otelMethod(request?.method),
-      [schemeLabel]: request !== undefined && isSecure(request) ? 'https' : 'http',
-    };
+    const labels = this.#inFlightSet(
+      methodLabel,
+      schemeLabel,
+      otelMethod(request?.method),
+      request !== undefined && isSecure(request),
+    );
     gauge.inc(labels);
     if (request !== undefined) (request as { [kInFlight]?: unknown })[kInFlight] = labels;
   }
@@ -429,8 +436,29 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     } else if (sample.request === undefined) {
       // start() had no request either: it counted the series of an unknown method over http.
       const [methodLabel, schemeLabel] = this.#inFlightLabels;
-      gauge.dec({ [methodLabel]: otelMethod(undefined), [schemeLabel]: 'http' });
+      gauge.dec(this.#inFlightSet(methodLabel, schemeLabel, otelMethod(undefined), false));
     }
+  }
+
+  /**
+   * The label object of an in-flight series, made once per method and scheme (the methods are
+   * the convention's nine and `_OTHER`), so that a request allocates none.
+   */
+  #inFlightSet(
+    methodLabel: string,
+    schemeLabel: string,
+    method: string,
+    secure: boolean,
+  ): Readonly<Record<string, string>> {
+    let pair = this.#inFlightSets.get(method);
+    if (pair === undefined) {
+      pair = [
+        Object.freeze({ [methodLabel]: method, [schemeLabel]: 'http' }),
+        Object.freeze({ [methodLabel]: method, [schemeLabel]: 'https' }),
+      ];
+      this.#inFlightSets.set(method, pair);
+    }
+    return pair[secure ? 1 : 0];
   }
 
   /**
