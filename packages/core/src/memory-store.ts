@@ -7,6 +7,8 @@
  * (metric, label values) -> same Cells" holds for every caller that declares once and reuses
  * the descriptor. The file store, which spans processes, necessarily merges by name.
  */
+
+import { describeValue, InvalidOptionError } from './errors.js';
 import {
   type Cells,
   type CollectedFamily,
@@ -67,6 +69,29 @@ function seriesKey(labelValues: readonly string[]): string {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   private readonly families = new Map<MetricDescriptor, MemoryFamily>();
+
+  /**
+   * Takes no options. Throws InvalidOptionError for any given (PROMFORK_UNKNOWN_OPTION: a
+   * FileStore option such as `flushIntervalMs` would otherwise be ignored silently in plain
+   * JavaScript) or for options that are not an object (PROMFORK_INVALID_OPTION).
+   */
+  constructor(options?: Readonly<Record<string, never>>) {
+    if (options === undefined) return;
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError(
+        'PROMFORK_INVALID_OPTION',
+        `MemoryStore takes no options, got ${describeValue(options)}`,
+      );
+    }
+    const [key] = Object.keys(options);
+    if (key !== undefined) {
+      throw new InvalidOptionError(
+        'PROMFORK_UNKNOWN_OPTION',
+        `MemoryStore does not accept the option ${describeValue(key)}; it takes no options ` +
+          '(FileStore options belong to new FileStore({ dir, ... }))',
+      );
+    }
+  }
 
   declare(descriptor: MetricDescriptor): void {
     this.family(descriptor);

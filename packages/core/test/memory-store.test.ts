@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MetricDescriptor } from '../src/index.js';
 import { COUNTER_VALUE, MemoryStore } from '../src/index.js';
+import { codeOf } from './helpers/error-code.js';
 import { runStoreConformance } from './store-conformance.js';
 
 runStoreConformance('MemoryStore', () => new MemoryStore());
@@ -40,4 +41,14 @@ test('MemoryStore collect returns a snapshot, not live cells', () => {
   const [family] = store.collect();
   cells.add(COUNTER_VALUE, 1);
   assert.deepEqual(Array.from(family?.series[0]?.cells ?? []), [1]);
+});
+
+test('MemoryStore takes no options and says so instead of ignoring them', () => {
+  const make = (options: unknown) => () => new MemoryStore(options as Record<string, never>);
+  assert.equal(codeOf(make(undefined)), undefined);
+  assert.equal(codeOf(make({})), undefined);
+  assert.equal(codeOf(make({ flushIntervalMs: 100 })), 'PROMFORK_UNKNOWN_OPTION');
+  assert.throws(make({ dir: '/tmp/x' }), /MemoryStore does not accept the option "dir"/);
+  assert.equal(codeOf(make('fast')), 'PROMFORK_INVALID_OPTION');
+  assert.equal(codeOf(make(null)), 'PROMFORK_INVALID_OPTION');
 });
