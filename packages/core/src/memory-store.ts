@@ -8,7 +8,6 @@
  * the descriptor. The file store, which spans processes, necessarily merges by name.
  */
 
-import { describeValue, InvalidOptionError } from './errors.js';
 import {
   type Cells,
   type CollectedFamily,
@@ -18,6 +17,7 @@ import {
   seriesSize,
 } from './store.js';
 import type { MetricDescriptor } from './types.js';
+import { assertOptionKeys } from './validation.js';
 
 /** Cells over one Float64Array. Kept tiny and monomorphic: it is the hot path of every update. */
 class MemoryCells implements Cells {
@@ -76,21 +76,7 @@ export class MemoryStore implements Store {
    * JavaScript) or for options that are not an object (PROMFORK_INVALID_OPTION).
    */
   constructor(options?: Readonly<Record<string, never>>) {
-    if (options === undefined) return;
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError(
-        'PROMFORK_INVALID_OPTION',
-        `MemoryStore takes no options, got ${describeValue(options)}`,
-      );
-    }
-    const [key] = Object.keys(options);
-    if (key !== undefined) {
-      throw new InvalidOptionError(
-        'PROMFORK_UNKNOWN_OPTION',
-        `MemoryStore does not accept the option ${describeValue(key)}; it takes no options ` +
-          '(FileStore options belong to new FileStore({ dir, ... }))',
-      );
-    }
+    if (options !== undefined) assertOptionKeys(options, [], 'new MemoryStore()');
   }
 
   declare(descriptor: MetricDescriptor): void {

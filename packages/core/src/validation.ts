@@ -248,7 +248,7 @@ export function assertOptionKeys(
     if (!allowed.includes(key)) {
       throw new InvalidOptionError(
         'PROMFORK_UNKNOWN_OPTION',
-        `${where} got unknown option ${describeValue(key)}; accepted options: ${allowed.join(', ')}`,
+        `${where} got unknown option ${describeValue(key)}; accepted options: ${allowed.join(', ') || 'none'}`,
       );
     }
   }

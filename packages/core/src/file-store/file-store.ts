@@ -21,6 +21,7 @@ import {
   seriesSize,
 } from '../store.js';
 import type { Exemplar, MetricDescriptor } from '../types.js';
+import { assertOptionKeys } from '../validation.js';
 import { conflictError, conflictKey, fileBornMs } from './definitions.js';
 import { ensureDirectory, insecureDirectoryWarning } from './directory.js';
 import { type DirectoryView, readDirectoryView } from './directory-view.js';
@@ -232,31 +233,17 @@ interface LocalMetric {
   readonly series: Map<string, LocalSeries>;
 }
 
-const OPTION_KEYS = new Set([
+const OPTION_KEYS: readonly string[] = [
   'dir',
   'onError',
   'compactDeadProcesses',
   'leaseTimeoutSeconds',
   'flushIntervalMs',
   'shareExemplars',
-]);
+];
 
 function validateOptions(options: unknown): FileStoreOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(
-      'PROMFORK_INVALID_OPTION',
-      `FileStore options must be an object like { dir }, got ${describeValue(options)}`,
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new InvalidOptionError(
-        'PROMFORK_UNKNOWN_OPTION',
-        `FileStore does not accept the option ${describeValue(key)}; expected "dir", "onError", ` +
-          '"compactDeadProcesses", "leaseTimeoutSeconds", "flushIntervalMs" or "shareExemplars"',
-      );
-    }
-  }
+  assertOptionKeys(options, OPTION_KEYS, 'new FileStore()');
   const {
     dir,
     onError,
@@ -264,7 +251,7 @@ function validateOptions(options: unknown): FileStoreOptions {
     leaseTimeoutSeconds,
     flushIntervalMs,
     shareExemplars,
-  } = options as Record<string, unknown>;
+  } = options;
   if (dir === undefined) {
     throw new InvalidOptionError(
       'PROMFORK_MISSING_OPTION',
@@ -320,7 +307,7 @@ function validateOptions(options: unknown): FileStoreOptions {
         `got ${describeValue(flushIntervalMs)}`,
     );
   }
-  return options as FileStoreOptions;
+  return options as unknown as FileStoreOptions;
 }
 
 /** Keeps this process's metrics in its own file in `dir` and merges every file on collect. */
