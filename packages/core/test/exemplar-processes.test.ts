@@ -199,12 +199,17 @@ function droppedOf(store: FileStore, reason: string): number {
 
 /**
  * A FileStore in a fresh directory, in this process, with `jobs_total` (label `kind`,
- * exemplars on): a writer whose file the test can read and damage between flushes.
+ * exemplars on, registered in `registers`): a writer whose file the test can read and damage
+ * between flushes. `options` are added to the store's.
  */
-function exemplarWriter(t: TestContext): { dir: string; writer: FileStore; jobs: Counter<'kind'> } {
+function exemplarWriter(
+  t: TestContext,
+  options: { readonly shareExemplars?: boolean } = {},
+  registers: Registry[] = [],
+): { dir: string; writer: FileStore; jobs: Counter<'kind'> } {
   const { dir, cleanup } = tempDir('promfork-ex-');
   t.after(cleanup);
-  const writer = new FileStore({ dir, compactDeadProcesses: false });
+  const writer = new FileStore({ dir, compactDeadProcesses: false, ...options });
   t.after(() => writer.close());
   const jobs = new Counter({
     name: 'jobs_total',
@@ -212,7 +217,7 @@ function exemplarWriter(t: TestContext): { dir: string; writer: FileStore; jobs:
     labelNames: ['kind'],
     enableExemplars: true,
     store: writer,
-    registers: [],
+    registers,
   });
   return { dir, writer, jobs };
 }
@@ -318,21 +323,10 @@ test('a writer whose directory was removed recreates its file with its exemplars
 });
 
 test('shareExemplars: false keeps exemplars in the process (no exemplar entry), as before', async (t) => {
-  const { dir, cleanup } = tempDir('promfork-ex-');
-  t.after(cleanup);
+  const registry = new Registry({ includeForeignFamilies: false });
+  const { dir, writer, jobs } = exemplarWriter(t, { shareExemplars: false }, [registry]);
   assert.throws(() => new FileStore({ dir, shareExemplars: 'no' as never }), {
     code: 'PROMFORK_INVALID_OPTION',
-  });
-  const writer = new FileStore({ dir, compactDeadProcesses: false, shareExemplars: false });
-  t.after(() => writer.close());
-  const registry = new Registry({ includeForeignFamilies: false });
-  const jobs = new Counter({
-    name: 'jobs_total',
-    help: 'Jobs',
-    labelNames: ['kind'],
-    enableExemplars: true,
-    store: writer,
-    registers: [registry],
   });
   jobs.inc({ labels: { kind: 'a' }, value: 1, exemplarLabels: { trace_id: 'own' } });
   writer.flush();
