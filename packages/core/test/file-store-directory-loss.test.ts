@@ -126,6 +126,58 @@ describe('the directory removed or replaced while writers run', () => {
     }
   });
 
+  it('a store opened after rm -rf in the same process does not take the name an earlier store puts back', async () => {
+    const dir = join(root, 'reopened');
+    const first = new FileStore({ dir });
+    const second: { store?: FileStore } = {};
+    try {
+      const a = new Counter({ name: 'jobs_total', help: 'Jobs done', store: first, registers: [] });
+      a.inc(10);
+      first.flush();
+      rmSync(dir, { recursive: true, force: true });
+      // The directory is gone, so the name of the first store's file is free on disk; the first
+      // store still owns it and will put its file back under it.
+      second.store = new FileStore({ dir });
+      assert.notEqual(second.store.fileName, first.fileName);
+      const b = new Counter({
+        name: 'jobs_total',
+        help: 'Jobs done',
+        store: second.store,
+        registers: [],
+      });
+      b.inc(5);
+      second.store.flush();
+      let counted = 10;
+      const back = () => existsSync(join(dir, first.fileName));
+      assert.ok(
+        await until(back, () => {
+          a.inc();
+          counted++;
+        }),
+        'the first file is back',
+      );
+      // Both files stay: neither store renames its file over the other's.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        a.inc();
+        counted++;
+        first.flush();
+        second.store.flush();
+      }
+      assert.equal(processFiles(dir).length, 2);
+      const reader = new FileStore({ dir, compactDeadProcesses: false });
+      try {
+        const family = reader.collect().find((f) => f.descriptor.name === 'jobs_total');
+        assert.equal(family?.series[0]?.cells[0], counted + 5);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      first.close();
+      second.store?.close();
+    }
+  });
+
   it('a directory that cannot be recreated is reported; the file comes back once it can', async () => {
     const dir = join(root, 'blocked');
     const errors: Error[] = [];

@@ -260,7 +260,7 @@ export class ProcessFile {
   private constructor(
     name: string,
     /** Absolute path of the directory. */
-    private readonly dir: string,
+    readonly dir: string,
     /** Path of the temp file this writer creates complete before putting it in place. */
     private readonly tempPath: string,
     fd: number,
@@ -332,6 +332,10 @@ export class ProcessFile {
       writeFully(fd, bytes, 0, bytes.byteLength, 0);
       for (let instance = 1; ; instance++) {
         const name = processFileName(identity, instance);
+        // A name another open store of this thread holds is taken even when no file has it:
+        // after the directory was removed, that store puts its file back under it, and the two
+        // would replace each other's file at every check.
+        if (nameInUse(dir, name)) continue;
         if (placeFile(temp, join(dir, name))) {
           return new ProcessFile(name, dir, temp, fd, bytes, events);
         }
@@ -993,6 +997,12 @@ export class FileCells implements Cells {
   window(): { data: Float64Array; start: number } {
     return { data: this.file.f64, start: this.base };
   }
+}
+
+/** True when an open store of this thread writes a file of `name` in `dir`. */
+function nameInUse(dir: string, name: string): boolean {
+  for (const file of openFiles) if (file.name === name && file.dir === dir) return true;
+  return false;
 }
 
 /**
