@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker as Thread } from 'node:worker_threads';
+import { Counter } from '../src/counter.js';
 import { FileStore } from '../src/file-store/index.js';
 import { singleValue, tempDir, Worker } from './file-store-helpers.js';
 
@@ -102,6 +103,26 @@ describe('FileStore flushIntervalMs', () => {
       await w.kill();
       assert.equal(scrape(dir, 'own_total'), 6);
     } finally {
+      cleanup();
+    }
+  });
+
+  it("shows held changes to another store's scrape in the same thread", () => {
+    const { dir, cleanup } = tempDir();
+    const writer = new FileStore({ dir, flushIntervalMs: 10_000 });
+    try {
+      const counter = new Counter({
+        name: 'sibling_total',
+        help: 'h',
+        store: writer,
+        registers: [],
+      });
+      counter.inc(7);
+      // A second store of this thread (another registry's, say) reads the directory: it sees
+      // the held change at once, as the first store's own scrape does.
+      assert.equal(scrape(dir, 'sibling_total'), 7);
+    } finally {
+      writer.close();
       cleanup();
     }
   });

@@ -44,7 +44,7 @@ import {
 } from './merge.js';
 import { MergeState, snapshotOf } from './merge-state.js';
 import { defaultOnError, ProblemReporter } from './problems.js';
-import { FileCells, ProcessFile } from './process-file.js';
+import { FileCells, flushSiblings, ProcessFile } from './process-file.js';
 import { type ParsedFile, StoreFileReader } from './reader.js';
 import { COMPACTION_ERRORS_METRIC, ScrapeCompactor } from './scrape-compaction.js';
 import { TORN_OUTCOMES, type TornCounts } from './series-check.js';
@@ -88,7 +88,8 @@ export interface FileStoreOptions {
    * of what the store adds to a request). The price, exactly: a process killed without running
    * its `exit` listeners loses every change made since its last write, up to N ms of them
    * (counts of requests it answered in that time included), and other processes' scrapes see
-   * its values up to N ms late. A normal exit (`process.exit()`, the event loop running out,
+   * its values up to N ms late (a scrape by another store of the same thread writes them
+   * first, so it sees them at once). A normal exit (`process.exit()`, the event loop running out,
    * a signal handler calling `process.exit()`) loses nothing: the exit hook writes them. At
    * most 10,000.
    * @default 0
@@ -529,6 +530,7 @@ export class FileStore implements Store {
     const sources: Source[] = [];
     const liveness = new LivenessChecker(this.liveness);
     let view: DirectoryView | undefined;
+    flushSiblings(this.dir, this.file);
     try {
       view = readDirectoryView(this.dir, this.reader, this.file.name);
       // Dead processes' files are folded into the archive before they are merged, so a scrape

@@ -999,6 +999,15 @@ export class FileCells implements Cells {
   }
 }
 
+/**
+ * Writes what the other open files of this thread in `dir` hold back (a `flushIntervalMs`
+ * store's changes wait for its timer), so that a scrape by one store of a thread shows what
+ * another store of the same thread recorded, as its own scrape would. Cheap when nothing waits.
+ */
+export function flushSiblings(dir: string, self: ProcessFile): void {
+  for (const file of openFiles) if (file !== self && file.dir === dir) file.flush();
+}
+
 /** True when an open store of this thread writes a file of `name` in `dir`. */
 function nameInUse(dir: string, name: string): boolean {
   for (const file of openFiles) if (file.name === name && file.dir === dir) return true;
