@@ -46,7 +46,8 @@ const exemplarTexts = new WeakMap<readonly (Exemplar | undefined)[], number>();
 
 /**
  * Estimated characters the exemplars of one series render (cached per list: a reader hands out
- * the same list while an entry is unchanged).
+ * the same list while an entry is unchanged; a list changed in place must be forgotten with
+ * {@link forgetExemplarsEstimate}).
  */
 export function exemplarsTextEstimate(latest: readonly (Exemplar | undefined)[]): number {
   let text = exemplarTexts.get(latest);
@@ -59,6 +60,14 @@ export function exemplarsTextEstimate(latest: readonly (Exemplar | undefined)[])
     exemplarTexts.set(latest, text);
   }
   return text;
+}
+
+/**
+ * Drops the cached estimate of `latest`, a list its owner changed in place (this process's own
+ * exemplars: the FileStore keeps one list per series and replaces its slots).
+ */
+export function forgetExemplarsEstimate(latest: readonly (Exemplar | undefined)[]): void {
+  exemplarTexts.delete(latest);
 }
 
 /** Lines a series of a descriptor renders, and the characters of each besides its key. */

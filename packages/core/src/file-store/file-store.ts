@@ -31,7 +31,12 @@ import {
   MAX_EXEMPLAR_LABEL_BYTES,
   recordSizeFor,
 } from './exemplar-entry.js';
-import { ExpositionBudget, MAX_EXPOSITION_BYTES, type OverBudget } from './exposition-budget.js';
+import {
+  ExpositionBudget,
+  forgetExemplarsEstimate,
+  MAX_EXPOSITION_BYTES,
+  type OverBudget,
+} from './exposition-budget.js';
 import { compatibleDescriptors, FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker, type LivenessOptions } from './identity.js';
 import {
@@ -498,6 +503,7 @@ export class FileStore implements Store {
         });
       }
       entry.latest[slot] = exemplar;
+      forgetExemplarsEstimate(entry.latest);
       this.file.writeExemplar(entry.offset, slot, exemplar, labels);
     } catch (error) {
       this.writeErrors.add(COUNTER_VALUE, 1);
