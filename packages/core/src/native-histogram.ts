@@ -598,6 +598,13 @@ export function nativeSnapshot(
   };
 }
 
+/** The pair key of a nonzero finite `value` at `schema` (see the module comment). */
+function keyOf(value: number, schema: number): number {
+  return value > 0
+    ? 2 * nativeBucketIndex(value, schema)
+    : 2 * nativeBucketIndex(-value, schema) + 1;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recording
 
@@ -625,40 +632,65 @@ export class NativeRecorder {
     this.settings = settings;
   }
 
-  /** Counts one finite observation `value`. */
+  /**
+   * Counts one finite observation `value`. The fast path reads two slots (the reductions and
+   * the key at the cached pair position) and adds to a third. It does not read the widened
+   * zero threshold: a pair exists only for a bucket wholly above it (an observation goes to the
+   * zero bucket before its bucket could be created, and widening moves every bucket reaching
+   * below the new threshold into the zero bucket), so a value whose bucket has a pair is not
+   * in the zero bucket. Nor does it read the pair count: pairs past it are zero (the layout is
+   * written whole by a refit), so only key 0 needs that check.
+   */
   observe(value: number): void {
+    const settings = this.settings;
+    const configured = settings.zeroThreshold;
+    if (value <= configured && value >= -configured) {
+      this.cells.add(this.base + ZERO_COUNT, 1);
+      return;
+    }
+    const cells = this.cells;
+    const base = this.base;
+    const key = keyOf(value, settings.schema - cells.get(base + REDUCTIONS));
+    const cached = (this.positions[key & 63] as number) - 1;
+    if (
+      cached >= 0 &&
+      cells.get(base + PAIRS + 2 * cached) === key &&
+      (key !== 0 || cached < cells.get(base + USED))
+    ) {
+      cells.add(base + PAIRS + 2 * cached + 1, 1);
+      return;
+    }
+    this.observeSlowly(value, key);
+  }
+
+  /** {@link observe} past the cached position: the zero bucket, a search, an append, a refit. */
+  private observeSlowly(value: number, key: number): void {
     const cells = this.cells;
     const base = this.base;
     // A refit frees a pair, so the second attempt always lands; the bound only matters for
     // cells that drop writes (a closed store), where looping on would never end.
     for (let attempt = 0; attempt < 2; attempt++) {
       const widened = cells.get(base + ZERO_THRESHOLD);
-      const threshold = widened > 0 ? widened : this.settings.zeroThreshold;
-      if (value <= threshold && value >= -threshold) {
+      if (widened > 0 && value <= widened && value >= -widened) {
         cells.add(base + ZERO_COUNT, 1);
         return;
       }
-      const schema = this.settings.schema - cells.get(base + REDUCTIONS);
-      const key =
-        value > 0
-          ? 2 * nativeBucketIndex(value, schema)
-          : 2 * nativeBucketIndex(-value, schema) + 1;
+      // After a refit the schema may be lower: the key again.
+      if (attempt > 0) key = keyOf(value, this.settings.schema - cells.get(base + REDUCTIONS));
       if (this.bump(key) || attempt > 0) return;
       this.refit();
     }
   }
 
-  /** Adds 1 to the pair of `key`, appending it when there is room; false when full. */
+  /**
+   * Adds 1 to the pair of `key` (searched: the cached position missed), appending it when there
+   * is room and noting its position; false when full.
+   */
   private bump(key: number): boolean {
     const cells = this.cells;
     const pairs = this.base + PAIRS;
     const used = cells.get(this.base + USED);
     const line = key & 63;
-    const cached = (this.positions[line] as number) - 1;
-    if (cached >= 0 && cached < used && cells.get(pairs + 2 * cached) === key) {
-      cells.add(pairs + 2 * cached + 1, 1);
-      return true;
-    }
     for (let k = 0; k < used; k++) {
       if (cells.get(pairs + 2 * k) === key) {
         this.positions[line] = k + 1;

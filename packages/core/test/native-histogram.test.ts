@@ -105,6 +105,31 @@ test('at schema -4 a full series widens its zero bucket instead', () => {
   });
 });
 
+test('after the zero bucket widened, values within it go there, also from a bucket seen before', () => {
+  const { iso } = isolated();
+  const h = new Histogram({
+    name: 'nh',
+    help: 'h',
+    nativeHistogram: { bucketFactor: 65536, maxBuckets: 1 },
+    ...iso,
+  });
+  h.observe(1); // bucket 0 at schema -4
+  h.observe(1); // bucket 0 again: the position of its pair is known now
+  h.observe(2 ** 40); // bucket 3: no room, bucket 0 joins the zero bucket (threshold 1)
+  h.observe(1); // bucket 0 has no pair any more: the widened zero bucket takes it
+  h.observe(-0.5);
+  h.observe(2 ** 40);
+  assert.deepEqual(nativeOf(iso.store.collect(), 'nh'), {
+    schema: -4,
+    zeroThreshold: 1,
+    zeroCount: 4,
+    count: 6,
+    sum: 1 + 1 + 2 ** 40 + 1 - 0.5 + 2 ** 40,
+    positive: [[3, 2]],
+    negative: [],
+  });
+});
+
 test('the zero bucket takes |v| <= zeroThreshold of both signs', () => {
   const { iso } = isolated();
   const h = new Histogram({
