@@ -635,10 +635,12 @@ export class NativeRecorder {
   /**
    * Counts one finite observation `value`. The fast path reads two slots (the reductions and
    * the key at the cached pair position) and adds to a third. It does not read the widened
-   * zero threshold: a pair exists only for a bucket wholly above it (an observation goes to the
-   * zero bucket before its bucket could be created, and widening moves every bucket reaching
-   * below the new threshold into the zero bucket), so a value whose bucket has a pair is not
-   * in the zero bucket. Nor does it read the pair count: pairs past it are zero (the layout is
+   * zero threshold: a pair exists only for a bucket above it (an observation goes to the zero
+   * bucket before its bucket could be created, and widening moves every bucket reaching below
+   * the new threshold into the zero bucket), so a value whose bucket has a pair is not in the
+   * zero bucket. (One exception: a series carried to a coarser definition may be lowered after
+   * its threshold widened, leaving a bucket that straddles the threshold; a value in both
+   * ranges may then go to that bucket, which holds it too.) Nor does it read the pair count: pairs past it are zero (the layout is
    * written whole by a refit), so only key 0 needs that check.
    */
   observe(value: number): void {
