@@ -22,7 +22,8 @@ export interface IncreaseDataWithExemplar<T extends string> extends ValueData<T>
 
 /** The child of one label set: `inc` writes straight into the series' cell. */
 export class CounterChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   exemplars?: (Exemplar | undefined)[];
   private readonly metric: string;

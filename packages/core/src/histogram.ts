@@ -84,15 +84,19 @@ export function bucketIndex(bounds: ArrayLike<number>, value: number): number {
 
 /** The child of one label set: `observe` writes straight into the series' cells. */
 export class HistogramChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   exemplars?: (Exemplar | undefined)[];
   private readonly bounds: Float64Array;
   private readonly sumIndex: number;
   private readonly countIndex: number;
   private readonly metric: string;
-  /** Records the native histogram; undefined without the `nativeHistogram` option. */
-  private readonly native: NativeRecorder | undefined;
+  /**
+   * Records the native histogram; undefined without the `nativeHistogram` option. Shared with
+   * the series' current child when this one re-attaches (see {@link shareNative}).
+   */
+  private native: NativeRecorder | undefined;
 
   /** @internal created by Histogram */
   constructor(
@@ -129,6 +133,14 @@ export class HistogramChild implements ChildBase {
       this.record(seconds);
       return seconds;
     };
+  }
+
+  /**
+   * @internal Records the native histogram through `current`'s recorder, which writes into the
+   * cells this child now shares with it (Histogram re-attaches a child held across a drop).
+   */
+  shareNative(current: HistogramChild): void {
+    this.native = current.native;
   }
 
   /** Records `value` and returns the index of its bucket. */
@@ -233,6 +245,11 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
       this.enableExemplars,
       this.descriptor.native,
     );
+  }
+
+  protected override share(child: HistogramChild, current: HistogramChild): void {
+    super.share(child, current);
+    child.shareNative(current);
   }
 
   private observeData(data: ValueData<T>, value: number): void {
