@@ -340,8 +340,9 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     this.measuresRequestSize = this.#requestSize !== undefined;
     this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
-    // Cached children of a series that `remove`, `reset` or a registry's `clear` dropped are no
-    // longer exported: the caches start over, or every later request would vanish. Through a
+    // When `remove`, `reset` or a registry's `clear` drops series, the caches start over: the
+    // cached children would go on counting (held children re-attach, see metric.ts), but the
+    // cache would keep label sets the metric dropped, beyond its `maxSeries`. Through a
     // WeakRef, so that metrics shared with later instrumentations do not keep this one's cache.
     const routes = new WeakRef(this.#routes);
     const forgetChildren = () => routes.deref()?.clear();
