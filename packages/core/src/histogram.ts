@@ -5,7 +5,6 @@
  * native region follows (layout, recording and merging in native-histogram.ts).
  */
 import { assertBuckets, DEFAULT_BUCKETS } from './buckets.js';
-import { makeExemplar } from './exemplar.js';
 import type { LabelsInput } from './labels.js';
 import {
   type ChildBase,
@@ -91,7 +90,8 @@ export class HistogramChild implements ChildBase {
   private readonly bounds: Float64Array;
   private readonly sumIndex: number;
   private readonly countIndex: number;
-  private readonly metric: string;
+  /** The histogram this child belongs to (its name for errors, its exemplars). */
+  private readonly owner: Metric<string, HistogramChild>;
   /**
    * Records the native histogram; undefined without the `nativeHistogram` option. Shared with
    * the series' current child when this one re-attaches (see {@link shareNative}).
@@ -103,8 +103,7 @@ export class HistogramChild implements ChildBase {
     cells: Cells,
     labelValues: readonly string[],
     bounds: Float64Array,
-    metric: string,
-    exemplars: boolean,
+    owner: Metric<string, HistogramChild>,
     native?: NativeHistogramSettings,
   ) {
     this.cells = cells;
@@ -112,17 +111,31 @@ export class HistogramChild implements ChildBase {
     this.bounds = bounds;
     this.sumIndex = histogramSumIndex(bounds.length);
     this.countIndex = histogramCountIndex(bounds.length);
-    this.metric = metric;
+    this.owner = owner;
     this.native =
       native === undefined
         ? undefined
         : new NativeRecorder(cells, histogramNativeIndex(bounds.length), native);
-    if (exemplars) this.exemplars = [];
+    if (owner.enableExemplars) this.exemplars = [];
   }
 
   /** Records one observation (a finite number). Returns nothing. */
   observe(value: number): void {
     this.record(value);
+  }
+
+  /**
+   * Records `value` and keeps an exemplar of it with `exemplarLabels` (a trace id, say) in its
+   * bucket: what `histogram.observe({ labels, value, exemplarLabels })` does, without looking
+   * the series up (the HTTP instrumentation's `exemplarLabels` option records through it).
+   * Throws as that form does, recording nothing: PROMFORK_OPERATION_NOT_SUPPORTED without
+   * `enableExemplars`, PROMFORK_INVALID_EXEMPLAR for bad labels, PROMFORK_INVALID_VALUE for a
+   * bad value.
+   */
+  observeWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
+    const exemplar = this.owner.newExemplar(exemplarLabels, value);
+    const index = this.record(value);
+    this.owner.keepExemplar(this, index, exemplar);
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds and returns them. */
@@ -146,7 +159,7 @@ export class HistogramChild implements ChildBase {
   /** Records `value` and returns the index of its bucket. */
   record(value: number): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      assertFinite(value, 'observation', this.metric);
+      assertFinite(value, 'observation', this.owner.name);
     }
     const index = bucketIndex(this.bounds, value);
     const cells = this.cells;
@@ -241,8 +254,7 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
       cells,
       labelValues,
       this.bounds,
-      this.name,
-      this.enableExemplars,
+      this as Metric<string, HistogramChild>,
       this.descriptor.native,
     );
   }
@@ -253,18 +265,12 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
   }
 
   private observeData(data: ValueData<T>, value: number): void {
+    const exemplarLabels = data.exemplarLabels;
     this.applyToData(
       data,
       (child) => {
-        const exemplar =
-          data.exemplarLabels === undefined
-            ? undefined
-            : makeExemplar(this.exemplarLabels(data), value, this.name);
-        const index = child.record(value);
-        if (exemplar !== undefined && child.exemplars !== undefined) {
-          child.exemplars[index] = exemplar;
-          this.shareExemplar(child, index, exemplar);
-        }
+        if (exemplarLabels === undefined) child.record(value);
+        else child.observeWithExemplar(value, exemplarLabels);
       },
       undefined,
     );

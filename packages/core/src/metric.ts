@@ -22,6 +22,7 @@ import {
   InvalidOptionError,
   LabelSetError,
 } from './errors.js';
+import { makeExemplar } from './exemplar.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
 import { detachedCells } from './memory-store.js';
 import type { NativeHistogramSettings } from './native-histogram.js';
@@ -380,27 +381,34 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
-   * Hands `exemplar`, now the latest of `slot` of `child`, to the store (other processes'
-   * scrapes show it). Not while the metric is forgotten in its store (see {@link forgetInStore}):
-   * its children count on detached cells then, and the store may hold another metric of the
-   * same name, whose series must not show this one's exemplars.
+   * @internal An exemplar of `value` with `labels`, stamped now, for a child about to record
+   * `value` (the children's `…WithExemplar` methods, which the `{ labels, value,
+   * exemplarLabels }` form calls too). Throws before anything is recorded:
+   * PROMFORK_OPERATION_NOT_SUPPORTED when the metric was created without `enableExemplars`,
+   * PROMFORK_INVALID_EXEMPLAR for bad labels.
    */
-  protected shareExemplar(child: C, slot: number, exemplar: Exemplar): void {
-    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
-  }
-
-  /**
-   * The exemplar labels of a ValueData call; throws PROMFORK_OPERATION_NOT_SUPPORTED when the
-   * metric was created without `enableExemplars`.
-   */
-  protected exemplarLabels(data: ValueData<T>): unknown {
+  newExemplar(labels: unknown, value: number): Exemplar {
     if (!this.enableExemplars) {
       throw new InvalidOptionError(
         'PROMFORK_OPERATION_NOT_SUPPORTED',
         `Metric "${this.name}" got exemplarLabels but was created without enableExemplars: true`,
       );
     }
-    return data.exemplarLabels;
+    return makeExemplar(labels, value, this.name);
+  }
+
+  /**
+   * @internal Keeps `exemplar` as the latest of `slot` (a counter's 0, a histogram's bucket
+   * index) of `child`, which has just recorded its value: on the child, for this process's
+   * scrapes, and in the store, for other processes'. Not in the store while the metric is
+   * forgotten in it (see {@link forgetInStore}): its children count on detached cells then,
+   * and the store may hold another metric of the same name, whose series must not show this
+   * one's exemplars.
+   */
+  keepExemplar(child: C, slot: number, exemplar: Exemplar): void {
+    if (child.exemplars === undefined) return;
+    child.exemplars[slot] = exemplar;
+    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
   }
 
   /**
