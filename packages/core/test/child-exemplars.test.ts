@@ -6,28 +6,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Counter, FileStore, Histogram, MemoryStore, Registry, type Store } from '../src/index.js';
-import { tempDir } from './file-store-helpers.js';
+import { Counter, Histogram, type Registry } from '../src/index.js';
+import { bothStores, type OnStore } from './helpers/both-stores.js';
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0';
 
-const cleanups: (() => void)[] = [];
-after(() => {
-  for (const cleanup of cleanups) cleanup();
-});
+const stores = bothStores('promfork-child-exemplars-');
+after(() => stores.close());
 
-const STORES: Readonly<Record<string, () => Store>> = {
-  MemoryStore: () => new MemoryStore(),
-  FileStore: () => {
-    const { dir, cleanup } = tempDir('promfork-child-exemplars-');
-    const store = new FileStore({ dir, onError: () => {} });
-    cleanups.push(() => {
-      store.close();
-      cleanup();
-    });
-    return store;
-  },
-};
+/** A counter labelled `k`, with exemplars. */
+function exemplarCounter(iso: OnStore['iso']): Counter<'k'> {
+  return new Counter({
+    name: 'c_total',
+    help: 'c',
+    labelNames: ['k'],
+    enableExemplars: true,
+    ...iso,
+  });
+}
 
 /** The OpenMetrics lines of `name`'s samples, exemplar timestamps replaced by `T`. */
 async function scrape(registry: Registry, name: string): Promise<string[]> {
@@ -40,19 +36,13 @@ async function scrape(registry: Registry, name: string): Promise<string[]> {
     );
 }
 
-for (const [storeName, makeStore] of Object.entries(STORES)) {
+for (const [storeName, setup] of Object.entries(stores.kinds)) {
   describe(`children record exemplars directly (${storeName})`, () => {
-    const setup = () => {
-      const registry = new Registry();
-      return { registry, iso: { registers: [registry], store: makeStore() } };
-    };
-
     it('a counter child: the same samples and exemplar as the metric form', async () => {
       const viaMetric = setup();
       const viaChild = setup();
-      const options = { name: 'c_total', help: 'c', labelNames: ['k'], enableExemplars: true };
-      const m = new Counter({ ...options, ...viaMetric.iso });
-      const c = new Counter({ ...options, ...viaChild.iso });
+      const m = exemplarCounter(viaMetric.iso);
+      const c = exemplarCounter(viaChild.iso);
       m.inc({ labels: { k: 'a' }, value: 2, exemplarLabels: { trace: 't1' } });
       m.inc({ labels: { k: 'a' }, value: 3, exemplarLabels: { trace: 't2' } });
       const child = c.labels('a');
@@ -87,13 +77,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
 
     it('throws as the metric form does and records nothing then', async () => {
       const { registry, iso } = setup();
-      const c = new Counter({
-        name: 'c_total',
-        help: 'c',
-        labelNames: ['k'],
-        enableExemplars: true,
-        ...iso,
-      });
+      const c = exemplarCounter(iso);
       const plain = new Histogram({
         name: 'h',
         help: 'h',
@@ -117,13 +101,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
 
     it('a child held across reset() records its exemplar in the series made again', async () => {
       const { registry, iso } = setup();
-      const c = new Counter({
-        name: 'c_total',
-        help: 'c',
-        labelNames: ['k'],
-        enableExemplars: true,
-        ...iso,
-      });
+      const c = exemplarCounter(iso);
       const held = c.labels('a');
       held.incWithExemplar(4, { trace: 'old' });
       c.reset();

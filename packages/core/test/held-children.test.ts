@@ -7,57 +7,31 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  Counter,
-  FileStore,
-  Gauge,
-  Histogram,
-  MemoryStore,
-  Registry,
-  type Store,
-  Summary,
-} from '../src/index.js';
-import { tempDir } from './file-store-helpers.js';
+import { Counter, Gauge, Histogram, type Registry, Summary } from '../src/index.js';
+import { bothStores } from './helpers/both-stores.js';
+
+/** A drop of the series of label value `a` (of the unlabelled series for `[]`). */
+type Drop = (
+  metric: { reset(): void; remove(...values: string[]): void },
+  registry: Registry,
+) => void;
 
 /** The ways a metric's series are dropped while a caller holds a child of one of them. */
-const DROPS: Readonly<
-  Record<string, (metric: { reset(): void; remove(...v: string[]): void }, r: Registry) => void>
-> = {
-  'metric.reset()': (metric) => metric.reset(),
-  'metric.remove(...)': (metric) => metric.remove('a'),
-  'registry.resetMetrics()': (_, registry) => registry.resetMetrics(),
-  'registry.clear() and registerMetric again': (metric, registry) => {
-    registry.clear();
-    registry.registerMetric(metric as Counter);
-  },
-};
+function drops(values: string[]): Readonly<Record<string, Drop>> {
+  return {
+    'metric.reset()': (metric) => metric.reset(),
+    [`metric.remove(${values.map((v) => `'${v}'`).join(', ')})`]: (metric) =>
+      metric.remove(...values),
+    'registry.resetMetrics()': (_, registry) => registry.resetMetrics(),
+    'registry.clear() and registerMetric again': (metric, registry) => {
+      registry.clear();
+      registry.registerMetric(metric as Counter);
+    },
+  };
+}
 
-/** Unlabelled metrics: `remove()` takes no values. */
-const UNLABELLED_DROPS: Readonly<
-  Record<string, (metric: { reset(): void; remove(): void }, r: Registry) => void>
-> = {
-  ...DROPS,
-  'metric.remove()': (metric) => metric.remove(),
-};
-delete (UNLABELLED_DROPS as Record<string, unknown>)['metric.remove(...)'];
-
-const dirs: (() => void)[] = [];
-const stores: Store[] = [];
-after(() => {
-  for (const store of stores) store.close();
-  for (const cleanup of dirs) cleanup();
-});
-
-const STORES: Readonly<Record<string, () => Store>> = {
-  MemoryStore: () => new MemoryStore(),
-  FileStore: () => {
-    const { dir, cleanup } = tempDir('promfork-held-');
-    dirs.push(cleanup);
-    const store = new FileStore({ dir, onError: () => {} });
-    stores.push(store);
-    return store;
-  },
-};
+const stores = bothStores('promfork-held-');
+after(() => stores.close());
 
 /** The lines of `name` in the registry's text, without HELP and TYPE. */
 async function lines(registry: Registry, name: string): Promise<string[]> {
@@ -65,14 +39,9 @@ async function lines(registry: Registry, name: string): Promise<string[]> {
   return text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-for (const [storeName, makeStore] of Object.entries(STORES)) {
+for (const [storeName, setup] of Object.entries(stores.kinds)) {
   describe(`a child held across a drop of its series (${storeName})`, () => {
-    const setup = () => {
-      const registry = new Registry();
-      return { registry, iso: { registers: [registry], store: makeStore() } };
-    };
-
-    for (const [how, drop] of Object.entries(DROPS)) {
+    for (const [how, drop] of Object.entries(drops(['a']))) {
       it(`counter: inc after ${how} counts from 0 in the exported series`, async () => {
         const { registry, iso } = setup();
         const c = new Counter({ name: 'c_total', help: 'c', labelNames: ['k'], ...iso });
@@ -154,7 +123,7 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
       });
     }
 
-    for (const [how, drop] of Object.entries(UNLABELLED_DROPS)) {
+    for (const [how, drop] of Object.entries(drops([]))) {
       it(`the unlabelled series: a held child after ${how} writes into the exported one`, async () => {
         const counter = setup();
         const n = new Counter({ name: 'n_total', help: 'n', ...counter.iso });
@@ -175,6 +144,25 @@ for (const [storeName, makeStore] of Object.entries(STORES)) {
         assert.deepEqual(await lines(gauge.registry, 'u'), ['u 2']);
       });
     }
+
+    it('a native histogram: the held child observes into the native buckets made again', () => {
+      const { iso } = setup();
+      const h = new Histogram({
+        name: 'nh',
+        help: 'h',
+        labelNames: ['k'],
+        nativeHistogram: true,
+        ...iso,
+      });
+      const held = h.labels('a');
+      held.observe(0.5);
+      h.reset();
+      held.observe(2);
+      const family = iso.store.collect().find((f) => f.descriptor.name === 'nh');
+      const native = family?.series[0]?.native;
+      assert.equal(native?.count, 1);
+      assert.deepEqual(native?.positive, [[8, 1]], '2 = 2^(8/8) at schema 3');
+    });
 
     it('several drops, a held child and a newer child of the same series all count', async () => {
       const { registry, iso } = setup();
