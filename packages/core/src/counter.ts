@@ -25,14 +25,17 @@ export class CounterChild implements ChildBase {
   cells: Cells;
   readonly labelValues: readonly string[];
   exemplars?: (Exemplar | undefined)[];
-  /** The counter this child belongs to (its name for errors, its exemplars). */
-  private readonly owner: Metric<string, CounterChild>;
+  /**
+   * The counter this child belongs to (its name for errors, its exemplars). A `#` field: not
+   * enumerable, so a child (and a metric holding children) still serializes without a cycle.
+   */
+  readonly #owner: Metric<string, CounterChild>;
 
   /** @internal created by Counter */
   constructor(cells: Cells, labelValues: readonly string[], owner: Metric<string, CounterChild>) {
     this.cells = cells;
     this.labelValues = labelValues;
-    this.owner = owner;
+    this.#owner = owner;
     if (owner.enableExemplars) this.exemplars = [];
   }
 
@@ -44,7 +47,7 @@ export class CounterChild implements ChildBase {
     }
     // NaN fails `>= 0`; the slow assert only runs to throw the right error.
     if (typeof value !== 'number' || !(value >= 0 && value !== Number.POSITIVE_INFINITY)) {
-      assertIncrement(value, this.owner.name);
+      assertIncrement(value, this.#owner.name);
     }
     this.cells.add(COUNTER_VALUE, value);
   }
@@ -57,9 +60,9 @@ export class CounterChild implements ChildBase {
    * PROMFORK_INVALID_EXEMPLAR for bad labels, and the errors of `inc(value)` for a bad value.
    */
   incWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
-    const exemplar = this.owner.newExemplar(exemplarLabels, value);
+    const exemplar = this.#owner.newExemplar(exemplarLabels, value);
     this.inc(value);
-    this.owner.keepExemplar(this, 0, exemplar);
+    this.#owner.keepExemplar(this, 0, exemplar);
   }
 }
 

@@ -90,8 +90,11 @@ export class HistogramChild implements ChildBase {
   private readonly bounds: Float64Array;
   private readonly sumIndex: number;
   private readonly countIndex: number;
-  /** The histogram this child belongs to (its name for errors, its exemplars). */
-  private readonly owner: Metric<string, HistogramChild>;
+  /**
+   * The histogram this child belongs to (its name for errors, its exemplars). A `#` field: not
+   * enumerable, so a child (and a metric holding children) still serializes without a cycle.
+   */
+  readonly #owner: Metric<string, HistogramChild>;
   /**
    * Records the native histogram; undefined without the `nativeHistogram` option. Shared with
    * the series' current child when this one re-attaches (see {@link shareNative}).
@@ -111,7 +114,7 @@ export class HistogramChild implements ChildBase {
     this.bounds = bounds;
     this.sumIndex = histogramSumIndex(bounds.length);
     this.countIndex = histogramCountIndex(bounds.length);
-    this.owner = owner;
+    this.#owner = owner;
     this.native =
       native === undefined
         ? undefined
@@ -133,9 +136,9 @@ export class HistogramChild implements ChildBase {
    * bad value.
    */
   observeWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
-    const exemplar = this.owner.newExemplar(exemplarLabels, value);
+    const exemplar = this.#owner.newExemplar(exemplarLabels, value);
     const index = this.record(value);
-    this.owner.keepExemplar(this, index, exemplar);
+    this.#owner.keepExemplar(this, index, exemplar);
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds and returns them. */
@@ -159,7 +162,7 @@ export class HistogramChild implements ChildBase {
   /** Records `value` and returns the index of its bucket. */
   record(value: number): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      assertFinite(value, 'observation', this.owner.name);
+      assertFinite(value, 'observation', this.#owner.name);
     }
     const index = bucketIndex(this.bounds, value);
     const cells = this.cells;

@@ -23,15 +23,18 @@ export interface CellsReattacher<C> {
   reattach(child: C): Cells;
 }
 
-/** Cells that re-attach their child on first access; see the module comment. */
+/**
+ * Cells that re-attach their child on first access; see the module comment. `#` fields: the
+ * child holds these cells, so enumerable fields would make a cycle for JSON.stringify.
+ */
 export class ReattachingCells<C> implements Cells {
-  private readonly metric: CellsReattacher<C>;
-  private readonly child: C;
-  private target: Cells | undefined;
+  readonly #metric: CellsReattacher<C>;
+  readonly #child: C;
+  #target: Cells | undefined;
 
   constructor(metric: CellsReattacher<C>, child: C) {
-    this.metric = metric;
-    this.child = child;
+    this.#metric = metric;
+    this.#child = child;
   }
 
   add(index: number, delta: number): void {
@@ -47,7 +50,7 @@ export class ReattachingCells<C> implements Cells {
   }
 
   private current(): Cells {
-    this.target ??= this.metric.reattach(this.child);
-    return this.target;
+    this.#target ??= this.#metric.reattach(this.#child);
+    return this.#target;
   }
 }
