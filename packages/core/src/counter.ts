@@ -1,7 +1,6 @@
 /**
  * Counter: a value that only goes up (prom-client compatible). Slot layout `[value]`.
  */
-import { makeExemplar } from './exemplar.js';
 import type { LabelsInput } from './labels.js';
 import {
   type ChildBase,
@@ -11,7 +10,7 @@ import {
   type ValueData,
 } from './metric.js';
 import { type Cells, COUNTER_VALUE } from './store.js';
-import type { Exemplar, LabelValues } from './types.js';
+import type { Exemplar, LabelValue, LabelValues } from './types.js';
 import { assertIncrement } from './validation.js';
 
 /** Options of {@link Counter}: the common metric options (see MetricOptions). */
@@ -22,17 +21,22 @@ export interface IncreaseDataWithExemplar<T extends string> extends ValueData<T>
 
 /** The child of one label set: `inc` writes straight into the series' cell. */
 export class CounterChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   exemplars?: (Exemplar | undefined)[];
-  private readonly metric: string;
+  /**
+   * The counter this child belongs to (its name for errors, its exemplars). A `#` field: not
+   * enumerable, so a child (and a metric holding children) still serializes without a cycle.
+   */
+  readonly #owner: Metric<string, CounterChild>;
 
   /** @internal created by Counter */
-  constructor(cells: Cells, labelValues: readonly string[], metric: string, exemplars: boolean) {
+  constructor(cells: Cells, labelValues: readonly string[], owner: Metric<string, CounterChild>) {
     this.cells = cells;
     this.labelValues = labelValues;
-    this.metric = metric;
-    if (exemplars) this.exemplars = [];
+    this.#owner = owner;
+    if (owner.enableExemplars) this.exemplars = [];
   }
 
   /** Adds `value` (default 1). Throws for a negative, NaN or infinite value. */
@@ -43,9 +47,22 @@ export class CounterChild implements ChildBase {
     }
     // NaN fails `>= 0`; the slow assert only runs to throw the right error.
     if (typeof value !== 'number' || !(value >= 0 && value !== Number.POSITIVE_INFINITY)) {
-      assertIncrement(value, this.metric);
+      assertIncrement(value, this.#owner.name);
     }
     this.cells.add(COUNTER_VALUE, value);
+  }
+
+  /**
+   * Adds `value` and keeps an exemplar of it with `exemplarLabels` (a trace id, say): what
+   * `counter.inc({ labels, value, exemplarLabels })` does, without looking the series up (the
+   * HTTP instrumentation's `exemplarLabels` option records through it). Throws as that form
+   * does, recording nothing: PROMFORK_OPERATION_NOT_SUPPORTED without `enableExemplars`,
+   * PROMFORK_INVALID_EXEMPLAR for bad labels, and the errors of `inc(value)` for a bad value.
+   */
+  incWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
+    const exemplar = this.#owner.newExemplar(exemplarLabels, value);
+    this.inc(value);
+    this.#owner.keepExemplar(this, 0, exemplar);
   }
 }
 
@@ -83,23 +100,17 @@ export class Counter<T extends string = string> extends Metric<T, CounterChild> 
   }
 
   protected createChild(cells: Cells, labelValues: readonly string[]): CounterChild {
-    return new CounterChild(cells, labelValues, this.name, this.enableExemplars);
+    return new CounterChild(cells, labelValues, this as Metric<string, CounterChild>);
   }
 
   private incData(data: IncreaseDataWithExemplar<T>): void {
     const value = data.value ?? 1;
+    const exemplarLabels = data.exemplarLabels;
     this.applyToData(
       data,
       (child) => {
-        const exemplar =
-          data.exemplarLabels === undefined
-            ? undefined
-            : makeExemplar(this.exemplarLabels(data), value, this.name);
-        child.inc(value);
-        if (exemplar !== undefined && child.exemplars !== undefined) {
-          child.exemplars[0] = exemplar;
-          this.shareExemplar(child, 0, exemplar);
-        }
+        if (exemplarLabels === undefined) child.inc(value);
+        else child.incWithExemplar(value, exemplarLabels);
       },
       undefined,
     );

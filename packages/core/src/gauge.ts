@@ -44,7 +44,8 @@ const GAUGE_OPTION_KEYS: readonly string[] = [...COMMON_OPTION_KEYS, 'multiproce
 
 /** The child of one label set: its methods write straight into the series' cells. */
 export class GaugeChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   private readonly metric: string;
   private readonly mostRecent: boolean;

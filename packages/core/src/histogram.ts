@@ -5,7 +5,6 @@
  * native region follows (layout, recording and merging in native-histogram.ts).
  */
 import { assertBuckets, DEFAULT_BUCKETS } from './buckets.js';
-import { makeExemplar } from './exemplar.js';
 import type { LabelsInput } from './labels.js';
 import {
   type ChildBase,
@@ -84,23 +83,30 @@ export function bucketIndex(bounds: ArrayLike<number>, value: number): number {
 
 /** The child of one label set: `observe` writes straight into the series' cells. */
 export class HistogramChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   exemplars?: (Exemplar | undefined)[];
   private readonly bounds: Float64Array;
   private readonly sumIndex: number;
   private readonly countIndex: number;
-  private readonly metric: string;
-  /** Records the native histogram; undefined without the `nativeHistogram` option. */
-  private readonly native: NativeRecorder | undefined;
+  /**
+   * The histogram this child belongs to (its name for errors, its exemplars). A `#` field: not
+   * enumerable, so a child (and a metric holding children) still serializes without a cycle.
+   */
+  readonly #owner: Metric<string, HistogramChild>;
+  /**
+   * Records the native histogram; undefined without the `nativeHistogram` option. Shared with
+   * the series' current child when this one re-attaches (see {@link shareNative}).
+   */
+  private native: NativeRecorder | undefined;
 
   /** @internal created by Histogram */
   constructor(
     cells: Cells,
     labelValues: readonly string[],
     bounds: Float64Array,
-    metric: string,
-    exemplars: boolean,
+    owner: Metric<string, HistogramChild>,
     native?: NativeHistogramSettings,
   ) {
     this.cells = cells;
@@ -108,17 +114,31 @@ export class HistogramChild implements ChildBase {
     this.bounds = bounds;
     this.sumIndex = histogramSumIndex(bounds.length);
     this.countIndex = histogramCountIndex(bounds.length);
-    this.metric = metric;
+    this.#owner = owner;
     this.native =
       native === undefined
         ? undefined
         : new NativeRecorder(cells, histogramNativeIndex(bounds.length), native);
-    if (exemplars) this.exemplars = [];
+    if (owner.enableExemplars) this.exemplars = [];
   }
 
   /** Records one observation (a finite number). Returns nothing. */
   observe(value: number): void {
     this.record(value);
+  }
+
+  /**
+   * Records `value` and keeps an exemplar of it with `exemplarLabels` (a trace id, say) in its
+   * bucket: what `histogram.observe({ labels, value, exemplarLabels })` does, without looking
+   * the series up (the HTTP instrumentation's `exemplarLabels` option records through it).
+   * Throws as that form does, recording nothing: PROMFORK_OPERATION_NOT_SUPPORTED without
+   * `enableExemplars`, PROMFORK_INVALID_EXEMPLAR for bad labels, PROMFORK_INVALID_VALUE for a
+   * bad value.
+   */
+  observeWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
+    const exemplar = this.#owner.newExemplar(exemplarLabels, value);
+    const index = this.record(value);
+    this.#owner.keepExemplar(this, index, exemplar);
   }
 
   /** Starts a timer; the returned function observes the elapsed seconds and returns them. */
@@ -131,10 +151,18 @@ export class HistogramChild implements ChildBase {
     };
   }
 
+  /**
+   * @internal Records the native histogram through `current`'s recorder, which writes into the
+   * cells this child now shares with it (Histogram re-attaches a child held across a drop).
+   */
+  shareNative(current: HistogramChild): void {
+    this.native = current.native;
+  }
+
   /** Records `value` and returns the index of its bucket. */
   record(value: number): number {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      assertFinite(value, 'observation', this.metric);
+      assertFinite(value, 'observation', this.#owner.name);
     }
     const index = bucketIndex(this.bounds, value);
     const cells = this.cells;
@@ -229,25 +257,23 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
       cells,
       labelValues,
       this.bounds,
-      this.name,
-      this.enableExemplars,
+      this as Metric<string, HistogramChild>,
       this.descriptor.native,
     );
   }
 
+  protected override share(child: HistogramChild, current: HistogramChild): void {
+    super.share(child, current);
+    child.shareNative(current);
+  }
+
   private observeData(data: ValueData<T>, value: number): void {
+    const exemplarLabels = data.exemplarLabels;
     this.applyToData(
       data,
       (child) => {
-        const exemplar =
-          data.exemplarLabels === undefined
-            ? undefined
-            : makeExemplar(this.exemplarLabels(data), value, this.name);
-        const index = child.record(value);
-        if (exemplar !== undefined && child.exemplars !== undefined) {
-          child.exemplars[index] = exemplar;
-          this.shareExemplar(child, index, exemplar);
-        }
+        if (exemplarLabels === undefined) child.record(value);
+        else child.observeWithExemplar(value, exemplarLabels);
       },
       undefined,
     );

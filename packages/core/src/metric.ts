@@ -7,6 +7,12 @@
  * `inc`/`observe`/`set` do no label work at all. A labelled call on the metric itself
  * (`counter.inc({ method: 'GET' }, 1)`) walks the label trie in declared order (one Map lookup
  * per label, no key string built) and only on a miss takes the validating slow path.
+ *
+ * Held children: a child kept across `remove`, `reset` or the metric's removal from its
+ * registries writes into the metric's current series of its label values, created again from
+ * zero when missing (as prom-client's children do, which look the series up on every call).
+ * The metric gives each child of a dropped series cells that re-attach it on first access
+ * (reattaching-cells.ts), so that costs nothing on the update path.
  */
 import { noteDeclared, noteForgotten } from './declarations.js';
 import { getDefaultStore, isStore } from './default-store.js';
@@ -16,9 +22,11 @@ import {
   InvalidOptionError,
   LabelSetError,
 } from './errors.js';
+import { makeExemplar } from './exemplar.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
 import { detachedCells } from './memory-store.js';
 import type { NativeHistogramSettings } from './native-histogram.js';
+import { type CellsReattacher, ReattachingCells } from './reattaching-cells.js';
 import type { Registry } from './registry.js';
 import { register as defaultRegistry } from './registry.js';
 import { familyToMetricObject, latestExemplarOf, pickFamily } from './snapshot.js';
@@ -102,8 +110,9 @@ export interface MetricOptions<T extends string, M> {
    */
   maxSeries?: number;
   /**
-   * Receives problems the metric handles without throwing (today: the first label set dropped
-   * by `maxSeries`).
+   * Receives problems the metric handles without throwing: the first label set dropped by
+   * `maxSeries`, and a failure to create again the series of a child held across `reset` or
+   * `remove`.
    * @default writes one line to stderr
    */
   onError?: (error: Error) => void;
@@ -181,8 +190,11 @@ export interface DescriptorSpec {
 
 /** What every child holds: its series' cells and label values, plus any exemplars. */
 export interface ChildBase {
-  /** The series' slots (see store.ts for the layout). */
-  readonly cells: Cells;
+  /**
+   * The series' slots (see store.ts for the layout). Replaced by the metric, never by callers:
+   * when the series is dropped (reattaching-cells.ts) and when the child re-attaches.
+   */
+  cells: Cells;
   /** Label values in declared order. */
   readonly labelValues: readonly string[];
   /** Latest exemplar per slot index (counter: 0; histogram: bucket index); absent without exemplars. */
@@ -241,10 +253,19 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   private readonly onError: (error: Error) => void;
   /** Label sets in the child cache (labelled metrics only). */
   private seriesCount = 0;
-  /** Cells of `promfork_series_dropped_total{metric=<name>}`, made at the first drop. */
-  private dropCells: Cells | undefined;
+  /** The child of `promfork_series_dropped_total{metric=<name>}`, made at the first drop. */
+  private dropChild: ChildBase | undefined;
   /** A child over PROBE_CELLS that updates are tried on before their series exists. */
   private probe: C | undefined;
+  /**
+   * Children re-attached to the series of a cached child (a child held across a drop whose
+   * series a newer child holds by then), by that child: dropped together with it.
+   */
+  private readonly sharers = new Map<C, C[]>();
+  /** Re-attaches children whose series was dropped (see reattaching-cells.ts). */
+  private readonly reattacher: CellsReattacher<C> = {
+    reattach: (child) => this.reattach(child),
+  };
 
   /**
    * @param options the user's options, checked against `allowedKeys`
@@ -360,27 +381,34 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
-   * Hands `exemplar`, now the latest of `slot` of `child`, to the store (other processes'
-   * scrapes show it). Not while the metric is forgotten in its store (see {@link forgetInStore}):
-   * its children count on detached cells then, and the store may hold another metric of the
-   * same name, whose series must not show this one's exemplars.
+   * @internal An exemplar of `value` with `labels`, stamped now, for a child about to record
+   * `value` (the children's `…WithExemplar` methods, which the `{ labels, value,
+   * exemplarLabels }` form calls too). Throws before anything is recorded:
+   * PROMFORK_OPERATION_NOT_SUPPORTED when the metric was created without `enableExemplars`,
+   * PROMFORK_INVALID_EXEMPLAR for bad labels.
    */
-  protected shareExemplar(child: C, slot: number, exemplar: Exemplar): void {
-    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
-  }
-
-  /**
-   * The exemplar labels of a ValueData call; throws PROMFORK_OPERATION_NOT_SUPPORTED when the
-   * metric was created without `enableExemplars`.
-   */
-  protected exemplarLabels(data: ValueData<T>): unknown {
+  newExemplar(labels: unknown, value: number): Exemplar {
     if (!this.enableExemplars) {
       throw new InvalidOptionError(
         'PROMFORK_OPERATION_NOT_SUPPORTED',
         `Metric "${this.name}" got exemplarLabels but was created without enableExemplars: true`,
       );
     }
-    return data.exemplarLabels;
+    return makeExemplar(labels, value, this.name);
+  }
+
+  /**
+   * @internal Keeps `exemplar` as the latest of `slot` (a counter's 0, a histogram's bucket
+   * index) of `child`, which has just recorded its value: on the child, for this process's
+   * scrapes, and in the store, for other processes'. Not in the store while the metric is
+   * forgotten in it (see {@link forgetInStore}): its children count on detached cells then,
+   * and the store may hold another metric of the same name, whose series must not show this
+   * one's exemplars.
+   */
+  keepExemplar(child: C, slot: number, exemplar: Exemplar): void {
+    if (child.exemplars === undefined) return;
+    child.exemplars[slot] = exemplar;
+    if (this.declared) this.store.exemplar?.(this.descriptor, child.labelValues, slot, exemplar);
   }
 
   /**
@@ -406,10 +434,15 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     if (this.declared) this.store.remove(this.descriptor, values);
     if (this.trie === undefined) {
       // An unlabelled metric always exports its one series: it restarts at zero.
+      if (this.unlabelled !== undefined) this.detach(this.unlabelled);
       this.unlabelled = this.createChild(this.seriesCells([]), []);
-    } else if (this.trie.find(values) !== undefined) {
-      this.trie.delete(values);
-      this.seriesCount--;
+    } else {
+      const child = this.trie.find(values);
+      if (child !== undefined) {
+        this.detach(child);
+        this.trie.delete(values);
+        this.seriesCount--;
+      }
     }
     this.childrenWentStale();
   }
@@ -420,6 +453,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    */
   reset(): void {
     if (this.declared) this.store.reset(this.descriptor);
+    this.detachAll();
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
@@ -463,10 +497,11 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
-   * Adds a function called whenever children handed out earlier may have stopped being this
-   * metric's exported series: after `remove`, `reset`, and the metric's removal from its last
-   * registry or its return. Code that caches children (the HTTP instrumentation) empties its
-   * cache there, so that it never keeps counting into a series nobody exports any more.
+   * Adds a function called whenever series of children handed out earlier were dropped: after
+   * `remove`, `reset`, and the metric's removal from its last registry or its return. Such
+   * children stay usable (their next update creates their series again), so this is for code
+   * that caches children and wants to start over with the metric: the HTTP instrumentation
+   * empties its cache there, which keeps the cache as small as the metric's series.
    * Returns a function that removes the hook.
    */
   addStaleChildrenHook(hook: () => void): () => void {
@@ -502,8 +537,11 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.declared = false;
     this.store.forget(this.descriptor);
     noteForgotten(this.store, this.name);
+    this.detachAll();
     this.trie?.clear();
     this.seriesCount = 0;
+    // On detached cells (seriesCells while undeclared): the unlabelled child is always there.
+    this.createUpFront();
     this.childrenWentStale();
   }
 
@@ -514,10 +552,72 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.store.declare(this.descriptor);
     noteDeclared(this.store, this.name);
     // Children made while removed hold detached cells: start over from the store.
+    this.detachAll();
     this.trie?.clear();
     this.seriesCount = 0;
     this.createUpFront();
     this.childrenWentStale();
+  }
+
+  /**
+   * Gives `child`, and every child sharing its series, cells that re-attach it on first access
+   * (see reattaching-cells.ts): its series is being dropped.
+   */
+  private detach(child: C): void {
+    child.cells = new ReattachingCells(this.reattacher, child);
+    const sharing = this.sharers.get(child);
+    if (sharing === undefined) return;
+    this.sharers.delete(child);
+    for (const other of sharing) other.cells = new ReattachingCells(this.reattacher, other);
+  }
+
+  /** {@link detach} for every series of the metric in this process. */
+  private detachAll(): void {
+    if (this.unlabelled !== undefined) this.detach(this.unlabelled);
+    if (this.trie !== undefined) for (const child of this.trie.children()) this.detach(child);
+  }
+
+  /**
+   * Makes `child`, whose series was dropped, write into the current series of its label values
+   * (created at zero when missing, through the same path as `labels(...)`) and returns that
+   * series' cells. When the series cannot be kept (`maxSeries`, counted there) or creating it
+   * fails (reported through `onError`), this update goes nowhere and the next one tries again.
+   */
+  private reattach(child: C): Cells {
+    let current: C | undefined;
+    try {
+      current = this.childByValues(child.labelValues);
+    } catch (error) {
+      this.report(error as Error);
+    }
+    if (current === undefined || current === child || isDroppedChild(current)) {
+      child.cells = new ReattachingCells(this.reattacher, child);
+      return DROPPED_CELLS;
+    }
+    this.share(child, current);
+    const sharing = this.sharers.get(current);
+    if (sharing === undefined) this.sharers.set(current, [child]);
+    else sharing.push(child);
+    return current.cells;
+  }
+
+  /**
+   * Makes `child`, whose series was dropped, write into the series of `current` (the metric's
+   * child of the same label values): the same cells and exemplars. A child type with more
+   * per-series state shares that too.
+   */
+  protected share(child: C, current: C): void {
+    child.cells = current.cells;
+    if (current.exemplars !== undefined) child.exemplars = current.exemplars;
+  }
+
+  /** Hands `error` to `onError`; a throwing hook is ignored (instrumentation never throws). */
+  private report(error: Error): void {
+    try {
+      this.onError(error);
+    } catch {
+      // A throwing error hook must not turn a dropped update into an exception.
+    }
   }
 
   /** The cells of a new series: the store's, or detached ones while the metric is removed. */
@@ -602,22 +702,19 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * drop and reports the first one.
    */
   private droppedChild(values: readonly string[]): C {
-    if (this.dropCells === undefined) {
-      this.dropCells = dropCounterCells(this);
-      try {
-        this.onError(
-          new LabelSetError(
-            'PROMFORK_SERIES_LIMIT',
-            `Metric "${this.name}" reached maxSeries (${this.maxSeries} label sets); updates of ` +
-              `new label sets such as [${values.map((v) => describeValue(v)).join(', ')}] are ` +
-              `dropped and counted in ${SERIES_DROPPED_TOTAL}{metric="${this.name}"}`,
-          ),
-        );
-      } catch {
-        // A throwing error hook must not turn a dropped update into an exception.
-      }
+    if (this.dropChild === undefined) {
+      this.dropChild = dropCounterChild(this);
+      this.report(
+        new LabelSetError(
+          'PROMFORK_SERIES_LIMIT',
+          `Metric "${this.name}" reached maxSeries (${this.maxSeries} label sets); updates of ` +
+            `new label sets such as [${values.map((v) => describeValue(v)).join(', ')}] are ` +
+            `dropped and counted in ${SERIES_DROPPED_TOTAL}{metric="${this.name}"}`,
+        ),
+      );
     }
-    this.dropCells.add(0, 1);
+    // Through the child, not its cells: a reset of the drop counter re-attaches it.
+    this.dropChild.cells.add(0, 1);
     return this.createChild(DROPPED_CELLS, values);
   }
 
@@ -706,11 +803,11 @@ class SeriesDroppedCounter extends Metric<'metric', ChildBase> {
 }
 
 /**
- * The cells counting `metric`'s drops: on the drop counter already in one of its registries
- * (for the same store), or on a new one registered in every registry of `metric` where the
+ * The child counting `metric`'s drops: of the drop counter already in one of its registries
+ * (for the same store), or of a new one registered in every registry of `metric` where the
  * name is free.
  */
-function dropCounterCells(metric: Metric<string, ChildBase>): Cells {
+function dropCounterChild(metric: Metric<string, ChildBase>): ChildBase {
   let counter: SeriesDroppedCounter | undefined;
   const free: Registry[] = [];
   for (const registry of metric.registries) {
@@ -722,5 +819,5 @@ function dropCounterCells(metric: Metric<string, ChildBase>): Cells {
   }
   if (counter === undefined) counter = new SeriesDroppedCounter(metric.store, free);
   else for (const registry of free) registry.registerMetric(counter);
-  return counter.labels(metric.name).cells;
+  return counter.labels(metric.name);
 }

@@ -58,7 +58,8 @@ const SUMMARY_OPTION_KEYS: readonly string[] = [
 
 /** The child of one label set: `observe` writes straight into the series' cells. */
 export class SummaryChild implements ChildBase {
-  readonly cells: Cells;
+  /** The series' slots; replaced by the metric only (see ChildBase.cells). */
+  cells: Cells;
   readonly labelValues: readonly string[];
   private readonly settings: SummarySettings;
   private readonly metric: string;

@@ -12,6 +12,7 @@ import type { MetricDescriptor } from '../src/types.js';
 import type { ApiCommand } from './fixtures/api-worker.js';
 import type { ExemplarCommand } from './fixtures/exemplar-worker.js';
 import type { WorkerCommand } from './fixtures/file-store-worker.js';
+import type { HeldChildCommand } from './fixtures/held-child-worker.js';
 
 /** A fresh directory under the system temp dir; removed by the returned cleanup. */
 export function tempDir(prefix = 'promfork-fs-'): { dir: string; cleanup: () => void } {
@@ -52,13 +53,17 @@ export function singleValue(
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A command for either fixture, without the id the helper assigns. */
-type Command = DistributiveOmit<WorkerCommand | ApiCommand | ExemplarCommand, 'id'>;
+type Command = DistributiveOmit<
+  WorkerCommand | ApiCommand | ExemplarCommand | HeldChildCommand,
+  'id'
+>;
 
 /**
  * A forked worker: `file-store-worker` (store API, directory in argv) by default,
  * `api-worker` (public metric API, directory in PROMETHEUS_MULTIPROC_DIR), `exemplar-worker`
- * (a counter and a histogram with exemplars, likewise) or `hammer-writer` (writes every turn
- * until killed); `env` is added to the worker's environment.
+ * (a counter and a histogram with exemplars, likewise), `held-child-worker` (children held
+ * across drops of their series, likewise) or `hammer-writer` (writes every turn until killed);
+ * `env` is added to the worker's environment.
  */
 export class Worker {
   readonly child: ChildProcess;
@@ -73,6 +78,7 @@ export class Worker {
       | 'file-store-worker'
       | 'api-worker'
       | 'exemplar-worker'
+      | 'held-child-worker'
       | 'hammer-writer' = 'file-store-worker',
     env: Record<string, string> = {},
   ) {

@@ -340,8 +340,9 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     this.measuresRequestSize = this.#requestSize !== undefined;
     this.measuresResponseSize = this.#responseSize !== undefined;
     this.#extraValues = new Array<string>(resolved.extraLabels.length).fill('');
-    // Cached children of a series that `remove`, `reset` or a registry's `clear` dropped are no
-    // longer exported: the caches start over, or every later request would vanish. Through a
+    // When `remove`, `reset` or a registry's `clear` drops series, the caches start over: the
+    // cached children would go on counting (held children re-attach, see metric.ts), but the
+    // cache would keep label sets the metric dropped, beyond its `maxSeries`. Through a
     // WeakRef, so that metrics shared with later instrumentations do not keep this one's cache.
     const routes = new WeakRef(this.#routes);
     const forgetChildren = () => routes.deref()?.clear();
@@ -547,9 +548,10 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
 
   /**
    * The request count and duration of one request with the `exemplarLabels` option: through
-   * the metrics' exemplar form when the hook gives labels, so each keeps them as its latest
-   * exemplar of that series and bucket; a hook that throws, or labels no exemplar can carry,
-   * is reported and the request recorded without one.
+   * the cached children's exemplar methods when the hook gives labels (no second look-up, no
+   * labels object), so each keeps them as its latest exemplar of that series and bucket; a
+   * hook that throws, or labels no exemplar can carry, is reported and the request recorded
+   * without one.
    */
   #recordWithExemplar(children: Children, seconds: number, req: Req, res: Res): void {
     let exemplarLabels: Readonly<Record<string, LabelValue>> | undefined;
@@ -564,15 +566,12 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
       duration?.observe(seconds);
       return;
     }
-    const names = this.options.labelNames;
-    const labelsOf = (values: readonly string[]) =>
-      Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
-    // A set dropped by maxSeries keeps no exemplar: its own child counts the drop, once (the
-    // exemplar form would look the set up again, and count it again).
+    // A set dropped by maxSeries keeps no exemplar (and reports no bad exemplar labels): its
+    // updates go nowhere, and its drop was counted when its children were bound.
     if (requests !== undefined && isDroppedChild(requests)) requests.inc();
     else if (requests !== undefined) {
       try {
-        this.#requests?.inc({ labels: labelsOf(requests.labelValues), value: 1, exemplarLabels });
+        requests.incWithExemplar(1, exemplarLabels);
       } catch (error) {
         this.onError(asError(error, 'exemplar of the request counter'));
         requests.inc();
@@ -581,11 +580,7 @@ export class HttpInstrumentation<Req = unknown, Res = unknown> {
     if (duration !== undefined && isDroppedChild(duration)) duration.observe(seconds);
     else if (duration !== undefined) {
       try {
-        this.#duration?.observe({
-          labels: labelsOf(duration.labelValues),
-          value: seconds,
-          exemplarLabels,
-        });
+        duration.observeWithExemplar(seconds, exemplarLabels);
       } catch (error) {
         this.onError(asError(error, 'exemplar of the duration histogram'));
         duration.observe(seconds);
