@@ -22,6 +22,8 @@ export class KeyText {
     readonly key: string,
     /** How many label values it holds. */
     readonly count: number,
+    /** Bytes of the key in a file (the same for every entry sharing this text). */
+    readonly byteLength: number,
     /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
     private values: readonly string[] | undefined,
   ) {}
@@ -33,13 +35,14 @@ export class KeyText {
   }
 }
 
-/** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
-function keyTextOf(text: string): KeyText | undefined {
+/** The checked key of the key text `text` (`byteLength` bytes), or undefined when it is not one (format.ts). */
+function keyTextOf(text: string, byteLength: number): KeyText | undefined {
   const count = plainSeriesKeyCount(text);
-  if (count >= 0) return new KeyText(text, count, undefined);
+  if (count >= 0) return new KeyText(text, count, byteLength, undefined);
   const decoded = decodeSeriesKeyText(text);
   if (decoded === undefined) return undefined;
-  return new KeyText(decoded.key, decoded.labelValues.length, decoded.labelValues);
+  const values = decoded.labelValues;
+  return new KeyText(decoded.key, values.length, byteLength, values);
 }
 
 /** Slots of a new table (a power of two). */
@@ -91,7 +94,7 @@ class KeyTable {
 
   private add(slot: number, hash: number, image: Buffer, start: number, length: number) {
     const index = this.texts.length;
-    const text = keyTextOf(image.toString('utf8', start, start + length)) ?? null;
+    const text = keyTextOf(image.toString('utf8', start, start + length), length) ?? null;
     this.texts.push(text);
     if (index === this.hashes.length) {
       this.hashes = grown(this.hashes, index * 2);

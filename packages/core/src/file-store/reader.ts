@@ -80,31 +80,51 @@ interface DescriptorEntry {
   readonly slots: number | string;
 }
 
-/** A parsed series entry (cached), which is also the series as merging sees it. */
+/**
+ * A parsed series entry (cached), which is also the series as merging sees it. A cold scrape
+ * makes one per entry of every file (160,000 for 8 files of 10,000 label sets and two metrics),
+ * all kept: so it holds only what it cannot derive (its descriptor entry, its shared key text,
+ * where its slots start) and computes the rest on its prototype, 56 bytes instead of 88.
+ */
 class SeriesEntry implements SourceSeries {
-  readonly key: string;
   /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
   shownIn: FileFamily | undefined = undefined;
 
   constructor(
-    readonly offset: number,
-    readonly length: number,
-    readonly descriptorOffset: number,
+    /** The descriptor entry it refers to (always an earlier one, with a layout). */
+    readonly owner: DescriptorEntry,
     private readonly text: KeyText,
     /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
     readonly start: number,
-    readonly slotCount: number,
-  ) {
-    this.key = text.key;
-  }
+  ) {}
 
-  /** On the prototype: one field less in each of the many entries a cache keeps. */
   get kind(): typeof KIND_SERIES {
     return KIND_SERIES;
   }
 
+  get key(): string {
+    return this.text.key;
+  }
+
   get labelValues(): readonly string[] {
     return this.text.labelValues;
+  }
+
+  get slotCount(): number {
+    return this.owner.slots as number;
+  }
+
+  get descriptorOffset(): number {
+    return this.owner.offset;
+  }
+
+  /** Byte offset of the entry in its file. */
+  get offset(): number {
+    return this.start * 8 - seriesSlotsOffset(this.text.byteLength);
+  }
+
+  get length(): number {
+    return seriesEntrySize(this.text.byteLength, this.slotCount);
   }
 }
 
@@ -398,7 +418,8 @@ export function parseEntries(
       const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors, keys);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
-      cache.length = k;
+      // Setting the length is a runtime call: only when entries from k on are stale.
+      if (cache.length !== k) cache.length = k;
       cache.push(entry);
     }
     const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
@@ -555,7 +576,7 @@ function parseEntry(
         return 'series label values do not match the label names';
       }
       const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      return new SeriesEntry(offset, length, descriptorOffset, text, first, slotCount);
+      return new SeriesEntry(owner, text, first);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
