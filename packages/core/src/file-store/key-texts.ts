@@ -106,7 +106,9 @@ class KeyTable {
       pool.set(this.pool.subarray(0, this.used));
       this.pool = pool;
     }
-    this.pool.set(image.subarray(start, start + length), this.used);
+    const pool = this.pool;
+    const at = this.used - start;
+    for (let i = start; i < start + length; i++) pool[at + i] = image[i] as number;
     this.hashes[index] = hash;
     this.starts[index] = this.used;
     this.lengths[index] = length;
