@@ -378,7 +378,11 @@ export class FamilyRenderer {
       if (kept.names === names || sameNames(kept.names, names)) return kept;
     }
     const values = series.labelValues;
-    const cached = this.declared.get(values);
+    // A series that carries the slot (a store hands it out again at every scrape) keeps its
+    // record there only: a WeakMap entry per series as well cost a cold scrape an insertion per
+    // series, and a million kept series a million ephemerons that every full GC walks.
+    const hasSlot = 'renderCache' in series;
+    const cached = hasSlot ? undefined : this.declared.get(values);
     if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
       series.renderCache = cached;
       return cached;
@@ -389,7 +393,7 @@ export class FamilyRenderer {
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
     const record = new DeclaredLabels(values, names, text);
-    this.declared.set(values, record);
+    if (!hasSlot) this.declared.set(values, record);
     series.renderCache = record;
     return record;
   }
