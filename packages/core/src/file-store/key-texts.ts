@@ -22,8 +22,6 @@ export class KeyText {
     readonly key: string,
     /** How many label values it holds. */
     readonly count: number,
-    /** Bytes of the key in a file (the same for every entry sharing this text). */
-    readonly byteLength: number,
     /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
     private values: readonly string[] | undefined,
   ) {}
@@ -35,14 +33,14 @@ export class KeyText {
   }
 }
 
-/** The checked key of the key text `text` (`byteLength` bytes), or undefined when it is not one (format.ts). */
-function keyTextOf(text: string, byteLength: number): KeyText | undefined {
+/** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
+function keyTextOf(text: string): KeyText | undefined {
   const count = plainSeriesKeyCount(text);
-  if (count >= 0) return new KeyText(text, count, byteLength, undefined);
+  if (count >= 0) return new KeyText(text, count, undefined);
   const decoded = decodeSeriesKeyText(text);
   if (decoded === undefined) return undefined;
   const values = decoded.labelValues;
-  return new KeyText(decoded.key, values.length, byteLength, values);
+  return new KeyText(decoded.key, values.length, values);
 }
 
 /** Slots of a new table (a power of two). */
@@ -94,7 +92,7 @@ class KeyTable {
 
   private add(slot: number, hash: number, image: Buffer, start: number, length: number) {
     const index = this.texts.length;
-    const text = keyTextOf(image.toString('utf8', start, start + length), length) ?? null;
+    const text = keyTextOf(image.toString('utf8', start, start + length)) ?? null;
     this.texts.push(text);
     if (index === this.hashes.length) {
       this.hashes = grown(this.hashes, index * 2);

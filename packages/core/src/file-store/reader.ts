@@ -83,27 +83,31 @@ interface DescriptorEntry {
 /**
  * A parsed series entry (cached), which is also the series as merging sees it. A cold scrape
  * makes one per entry of every file (160,000 for 8 files of 10,000 label sets and two metrics),
- * all kept: so it holds only what it cannot derive (its descriptor entry, its shared key text,
- * where its slots start) and computes the rest on its prototype, 56 bytes instead of 88.
+ * all kept: slot count and descriptor offset are read from its descriptor entry, label values
+ * from its shared key text. Offset, length and key stay fields: every warm scrape reads them
+ * for every entry (cache check, series check, budget), and reading them through another object
+ * adds a dependent memory load per entry (a million of them for a million series).
  */
 class SeriesEntry implements SourceSeries {
   /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
   shownIn: FileFamily | undefined = undefined;
 
   constructor(
+    readonly offset: number,
+    readonly length: number,
     /** The descriptor entry it refers to (always an earlier one, with a layout). */
     readonly owner: DescriptorEntry,
     private readonly text: KeyText,
     /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
     readonly start: number,
-  ) {}
+  ) {
+    this.key = text.key;
+  }
+
+  readonly key: string;
 
   get kind(): typeof KIND_SERIES {
     return KIND_SERIES;
-  }
-
-  get key(): string {
-    return this.text.key;
   }
 
   get labelValues(): readonly string[] {
@@ -116,15 +120,6 @@ class SeriesEntry implements SourceSeries {
 
   get descriptorOffset(): number {
     return this.owner.offset;
-  }
-
-  /** Byte offset of the entry in its file. */
-  get offset(): number {
-    return this.start * 8 - seriesSlotsOffset(this.text.byteLength);
-  }
-
-  get length(): number {
-    return seriesEntrySize(this.text.byteLength, this.slotCount);
   }
 }
 
@@ -576,7 +571,7 @@ function parseEntry(
         return 'series label values do not match the label names';
       }
       const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      return new SeriesEntry(owner, text, first);
+      return new SeriesEntry(offset, length, owner, text, first);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
