@@ -12,9 +12,10 @@
  *
  * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
  * declared labels are escaped once (and encoded once where a line needs their bytes) and kept
- * between scrapes, keyed by the
- * series' `labelValues` array (stores hand out the same, never mutated, array for a series
- * as long as it exists; see CollectedSeries). Irregular families, where a default or store
+ * between scrapes: on the series itself where it carries a `renderCache` slot (a store hands
+ * out the same series at every scrape), else keyed by the series' `labelValues` array (stores
+ * hand out the same, never mutated, array for a series as long as it exists; see
+ * CollectedSeries). Irregular families, where a default or store
  * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
  * every corner keeps exactly the generic behaviour.
  */
