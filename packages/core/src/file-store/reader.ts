@@ -80,46 +80,31 @@ interface DescriptorEntry {
   readonly slots: number | string;
 }
 
-/**
- * A parsed series entry (cached), which is also the series as merging sees it. A cold scrape
- * makes one per entry of every file (160,000 for 8 files of 10,000 label sets and two metrics),
- * all kept: slot count and descriptor offset are read from its descriptor entry, label values
- * from its shared key text. Offset, length and key stay fields: every warm scrape reads them
- * for every entry (cache check, series check, budget), and reading them through another object
- * adds a dependent memory load per entry (a million of them for a million series).
- */
+/** A parsed series entry (cached), which is also the series as merging sees it. */
 class SeriesEntry implements SourceSeries {
+  readonly key: string;
   /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
   shownIn: FileFamily | undefined = undefined;
 
   constructor(
     readonly offset: number,
     readonly length: number,
-    /** The descriptor entry it refers to (always an earlier one, with a layout). */
-    readonly owner: DescriptorEntry,
+    readonly descriptorOffset: number,
     private readonly text: KeyText,
     /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
     readonly start: number,
+    readonly slotCount: number,
   ) {
     this.key = text.key;
   }
 
-  readonly key: string;
-
+  /** On the prototype: one field less in each of the many entries a cache keeps. */
   get kind(): typeof KIND_SERIES {
     return KIND_SERIES;
   }
 
   get labelValues(): readonly string[] {
     return this.text.labelValues;
-  }
-
-  get slotCount(): number {
-    return this.owner.slots as number;
-  }
-
-  get descriptorOffset(): number {
-    return this.owner.offset;
   }
 }
 
@@ -571,7 +556,7 @@ function parseEntry(
         return 'series label values do not match the label names';
       }
       const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      return new SeriesEntry(offset, length, owner, text, first);
+      return new SeriesEntry(offset, length, descriptorOffset, text, first, slotCount);
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
