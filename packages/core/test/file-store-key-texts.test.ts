@@ -16,10 +16,7 @@ const ODD = ['quote " back \\ line \n', 'é ü 日本', ''];
 /** `{ "<name>{k=k00000}": [value], ... }` for the relabelled counters. */
 function expected(name: string, value: number): Record<string, number[]> {
   return Object.fromEntries(
-    Array.from({ length: COUNT }, (_, i) => [
-      `${name}{k=k${String(i).padStart(5, '0')}}`,
-      [value],
-    ]),
+    Array.from({ length: COUNT }, (_, i) => [`${name}{k=k${String(i).padStart(5, '0')}}`, [value]]),
   );
 }
 
