@@ -90,7 +90,14 @@ class KeyTable {
     return true;
   }
 
-  private add(slot: number, hash: number, image: Buffer, start: number, length: number) {
+  /** Adds the new key at `slot` (free), decoding its text once, and grows the table if due. */
+  private add(
+    slot: number,
+    hash: number,
+    image: Buffer,
+    start: number,
+    length: number,
+  ): KeyText | null {
     const index = this.texts.length;
     const text = keyTextOf(image.toString('utf8', start, start + length)) ?? null;
     this.texts.push(text);
@@ -117,6 +124,7 @@ class KeyTable {
     return text;
   }
 
+  /** Re-places every key in a table of `size` slots (from the hashes kept per key). */
   private rehash(size: number): void {
     const slots = new Int32Array(size);
     const mask = size - 1;
