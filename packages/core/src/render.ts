@@ -12,9 +12,10 @@
  *
  * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
  * declared labels are escaped once (and encoded once where a line needs their bytes) and kept
- * between scrapes, keyed by the
- * series' `labelValues` array (stores hand out the same, never mutated, array for a series
- * as long as it exists; see CollectedSeries). Irregular families, where a default or store
+ * between scrapes: on the series itself where it carries a `renderCache` slot (a store hands
+ * out the same series at every scrape), else keyed by the series' `labelValues` array (stores
+ * hand out the same, never mutated, array for a series as long as it exists; see
+ * CollectedSeries). Irregular families, where a default or store
  * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
  * every corner keeps exactly the generic behaviour.
  */
@@ -378,7 +379,11 @@ export class FamilyRenderer {
       if (kept.names === names || sameNames(kept.names, names)) return kept;
     }
     const values = series.labelValues;
-    const cached = this.declared.get(values);
+    // A series that carries the slot (a store hands it out again at every scrape) keeps its
+    // record there only: a WeakMap entry per series as well cost a cold scrape an insertion per
+    // series, and a million kept series a million ephemerons that every full GC walks.
+    const hasSlot = 'renderCache' in series;
+    const cached = hasSlot ? undefined : this.declared.get(values);
     if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
       series.renderCache = cached;
       return cached;
@@ -389,7 +394,7 @@ export class FamilyRenderer {
       text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
     }
     const record = new DeclaredLabels(values, names, text);
-    this.declared.set(values, record);
+    if (!hasSlot) this.declared.set(values, record);
     series.renderCache = record;
     return record;
   }

@@ -183,7 +183,10 @@ export function textEstimate(
     if (!accept(family.descriptor.name)) continue;
     const shape = shapeOf(family.descriptor);
     const exemplars = family.exemplars;
-    for (const series of family.series) {
+    const list = family.series;
+    // Indexed: an iterator allocates a result per series until the loop is optimised.
+    for (let i = 0; i < list.length; i++) {
+      const series = list[i] as SourceSeries;
       const latest = exemplars?.get(series);
       if (latest !== undefined) total += exemplarsTextEstimate(latest);
       if (isMerged?.(family, series) === true) continue;

@@ -39,7 +39,6 @@ import {
   ABSORBED_SIZE,
   DESCRIPTOR_HEAD,
   decodeDescriptorEntry,
-  decodeSeriesKeyText,
   ENTRY_FLAG_REMOVED,
   ENTRY_FLAGS_OFFSET,
   ENTRY_HEAD,
@@ -53,14 +52,13 @@ import {
   KIND_DESCRIPTOR,
   KIND_EXEMPLARS,
   KIND_SERIES,
-  plainSeriesKeyCount,
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
   seriesSlotsOffset,
-  splitPlainSeriesKey,
   TOKEN_SIZE,
 } from './format.js';
+import { type KeyText, KeyTexts } from './key-texts.js';
 import type { SourceSeries } from './merge.js';
 import {
   type PreviousValues,
@@ -80,47 +78,6 @@ interface DescriptorEntry {
   readonly bornMs: number | undefined;
   /** Slots of each of its series (`seriesSize`), or why it has no layout; once per entry. */
   readonly slots: number | string;
-}
-
-/**
- * The key text of series entries, shared by all the entries of one metric that one reader
- * parses between two calls of `retain` (one scrape) with the same key bytes: the same label
- * set appears in every file. Its label values are split from the
- * key only when asked for (merging takes them for a new merged series only), once for all of
- * those entries; an array of values per entry was most of a cold scrape's garbage. The shared
- * key string also makes merging's key look-ups cheaper (its hash is computed once, and equal
- * keys are the same string).
- */
-class KeyText {
-  constructor(
-    /** The in-memory key (`seriesKey(labelValues)`). */
-    readonly key: string,
-    /** How many label values it holds. */
-    readonly count: number,
-    /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
-    private values: readonly string[] | undefined,
-  ) {}
-
-  get labelValues(): readonly string[] {
-    this.values ??= splitPlainSeriesKey(this.key);
-    return this.values;
-  }
-}
-
-/**
- * Key texts by metric name, then key bytes. Per metric: the renderer keeps per label values
- * array the text of one family's lines (render.ts), so two families sharing arrays would
- * rebuild each other's text at every scrape.
- */
-type KeyTexts = Map<string, Map<string, KeyText>>;
-
-/** The checked key of the key text `text`, or undefined when it is not one (format.ts). */
-function keyTextOf(text: string): KeyText | undefined {
-  const count = plainSeriesKeyCount(text);
-  if (count >= 0) return new KeyText(text, count, undefined);
-  const decoded = decodeSeriesKeyText(text);
-  if (decoded === undefined) return undefined;
-  return new KeyText(decoded.key, decoded.labelValues.length, decoded.labelValues);
 }
 
 /** A parsed series entry (cached), which is also the series as merging sees it. */
@@ -253,7 +210,7 @@ export class StoreFileReader {
   private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
-  private keys: KeyTexts = new Map();
+  private keys = new KeyTexts();
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
   private readonly waits = new WaitBudget();
 
@@ -348,7 +305,7 @@ export class StoreFileReader {
    * dropped too (the entries keep theirs), so that the table holds no key of a series gone.
    */
   retain(names: ReadonlySet<string>): void {
-    if (this.keys.size > 0) this.keys = new Map();
+    if (!this.keys.empty) this.keys = new KeyTexts();
     for (const name of this.caches.keys()) {
       if (!names.has(name)) this.caches.delete(name);
     }
@@ -405,7 +362,7 @@ export function parseEntries(
   bytes: Uint8Array,
   cache: Entry[] = [],
   verify?: (series: SeriesEntry) => boolean,
-  keys: KeyTexts = new Map(),
+  keys: KeyTexts = new KeyTexts(),
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -441,7 +398,8 @@ export function parseEntries(
       const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors, keys);
       if (typeof parsed === 'string') return corrupt(offset, parsed);
       entry = parsed;
-      cache.length = k;
+      // Setting the length is a runtime call: only when entries from k on are stale.
+      if (cache.length !== k) cache.length = k;
       cache.push(entry);
     }
     const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
@@ -591,20 +549,9 @@ function parseEntry(
       if (typeof expected === 'string') return expected;
       if (expected !== slotCount) return `series has ${slotCount} slots, expected ${expected}`;
       const start = offset + SERIES_HEAD;
-      // toString(start, end) decodes in place: no Buffer object per entry.
-      const raw = image.toString('utf8', start, start + keyLength);
-      const name = owner.descriptor.name;
-      let texts = keys.get(name);
-      if (texts === undefined) {
-        texts = new Map();
-        keys.set(name, texts);
-      }
-      let text = texts.get(raw);
-      if (text === undefined) {
-        text = keyTextOf(raw);
-        if (text === undefined) return 'series label values do not match the label names';
-        texts.set(raw, text);
-      }
+      // Found by its bytes: a key's text is decoded once per scrape, not once per file.
+      const text = keys.find(owner.descriptor.name, image, start, keyLength);
+      if (text === null) return 'series label values do not match the label names';
       if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
       }
