@@ -6,9 +6,14 @@
  * not ASCII: every series keeps its own values, merged across the files, scrape after scrape.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { FormatProblem, readHeader } from '../src/file-store/format.js';
 import { FileStore } from '../src/file-store/index.js';
-import { flatten, tempDir, Worker } from './file-store-helpers.js';
+import { KeyTexts } from '../src/file-store/key-texts.js';
+import { parseEntries } from '../src/file-store/reader.js';
+import { counterOf, flatten, tempDir, Worker } from './file-store-helpers.js';
 
 const COUNT = 3000;
 const ODD = ['quote " back \\ line \n', 'é ü 日本', ''];
@@ -48,6 +53,31 @@ describe('key texts shared by key bytes across the files of a scrape', () => {
     } finally {
       reader.close();
       await Promise.all([first.stop(), second.stop()]);
+    }
+  });
+
+  it('finds keys that all share one hash (a planted file) past the probe bound, each apart', () => {
+    const { dir: own, cleanup: done } = tempDir('promfork-key-hash-');
+    try {
+      const store = new FileStore({ dir: own });
+      const metric = counterOf('z_total', ['k']);
+      for (let i = 0; i < 500; i++) store.series(metric, [`v${i}`]).add(0, i);
+      store.close();
+      const bytes = readFileSync(join(own, store.fileName));
+      const header = readHeader(bytes);
+      assert.ok(!(header instanceof FormatProblem));
+      const values = (keys: KeyTexts) => {
+        const parsed = parseEntries('f', header, bytes, [], undefined, keys);
+        assert.ok(!(parsed instanceof FormatProblem));
+        const family = parsed.families.find((f) => f.descriptor.name === 'z_total');
+        return family?.series.map((s) => [(s as { key: string }).key, family.data[s.start]]);
+      };
+      const expected = values(new KeyTexts());
+      assert.equal(expected?.length, 500);
+      // Every key hashes alike: all but the first 64 are found through the overflow Map.
+      assert.deepEqual(values(new KeyTexts(() => 7)), expected);
+    } finally {
+      done();
     }
   });
 });

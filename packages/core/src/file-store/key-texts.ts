@@ -48,6 +48,27 @@ const FIRST_SLOTS = 1024;
 /** Bytes of a new copy pool. */
 const FIRST_POOL = 64 * 1024;
 
+/**
+ * Most slots a look-up probes before it takes the key to {@link KeyTable.overflow}. The hash is
+ * not made to resist chosen keys: a planted file of keys sharing one hash would otherwise make
+ * every look-up walk all of them (a scrape quadratic in its keys). Past the bound such keys are
+ * found by their decoded text in a `Map` (whose string hashes are seeded per process), as they
+ * were before this table.
+ */
+const MAX_PROBES = 64;
+
+/** The hash of `length` bytes of `image` from `start` (FNV-1a, as an int32). */
+export type KeyHash = (image: Uint8Array, start: number, length: number) => number;
+
+/** FNV-1a over the bytes, as an int32 (the hashes array holds int32s). */
+function fnv1a(image: Uint8Array, start: number, length: number): number {
+  let hash = 0x811c9dc5 | 0;
+  for (let i = start; i < start + length; i++) {
+    hash = Math.imul(hash ^ (image[i] as number), 0x01000193);
+  }
+  return hash;
+}
+
 /** The key texts of one metric by key bytes: an open-addressing table with linear probing. */
 class KeyTable {
   /** Per slot: 1 + the index of its key in {@link texts}, 0 when free. */
@@ -61,24 +82,42 @@ class KeyTable {
   private pool = new Uint8Array(FIRST_POOL);
   private used = 0;
   private readonly texts: (KeyText | null)[] = [];
+  /** Keys whose look-up passed {@link MAX_PROBES}, by their text (rare: see there). */
+  private overflowed: Map<string, KeyText | null> | undefined;
+
+  constructor(private readonly hashOf: KeyHash) {}
 
   /**
    * The key text of the bytes `image[start]` ... `image[start + length - 1]`, decoded (once)
    * from `image` when these bytes are new; null when they are not a key (format.ts).
    */
   find(image: Buffer, start: number, length: number): KeyText | null {
-    let hash = 0x811c9dc5 | 0; // FNV-1a (as an int32, as the hashes array holds it)
-    for (let i = start; i < start + length; i++) {
-      hash = Math.imul(hash ^ (image[i] as number), 0x01000193);
-    }
+    const hash = this.hashOf(image, start, length);
     const mask = this.slots.length - 1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    let slot = hash & mask;
+    for (let probes = 0; probes < MAX_PROBES; probes++, slot = (slot + 1) & mask) {
       const index = (this.slots[slot] as number) - 1;
       if (index < 0) return this.add(slot, hash, image, start, length);
       if (this.hashes[index] === hash && this.same(index, image, start, length)) {
         return this.texts[index] as KeyText | null;
       }
     }
+    return this.overflow(image.toString('utf8', start, start + length));
+  }
+
+  /**
+   * The key text of `text`, a key whose look-up passed {@link MAX_PROBES}. (A key that a
+   * rehash moved past the bound may then get a second KeyText; merging goes by the key string,
+   * so that changes nothing but sharing.)
+   */
+  private overflow(text: string): KeyText | null {
+    this.overflowed ??= new Map();
+    let found = this.overflowed.get(text);
+    if (found === undefined) {
+      found = keyTextOf(text) ?? null;
+      this.overflowed.set(text, found);
+    }
+    return found;
   }
 
   /** True when key `index` holds the given bytes. */
@@ -148,11 +187,14 @@ function grown(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
 export class KeyTexts {
   private readonly tables = new Map<string, KeyTable>();
 
+  /** @param hashOf the hash of key bytes; tests pass a poor one to reach the probe bound. */
+  constructor(private readonly hashOf: KeyHash = fnv1a) {}
+
   /** The key text of metric `name` held in `image` at `start` (`length` bytes); see KeyTable. */
   find(name: string, image: Buffer, start: number, length: number): KeyText | null {
     let table = this.tables.get(name);
     if (table === undefined) {
-      table = new KeyTable();
+      table = new KeyTable(this.hashOf);
       this.tables.set(name, table);
     }
     return table.find(image, start, length);
