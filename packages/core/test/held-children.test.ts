@@ -226,6 +226,26 @@ for (const [storeName, setup] of Object.entries(stores.kinds)) {
       assert.equal(errors.length, 1);
     });
 
+    it('maxSeries: a held mostrecent gauge child beyond the limit counts one drop per set', async () => {
+      const { registry, iso } = setup();
+      const g = new Gauge({
+        name: 'g',
+        help: 'g',
+        labelNames: ['k'],
+        multiprocessMode: 'mostrecent',
+        maxSeries: 1,
+        onError: () => {},
+        ...iso,
+      });
+      const held = g.labels('a');
+      g.reset();
+      g.set({ k: 'b' }, 2);
+      held.set(3);
+      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+        'promfork_series_dropped_total{metric="g"} 1',
+      ]);
+    });
+
     it('maxSeries: drops after registry.resetMetrics() are still counted', async () => {
       const { registry, iso } = setup();
       const c = new Counter({
