@@ -246,6 +246,25 @@ for (const [storeName, setup] of Object.entries(stores.kinds)) {
       ]);
     });
 
+    it('maxSeries: drops after registry.clear() and registering again are still counted', async () => {
+      const { registry, iso } = setup();
+      const c = new Counter({
+        name: 'c_total',
+        help: 'c',
+        labelNames: ['k'],
+        maxSeries: 0,
+        onError: () => {},
+        ...iso,
+      });
+      c.inc({ k: 'a' });
+      registry.clear();
+      registry.registerMetric(c);
+      c.inc({ k: 'b' });
+      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+        'promfork_series_dropped_total{metric="c_total"} 1',
+      ]);
+    });
+
     it('maxSeries: drops after registry.resetMetrics() are still counted', async () => {
       const { registry, iso } = setup();
       const c = new Counter({
