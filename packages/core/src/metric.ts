@@ -702,8 +702,11 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * drop and reports the first one.
    */
   private droppedChild(values: readonly string[]): C {
-    if (this.dropChild === undefined) {
-      this.dropChild = dropCounterChild(this);
+    const first = this.dropChild === undefined;
+    // Again when a registry of the metric lost the drop counter (`clear` and registering the
+    // metric again, say): its drops would go on counting where no scrape shows them.
+    if (first || dropCounterMissing(this)) this.dropChild = dropCounterChild(this);
+    if (first) {
       this.report(
         new LabelSetError(
           'PROMFORK_SERIES_LIMIT',
@@ -714,7 +717,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       );
     }
     // Through the child, not its cells: a reset of the drop counter re-attaches it.
-    this.dropChild.cells.add(0, 1);
+    (this.dropChild as ChildBase).cells.add(0, 1);
     return this.createChild(DROPPED_CELLS, values);
   }
 
@@ -800,6 +803,14 @@ class SeriesDroppedCounter extends Metric<'metric', ChildBase> {
   protected createChild(cells: Cells, labelValues: readonly string[]): ChildBase {
     return { cells, labelValues };
   }
+}
+
+/** True when a registry of `metric` holds no metric named {@link SERIES_DROPPED_TOTAL}. */
+function dropCounterMissing(metric: Metric<string, ChildBase>): boolean {
+  for (const registry of metric.registries) {
+    if (registry.getSingleMetric(SERIES_DROPPED_TOTAL) === undefined) return true;
+  }
+  return false;
 }
 
 /**
