@@ -105,7 +105,9 @@ export interface MetricOptions<T extends string, M> {
    * is dropped: it goes nowhere and never throws, is counted in
    * `promfork_series_dropped_total{metric="<name>"}`, and the first drop is reported through
    * `onError`. Label sets seen before keep working. Guards memory and store files against
-   * label values a client controls. No cost on updates of existing label sets.
+   * label values a client controls. No cost on updates of existing label sets. A child
+   * `labels(...)` returned for a dropped label set stays dropped, also once `reset` or `remove`
+   * made room: call `labels(...)` again.
    * @default unlimited
    */
   maxSeries?: number;
