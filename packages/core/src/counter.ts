@@ -60,8 +60,11 @@ export class CounterChild implements ChildBase {
    * PROMFORK_INVALID_EXEMPLAR for bad labels, and the errors of `inc(value)` for a bad value.
    */
   incWithExemplar(value: number, exemplarLabels: Readonly<Record<string, LabelValue>>): void {
-    const exemplar = this.#owner.newExemplar(exemplarLabels, value);
-    this.inc(value);
+    // No value from plain JavaScript adds 1, as `inc()` and the metric form do: the exemplar
+    // must carry that 1, not `undefined` (which OpenMetrics text would print as is).
+    const amount = value === undefined ? 1 : value;
+    const exemplar = this.#owner.newExemplar(exemplarLabels, amount);
+    this.inc(amount);
     this.#owner.keepExemplar(this, 0, exemplar);
   }
 }

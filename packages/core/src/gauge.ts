@@ -75,8 +75,11 @@ export class GaugeChild implements ChildBase {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       assertFinite(value, 'gauge value', this.metric);
     }
-    this.cells.set(GAUGE_VALUE, value);
-    if (this.mostRecent) this.cells.set(GAUGE_TIMESTAMP, Date.now());
+    // One read of `cells`: a held child's re-attaching cells ask the metric once per read, and
+    // a second read where that fails (maxSeries) would count this one set as two drops.
+    const cells = this.cells;
+    cells.set(GAUGE_VALUE, value);
+    if (this.mostRecent) cells.set(GAUGE_TIMESTAMP, Date.now());
   }
 
   /** Sets the gauge to the current Unix time in seconds. */

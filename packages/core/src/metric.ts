@@ -105,7 +105,9 @@ export interface MetricOptions<T extends string, M> {
    * is dropped: it goes nowhere and never throws, is counted in
    * `promfork_series_dropped_total{metric="<name>"}`, and the first drop is reported through
    * `onError`. Label sets seen before keep working. Guards memory and store files against
-   * label values a client controls. No cost on updates of existing label sets.
+   * label values a client controls. No cost on updates of existing label sets. A child
+   * `labels(...)` returned for a dropped label set tries again at its first update after a
+   * `remove`, `reset` (or the like) that may have made room.
    * @default unlimited
    */
   maxSeries?: number;
@@ -158,9 +160,13 @@ const PROBE_CELLS: Cells = Object.freeze({
   },
 });
 
-/** True for a child handed out for a label set dropped by `maxSeries` (its updates go nowhere). */
+/**
+ * True for a child handed out for a label set dropped by `maxSeries` (its updates go nowhere)
+ * while the metric dropped no series since, which could have made room for it.
+ */
 export function isDroppedChild(child: ChildBase): boolean {
-  return child.cells === DROPPED_CELLS;
+  const cells = child.cells;
+  return cells === DROPPED_CELLS || (cells instanceof ReattachingCells && cells.dropped);
 }
 
 /**
@@ -262,9 +268,13 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * series a newer child holds by then), by that child: dropped together with it.
    */
   private readonly sharers = new Map<C, C[]>();
+  /** Series dropped so far (`remove`, `reset`, ...): each may have made room under `maxSeries`. */
+  private seriesDrops = 0;
   /** Re-attaches children whose series was dropped (see reattaching-cells.ts). */
   private readonly reattacher: CellsReattacher<C> = {
     reattach: (child) => this.reattach(child),
+    seriesDrops: () => this.seriesDrops,
+    nowhere: DROPPED_CELLS,
   };
 
   /**
@@ -564,6 +574,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * (see reattaching-cells.ts): its series is being dropped.
    */
   private detach(child: C): void {
+    this.seriesDrops++;
     child.cells = new ReattachingCells(this.reattacher, child);
     const sharing = this.sharers.get(child);
     if (sharing === undefined) return;
@@ -581,7 +592,8 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * Makes `child`, whose series was dropped, write into the current series of its label values
    * (created at zero when missing, through the same path as `labels(...)`) and returns that
    * series' cells. When the series cannot be kept (`maxSeries`, counted there) or creating it
-   * fails (reported through `onError`), this update goes nowhere and the next one tries again.
+   * fails (reported through `onError`), this update goes nowhere, and so do the next ones until
+   * the metric drops a series again (which may make room).
    */
   private reattach(child: C): Cells {
     let current: C | undefined;
@@ -591,7 +603,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       this.report(error as Error);
     }
     if (current === undefined || current === child || isDroppedChild(current)) {
-      child.cells = new ReattachingCells(this.reattacher, child);
+      child.cells = new ReattachingCells(this.reattacher, child, this.seriesDrops);
       return DROPPED_CELLS;
     }
     this.share(child, current);
@@ -698,12 +710,16 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   }
 
   /**
-   * A child for a label set beyond `maxSeries`: not cached, its cells go nowhere. Counts the
-   * drop and reports the first one.
+   * A child for a label set beyond `maxSeries`: not cached, its cells go nowhere until the
+   * metric drops a series (then its next update tries again, see reattaching-cells.ts). Counts
+   * the drop and reports the first one.
    */
   private droppedChild(values: readonly string[]): C {
-    if (this.dropChild === undefined) {
-      this.dropChild = dropCounterChild(this);
+    const first = this.dropChild === undefined;
+    // Again when a registry of the metric lost the drop counter (`clear` and registering the
+    // metric again, say): its drops would go on counting where no scrape shows them.
+    if (first || dropCounterMissing(this)) this.dropChild = dropCounterChild(this);
+    if (first) {
       this.report(
         new LabelSetError(
           'PROMFORK_SERIES_LIMIT',
@@ -714,8 +730,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       );
     }
     // Through the child, not its cells: a reset of the drop counter re-attaches it.
-    this.dropChild.cells.add(0, 1);
-    return this.createChild(DROPPED_CELLS, values);
+    (this.dropChild as ChildBase).cells.add(0, 1);
+    const child = this.createChild(DROPPED_CELLS, values);
+    child.cells = new ReattachingCells(this.reattacher, child, this.seriesDrops);
+    return child;
   }
 
   /** The child of an unlabelled metric; a labelled metric called without labels throws. */
@@ -800,6 +818,14 @@ class SeriesDroppedCounter extends Metric<'metric', ChildBase> {
   protected createChild(cells: Cells, labelValues: readonly string[]): ChildBase {
     return { cells, labelValues };
   }
+}
+
+/** True when a registry of `metric` holds no metric named {@link SERIES_DROPPED_TOTAL}. */
+function dropCounterMissing(metric: Metric<string, ChildBase>): boolean {
+  for (const registry of metric.registries) {
+    if (registry.getSingleMetric(SERIES_DROPPED_TOTAL) === undefined) return true;
+  }
+  return false;
 }
 
 /**

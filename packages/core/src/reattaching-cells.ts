@@ -10,6 +10,11 @@
  * asks the metric for the current series' cells, which the metric also installs in the child,
  * and every later access through this object (an update that read `child.cells` once and
  * writes several slots) goes there too.
+ *
+ * A child of a label set `maxSeries` dropped holds such cells too, made at a given count of
+ * the metric's series drops: its updates go nowhere, at no cost, until a later drop may have
+ * made room; the next update then asks the metric again (counted as a drop again while the
+ * metric is still full).
  */
 import type { Cells } from './store.js';
 
@@ -21,6 +26,10 @@ export interface CellsReattacher<C> {
    * (the metric's `maxSeries`). Never throws.
    */
   reattach(child: C): Cells;
+  /** How many times the metric dropped series so far (`remove`, `reset`, ...). */
+  seriesDrops(): number;
+  /** Cells that drop writes and read 0. */
+  readonly nowhere: Cells;
 }
 
 /**
@@ -31,10 +40,25 @@ export class ReattachingCells<C> implements Cells {
   readonly #metric: CellsReattacher<C>;
   readonly #child: C;
   #target: Cells | undefined;
+  /** For a label set `maxSeries` dropped: the metric's seriesDrops() then; else -1. */
+  readonly #droppedAt: number;
 
-  constructor(metric: CellsReattacher<C>, child: C) {
+  /**
+   * @param droppedAt for a child of a label set `maxSeries` dropped: the metric's
+   *   `seriesDrops()` at that time (writes go nowhere until it changes)
+   */
+  constructor(metric: CellsReattacher<C>, child: C, droppedAt = -1) {
     this.#metric = metric;
     this.#child = child;
+    this.#droppedAt = droppedAt;
+  }
+
+  /**
+   * True while these cells stand for a label set `maxSeries` dropped and the metric dropped no
+   * series since (so there is no room for it yet).
+   */
+  get dropped(): boolean {
+    return this.#target === undefined && this.#droppedAt === this.#metric.seriesDrops();
   }
 
   add(index: number, delta: number): void {
@@ -50,7 +74,9 @@ export class ReattachingCells<C> implements Cells {
   }
 
   private current(): Cells {
-    this.#target ??= this.#metric.reattach(this.#child);
+    if (this.#target !== undefined) return this.#target;
+    if (this.#droppedAt === this.#metric.seriesDrops()) return this.#metric.nowhere;
+    this.#target = this.#metric.reattach(this.#child);
     return this.#target;
   }
 }

@@ -53,6 +53,21 @@ for (const [storeName, setup] of Object.entries(stores.kinds)) {
       assert.deepEqual(await scrape(viaChild.registry, 'c_total'), expected);
     });
 
+    it('a counter child without a value (plain JavaScript): adds 1 with an exemplar of 1, as the metric form', async () => {
+      const { registry, iso } = setup();
+      const c = exemplarCounter(iso);
+      const incWithExemplar = c.labels('a').incWithExemplar as (
+        value: number | undefined,
+        labels: Record<string, string>,
+      ) => void;
+      incWithExemplar.call(c.labels('a'), undefined, { trace: 't1' });
+      c.inc({ labels: { k: 'b' }, exemplarLabels: { trace: 't2' } });
+      assert.deepEqual(await scrape(registry, 'c_total'), [
+        'c_total{k="a"} 1 # {trace="t1"} 1 T',
+        'c_total{k="b"} 1 # {trace="t2"} 1 T',
+      ]);
+    });
+
     it('a histogram child: the exemplar of the bucket the value fell in', async () => {
       const { registry, iso } = setup();
       const h = new Histogram({

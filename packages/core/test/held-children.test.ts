@@ -226,6 +226,100 @@ for (const [storeName, setup] of Object.entries(stores.kinds)) {
       assert.equal(errors.length, 1);
     });
 
+    for (const [how, drop] of Object.entries(drops(['b']))) {
+      it(`maxSeries: a child handed out for a dropped label set counts once ${how} made room`, async () => {
+        const { registry, iso } = setup();
+        const c = new Counter({
+          name: 'c_total',
+          help: 'c',
+          labelNames: ['k'],
+          maxSeries: 1,
+          onError: () => {},
+          ...iso,
+        });
+        c.inc({ k: 'b' });
+        const held = c.labels('a');
+        held.inc();
+        held.inc();
+        assert.deepEqual(await lines(registry, 'c_total'), ['c_total{k="b"} 1']);
+        assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+          'promfork_series_dropped_total{metric="c_total"} 1',
+        ]);
+        drop(c, registry);
+        held.inc();
+        assert.deepEqual(await lines(registry, 'c_total'), ['c_total{k="a"} 1']);
+      });
+    }
+
+    it('maxSeries: a dropped child tries again after a drop, and is counted again while full', async () => {
+      const { registry, iso } = setup();
+      const h = new Histogram({
+        name: 'h',
+        help: 'h',
+        labelNames: ['k'],
+        buckets: [1],
+        maxSeries: 1,
+        onError: () => {},
+        ...iso,
+      });
+      h.observe({ k: 'b' }, 0.5);
+      const held = h.labels('a');
+      h.reset();
+      h.observe({ k: 'c' }, 0.5);
+      held.observe(2);
+      held.observe(2);
+      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+        'promfork_series_dropped_total{metric="h"} 2',
+      ]);
+      h.remove('c');
+      held.observe(2);
+      assert.deepEqual(await lines(registry, 'h'), [
+        'h_bucket{k="a",le="1"} 0',
+        'h_bucket{k="a",le="+Inf"} 1',
+        'h_sum{k="a"} 2',
+        'h_count{k="a"} 1',
+      ]);
+    });
+
+    it('maxSeries: a held mostrecent gauge child beyond the limit counts one drop per set', async () => {
+      const { registry, iso } = setup();
+      const g = new Gauge({
+        name: 'g',
+        help: 'g',
+        labelNames: ['k'],
+        multiprocessMode: 'mostrecent',
+        maxSeries: 1,
+        onError: () => {},
+        ...iso,
+      });
+      const held = g.labels('a');
+      g.reset();
+      g.set({ k: 'b' }, 2);
+      held.set(3);
+      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+        'promfork_series_dropped_total{metric="g"} 1',
+      ]);
+    });
+
+    it('maxSeries: drops after registry.clear() and registering again are still counted', async () => {
+      const { registry, iso } = setup();
+      const c = new Counter({
+        name: 'c_total',
+        help: 'c',
+        labelNames: ['k'],
+        maxSeries: 0,
+        onError: () => {},
+        ...iso,
+      });
+      c.inc({ k: 'a' });
+      registry.clear();
+      registry.registerMetric(c);
+      c.inc({ k: 'b' });
+      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+        'promfork_series_dropped_total{metric="c_total"} 1',
+      ]);
+    });
+
     it('maxSeries: drops after registry.resetMetrics() are still counted', async () => {
       const { registry, iso } = setup();
       const c = new Counter({
