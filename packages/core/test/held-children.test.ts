@@ -301,41 +301,34 @@ for (const [storeName, setup] of Object.entries(stores.kinds)) {
       ]);
     });
 
-    it('maxSeries: drops after registry.clear() and registering again are still counted', async () => {
-      const { registry, iso } = setup();
-      const c = new Counter({
-        name: 'c_total',
-        help: 'c',
-        labelNames: ['k'],
-        maxSeries: 0,
-        onError: () => {},
-        ...iso,
+    const registryDrops: [string, (registry: Registry, c: Counter) => void][] = [
+      [
+        'registry.clear() and registering again',
+        (registry, c) => {
+          registry.clear();
+          registry.registerMetric(c);
+        },
+      ],
+      ['registry.resetMetrics()', (registry) => registry.resetMetrics()],
+    ];
+    for (const [what, drop] of registryDrops) {
+      it(`maxSeries: drops after ${what} are still counted`, async () => {
+        const { registry, iso } = setup();
+        const c = new Counter({
+          name: 'c_total',
+          help: 'c',
+          labelNames: ['k'],
+          maxSeries: 0,
+          onError: () => {},
+          ...iso,
+        });
+        c.inc({ k: 'a' });
+        drop(registry, c);
+        c.inc({ k: 'b' });
+        assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
+          'promfork_series_dropped_total{metric="c_total"} 1',
+        ]);
       });
-      c.inc({ k: 'a' });
-      registry.clear();
-      registry.registerMetric(c);
-      c.inc({ k: 'b' });
-      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
-        'promfork_series_dropped_total{metric="c_total"} 1',
-      ]);
-    });
-
-    it('maxSeries: drops after registry.resetMetrics() are still counted', async () => {
-      const { registry, iso } = setup();
-      const c = new Counter({
-        name: 'c_total',
-        help: 'c',
-        labelNames: ['k'],
-        maxSeries: 0,
-        onError: () => {},
-        ...iso,
-      });
-      c.inc({ k: 'a' });
-      registry.resetMetrics();
-      c.inc({ k: 'b' });
-      assert.deepEqual(await lines(registry, 'promfork_series_dropped_total'), [
-        'promfork_series_dropped_total{metric="c_total"} 1',
-      ]);
-    });
+    }
   });
 }
