@@ -31,7 +31,7 @@ export class CounterChild implements ChildBase {
    */
   readonly #owner: Metric<string, CounterChild>;
 
-  /** @internal created by Counter */
+  /** Made by Counter (`labels()`), not by user code. */
   constructor(cells: Cells, labelValues: readonly string[], owner: Metric<string, CounterChild>) {
     this.cells = cells;
     this.labelValues = labelValues;

@@ -50,7 +50,7 @@ export class GaugeChild implements ChildBase {
   private readonly metric: string;
   private readonly mostRecent: boolean;
 
-  /** @internal created by Gauge */
+  /** Made by Gauge (`labels()`), not by user code. */
   constructor(cells: Cells, labelValues: readonly string[], metric: string, mostRecent: boolean) {
     this.cells = cells;
     this.labelValues = labelValues;

@@ -101,7 +101,7 @@ export class HistogramChild implements ChildBase {
    */
   private native: NativeRecorder | undefined;
 
-  /** @internal created by Histogram */
+  /** Made by Histogram (`labels()`), not by user code. */
   constructor(
     cells: Cells,
     labelValues: readonly string[],

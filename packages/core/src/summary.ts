@@ -64,7 +64,7 @@ export class SummaryChild implements ChildBase {
   private readonly settings: SummarySettings;
   private readonly metric: string;
 
-  /** @internal created by Summary */
+  /** Made by Summary (`labels()`), not by user code. */
   constructor(
     cells: Cells,
     labelValues: readonly string[],
