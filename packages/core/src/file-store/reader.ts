@@ -293,6 +293,10 @@ export class StoreFileReader {
       cache.previous = verifier.keep();
       return { ...parsed, torn: verifier.torn };
     } catch (error) {
+      // The new image may be stored already while the cache's previous values still point into
+      // the image the next read will overwrite: start this file over rather than let a torn
+      // series fall back on bytes rewritten under it.
+      this.caches.delete(name);
       return unreadable(error);
     } finally {
       closeSync(fd);
