@@ -348,19 +348,14 @@ export class FileStore implements Store {
    * be used.
    */
   constructor(options: FileStoreOptions) {
-    const {
-      dir,
-      onError,
-      compactDeadProcesses,
-      leaseTimeoutSeconds,
-      flushIntervalMs,
-      shareExemplars,
-    } = validateOptions(options);
-    this.shareExemplars = shareExemplars ?? true;
+    const settings = validateOptions(options);
+    this.shareExemplars = settings.shareExemplars ?? true;
     this.liveness =
-      leaseTimeoutSeconds === undefined ? {} : { leaseTimeoutMs: leaseTimeoutSeconds * 1000 };
-    this.reporter = new ProblemReporter(onError ?? defaultOnError);
-    this.dir = ensureDirectory(dir);
+      settings.leaseTimeoutSeconds === undefined
+        ? {}
+        : { leaseTimeoutMs: settings.leaseTimeoutSeconds * 1000 };
+    this.reporter = new ProblemReporter(settings.onError ?? defaultOnError);
+    this.dir = ensureDirectory(settings.dir);
     const insecure = insecureDirectoryWarning(this.dir);
     if (insecure !== undefined) this.reporter.report('directory-insecure', insecure);
     this.file = ProcessFile.create(this.dir, currentIdentity(), {
@@ -389,11 +384,12 @@ export class FileStore implements Store {
       },
       moved: (moves) => this.entriesMoved(moves),
     });
-    if (flushIntervalMs !== undefined) this.file.flushIntervalMs = flushIntervalMs;
+    if (settings.flushIntervalMs !== undefined)
+      this.file.flushIntervalMs = settings.flushIntervalMs;
     this.readErrors = this.series(READ_ERRORS_METRIC, []);
     this.writeErrors = this.series(WRITE_ERRORS_METRIC, []);
     this.compactor =
-      compactDeadProcesses === false
+      settings.compactDeadProcesses === false
         ? undefined
         : new ScrapeCompactor(
             this.dir,
@@ -503,7 +499,6 @@ export class FileStore implements Store {
         });
       }
       entry.latest[slot] = exemplar;
-      forgetExemplarsEstimate(entry.latest);
       this.file.writeExemplar(entry.offset, slot, exemplar, labels);
     } catch (error) {
       this.writeErrors.add(COUNTER_VALUE, 1);
@@ -659,6 +654,9 @@ export class FileStore implements Store {
       for (const s of series) {
         if (s.exemplars === undefined) continue;
         exemplars ??= new Map();
+        // The list changes in place when an exemplar is recorded: the budget estimates it again
+        // at each scrape (here, not at every exemplar written on a request's path).
+        forgetExemplarsEstimate(s.exemplars.latest);
         exemplars.set(s, s.exemplars.latest);
       }
       families.push({
