@@ -35,7 +35,7 @@ async function runLifetimes(dir: string, from: number, to: number): Promise<void
 }
 
 async function run(context: ScenarioContext) {
-  const total = context.quick ? 60 : 1000;
+  const total = context.quick ? 40 : 1000;
   const rounds = context.quick ? 5 : 9;
   const dir = makeTempDir('churn');
   const store = new FileStore({ dir });

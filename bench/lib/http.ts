@@ -225,7 +225,7 @@ export interface HttpPlan {
  */
 export function httpPlan(quick: boolean): HttpPlan {
   return quick
-    ? { requests: 1_000, minRounds: 5, maxRounds: 25, budgetMs: 6_000, warmup: 1_000 }
+    ? { requests: 1_000, minRounds: 5, maxRounds: 25, budgetMs: 4_000, warmup: 1_000 }
     : { requests: 5_000, minRounds: 11, maxRounds: 51, budgetMs: 90_000, warmup: 10_000 };
 }
 
