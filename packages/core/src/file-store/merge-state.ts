@@ -28,8 +28,11 @@
  * change at the next round of the same state (a caller renders them before it collects again;
  * two scrapes interleaved by `await` render the newer values, never a mix within a series).
  * Native histogram series get a fresh collected series each round, since their decoded
- * snapshot is memoized on it. `FileStore.collect()` hands out copies ({@link snapshotOf}),
- * which stay as they are; only scrapes take the series themselves (`collectForScrape`).
+ * snapshot is memoized on it. A round's list of series is never changed once handed out; a
+ * round that met the very same series in the same order hands out the list of the round
+ * before (no copy of a million references per scrape). `FileStore.collect()` hands out
+ * copies ({@link snapshotOf}), which stay as they are; only scrapes take the series
+ * themselves (`collectForScrape`).
  *
  * Compaction merges without a state (a fresh one per call): its output is written, not kept.
  */
