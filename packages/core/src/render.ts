@@ -114,10 +114,22 @@ export class FamilyRenderer {
   private readonly declared = new WeakMap<readonly string[], DeclaredLabels>();
   /** Bytes of the previous render, the size hint of the next one. */
   private lastSize = 0;
+  /**
+   * The memory the last {@link render} wrote into, written over by the next one: its string
+   * is a copy, so nothing reads these bytes any more. A fresh buffer per render cost a scrape
+   * of a million series 22,000 page faults (89 MB of new memory, which malloc takes from and
+   * returns to the kernel every time) and V8 a full GC now and then for the external memory
+   * it announced. Kept between scrapes, as large as the last exposition. (`renderBytes` hands
+   * its buffer out, so it never takes this one.)
+   */
+  private scratch: Buffer | undefined;
 
   /** The exposition of `items` in `format` (OpenMetrics ends with `# EOF`). */
   render(items: readonly RenderItem[], format: RenderFormat): string {
-    return this.write(items, format).finish();
+    const out = this.write(items, format, this.scratch);
+    const text = out.finish();
+    this.scratch = out.memory;
+    return text;
   }
 
   /**
@@ -128,9 +140,9 @@ export class FamilyRenderer {
     return this.write(items, format).bytesWritten();
   }
 
-  private write(items: readonly RenderItem[], format: RenderFormat): TextBuffer {
+  private write(items: readonly RenderItem[], format: RenderFormat, reuse?: Buffer): TextBuffer {
     const om = format === 'openmetrics';
-    const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items));
+    const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items), reuse);
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;

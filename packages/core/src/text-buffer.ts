@@ -38,10 +38,21 @@ export class TextBuffer {
   /**
    * @param sizeHint expected bytes (say, the size of the previous render): starting at the
    *   right size saves growing a 14 MB buffer by doubling from 64 KB, copying it each time.
+   * @param reuse the {@link memory} of an earlier buffer whose bytes nothing reads any more,
+   *   written over when it fits (and is not four times too large: it would stay allocated).
    */
-  constructor(sizeHint = 0) {
+  constructor(sizeHint = 0, reuse?: Buffer) {
+    const size = Math.max(INITIAL_BYTES, Math.ceil(sizeHint * 1.1));
     // Uninitialised memory: every byte read back was written first.
-    this.bytes = Buffer.allocUnsafeSlow(Math.max(INITIAL_BYTES, Math.ceil(sizeHint * 1.1)));
+    this.bytes =
+      reuse !== undefined && reuse.length >= size && reuse.length <= size * 4
+        ? reuse
+        : Buffer.allocUnsafeSlow(size);
+  }
+
+  /** The memory written into (grown as needed), for a later buffer to reuse once this one is done. */
+  get memory(): Buffer {
+    return this.bytes;
   }
 
   /** Bytes written so far. */

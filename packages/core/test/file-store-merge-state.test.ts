@@ -122,6 +122,40 @@ describe('FileStore scrapes across changes (merged series kept between scrapes)'
     assert.ok(names.indexOf('reqs_total{route=/1}') > names.indexOf('reqs_total{route=/3}'));
   });
 
+  it('lists the series of this scrape when as many are merged as before but others', () => {
+    // A scrape that meets the same series in the same order hands out the list of the one
+    // before (merge-state.ts): the same count of other series, or of the same ones in
+    // another order, must not.
+    const [a, scraper] = [open(), open()];
+    a.series(REQS, ['/1']).add(0, 1);
+    a.series(REQS, ['/2']).add(0, 2);
+    a.flush();
+    assert.deepEqual(pairs(scraper.collectForScrape()), [
+      ['reqs_total{route=/1}', [1]],
+      ['reqs_total{route=/2}', [2]],
+    ]);
+    a.remove(REQS, ['/1']);
+    a.series(REQS, ['/3']).add(0, 3);
+    a.flush();
+    const replaced = pairs(scraper.collectForScrape());
+    assert.deepEqual(replaced, fresh());
+    assert.deepEqual(replaced, [
+      ['reqs_total{route=/2}', [2]],
+      ['reqs_total{route=/3}', [3]],
+    ]);
+    // The writer lists /2 last once it is created again.
+    a.remove(REQS, ['/2']);
+    a.series(REQS, ['/2']).add(0, 4);
+    a.flush();
+    const reordered = pairs(scraper.collectForScrape());
+    assert.deepEqual(reordered, fresh());
+    assert.deepEqual(reordered, [
+      ['reqs_total{route=/3}', [3]],
+      ['reqs_total{route=/2}', [4]],
+    ]);
+    assert.deepEqual(pairs(scraper.collectForScrape()), reordered);
+  });
+
   it('is unaffected by a filtered collect between two full ones', () => {
     const [a, scraper] = [open(), open()];
     a.series(REQS, ['/a']).add(0, 2);

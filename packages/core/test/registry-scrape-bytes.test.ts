@@ -57,4 +57,35 @@ describe('registry.scrapeBytes', () => {
     assert.equal(bytes.contentType, expected.contentType);
     assert.deepEqual(Buffer.from(bytes.body), Buffer.from(expected.body as Uint8Array));
   });
+
+  test('keeps the bytes it handed out, and each text whole, while renders reuse memory', async () => {
+    // metrics() writes into the memory of the render before it (render.ts): a shorter or
+    // non-ASCII text after a longer one must not carry any of it, and the bytes
+    // scrapeBytes() handed out must not be written over.
+    const make = (routes: readonly string[]): Registry => {
+      const registry = new Registry();
+      const counter = new Counter({
+        name: 'reuse_total',
+        help: 'Reuse',
+        labelNames: ['route'] as const,
+        registers: [registry],
+      });
+      for (const route of routes) counter.inc({ route });
+      return registry;
+    };
+    const long = Array.from({ length: 2000 }, (_, i) => `/long/${i}`);
+    const registry = make(long);
+    const first = await registry.metrics();
+    assert.equal(first, await make(long).metrics());
+    const bytes = await registry.scrapeBytes();
+    const sent = Buffer.from(bytes.body).toString('utf8');
+    assert.equal(sent, first);
+    const counter = registry.getSingleMetric('reuse_total') as Counter<'route'>;
+    counter.reset();
+    counter.inc({ route: '/café' }, 3);
+    assert.equal(await registry.metrics(), await make(['/café', '/café', '/café']).metrics());
+    counter.inc({ route: '/x' });
+    assert.equal(await registry.metrics(), await make(['/café', '/café', '/café', '/x']).metrics());
+    assert.equal(Buffer.from(bytes.body).toString('utf8'), sent);
+  });
 });

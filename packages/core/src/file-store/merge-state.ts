@@ -28,8 +28,11 @@
  * change at the next round of the same state (a caller renders them before it collects again;
  * two scrapes interleaved by `await` render the newer values, never a mix within a series).
  * Native histogram series get a fresh collected series each round, since their decoded
- * snapshot is memoized on it. `FileStore.collect()` hands out copies ({@link snapshotOf}),
- * which stay as they are; only scrapes take the series themselves (`collectForScrape`).
+ * snapshot is memoized on it. A round's list of series is never changed once handed out; a
+ * round that met the very same series in the same order hands out the list of the round
+ * before (no copy of a million references per scrape). `FileStore.collect()` hands out
+ * copies ({@link snapshotOf}), which stay as they are; only scrapes take the series
+ * themselves (`collectForScrape`).
  *
  * Compaction merges without a state (a fresh one per call): its output is written, not kept.
  */
@@ -53,8 +56,19 @@ export interface FamilyAcc {
   /** Slots per series. */
   readonly size: number;
   readonly series: Map<string, SeriesAcc>;
-  /** Series of this round, in the order the round met them. */
+  /**
+   * Series of this round, in the order the round met them: the first {@link count} entries.
+   * Written by index and never shortened between rounds: emptying it and pushing a million
+   * series again regrew it by copies, into fresh memory, at every scrape.
+   */
   readonly order: SeriesAcc[];
+  /** How many entries of {@link order} this round filled. */
+  count: number;
+  /**
+   * The series list the last round handed out, never changed once handed out: a round that
+   * met the very same series in the same order hands it out again ({@link outputSeries}).
+   */
+  output: CollectedSeries[] | undefined;
   /** The round that last touched this family. */
   round: number;
   /** How many rounds dropped series of this family (plans made before are void). */
@@ -117,6 +131,8 @@ export class MergeState {
         size,
         series: new Map(),
         order: [],
+        count: 0,
+        output: undefined,
         round: 0,
         drops: 0,
         exemplarRound: 0,
@@ -125,7 +141,7 @@ export class MergeState {
     }
     if (acc.round !== this.round) {
       acc.round = this.round;
-      acc.order.length = 0;
+      acc.count = 0;
       this.touched.push(acc);
     }
     return acc;
@@ -185,7 +201,7 @@ export class MergeState {
   fill(acc: FamilyAcc, series: SeriesAcc): boolean {
     if (series.round === this.round) return false;
     series.round = this.round;
-    acc.order.push(series);
+    acc.order[acc.count++] = series;
     return true;
   }
 
@@ -232,7 +248,9 @@ export class MergeState {
         if (accept(name)) this.families.delete(name);
         continue;
       }
-      if (acc.series.size === acc.order.length) continue;
+      // Entries past this round's count would keep series of earlier rounds alive.
+      if (acc.order.length > acc.count) acc.order.length = acc.count;
+      if (acc.series.size === acc.count) continue;
       acc.drops++;
       for (const [key, series] of acc.series) {
         if (series.round !== this.round) acc.series.delete(key);
@@ -265,13 +283,29 @@ export class MergeState {
   }
 }
 
-/** The collected series of a family's round (fresh objects where a snapshot is memoized). */
+/**
+ * The collected series of a family's round (fresh objects where a snapshot is memoized): the
+ * list handed out last round when this round met the same series in the same order (no copy
+ * of a million references per scrape, and renderers can tell the list is unchanged by its
+ * identity; render.ts), else a copy of {@link FamilyAcc.order}, which the next round rewrites.
+ */
 function outputSeries(acc: FamilyAcc): CollectedSeries[] {
   const d = acc.descriptor;
-  if (d.type !== 'histogram' || d.native === undefined) return acc.order.slice();
-  return acc.order.map((s) =>
-    collectedSeries(d, s.labelValues, s.cells, s.extraLabels, s.exemplars),
-  );
+  const order = acc.order;
+  if (d.type === 'histogram' && d.native !== undefined) {
+    return order.map((s) => collectedSeries(d, s.labelValues, s.cells, s.extraLabels, s.exemplars));
+  }
+  const last = acc.output;
+  if (last !== undefined && sameList(last, order)) return last;
+  acc.output = order.slice();
+  return acc.output;
+}
+
+/** True when `a` and `b` hold the same objects in the same order. */
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Copies of `families` whose cells no later merge changes (what `collect()` returns). */
