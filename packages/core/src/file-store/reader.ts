@@ -80,34 +80,6 @@ interface DescriptorEntry {
   readonly slots: number | string;
 }
 
-/** A parsed series entry (cached), which is also the series as merging sees it. */
-class SeriesEntry implements SourceSeries {
-  readonly key: string;
-  /** The family this entry was shown in by the parse that last walked it; see parseEntries. */
-  shownIn: FileFamily | undefined = undefined;
-
-  constructor(
-    readonly offset: number,
-    readonly length: number,
-    readonly descriptorOffset: number,
-    private readonly text: KeyText,
-    /** Float64 index of the first slot within the file (the SourceSeries' `start`). */
-    readonly start: number,
-    readonly slotCount: number,
-  ) {
-    this.key = text.key;
-  }
-
-  /** On the prototype: one field less in each of the many entries a cache keeps. */
-  get kind(): typeof KIND_SERIES {
-    return KIND_SERIES;
-  }
-
-  get labelValues(): readonly string[] {
-    return this.text.labelValues;
-  }
-}
-
 /** A parsed absorbed-process record (archives only; cached). */
 interface AbsorbedEntry {
   readonly kind: typeof KIND_ABSORBED;
@@ -128,16 +100,153 @@ interface ExemplarsEntry {
   decoded?: { readonly check: number; readonly latest: readonly (Exemplar | undefined)[] };
 }
 
-/** An entry of a kind this reader does not know but may skip (see FIRST_SKIPPABLE_KIND). */
-interface SkippedEntry {
-  readonly kind: 'skipped';
-  readonly offset: number;
-  readonly length: number;
-  /** Its kind byte (the cache compares it). */
-  readonly byte: number;
+/**
+ * What the parse of one entry keeps beside its place in the file: the key text of a series
+ * entry, the parsed form of the other kinds; undefined for an entry of a kind this reader does
+ * not know but may skip (see FIRST_SKIPPABLE_KIND).
+ */
+type EntryItem = KeyText | DescriptorEntry | AbsorbedEntry | ExemplarsEntry | undefined;
+
+/** Entries a table first makes room for: about what `used` bytes of small series hold. */
+function firstCapacity(used: number): number {
+  return Math.max(16, used >>> 7);
 }
 
-type Entry = DescriptorEntry | SeriesEntry | AbsorbedEntry | ExemplarsEntry | SkippedEntry;
+/**
+ * The parsed entries of one file in file order (cached between scrapes; entries never move or
+ * change once written), as parallel arrays: no object per series entry. A cold scrape of 8
+ * files of 20,000 series entries kept 160,000 entry objects (88 bytes each, 14 MB that every
+ * young-generation collection of that scrape copied and the old generation then kept, on a
+ * machine where each fresh page costs its first touch); here a series entry is 25 bytes of
+ * typed arrays (outside the JS heap, never walked by the collector) and a pointer to its key
+ * text, which the entries of all files with the same key bytes share (key-texts.ts).
+ */
+export class EntryTable {
+  /** Entries held (those from `count` on are stale space). */
+  count = 0;
+  /** Per entry: byte offset, length and kind byte (the cache's identity of an entry). */
+  private offsets: Uint32Array;
+  private lengths: Uint32Array;
+  private kinds: Uint8Array;
+  /** Per series entry: byte offset of its descriptor entry, float64 index of its first slot. */
+  private owners: Uint32Array;
+  private starts: Uint32Array;
+  /**
+   * Per series entry, set by the parse that last walked it: the index of the family it was
+   * shown in among that parse's families (-1: not shown) and its index in that family's
+   * series (exemplar entries further on attach to it; see readExemplars).
+   */
+  private shownFamily: Int32Array;
+  private shownAt: Int32Array;
+  /** Per entry: see {@link EntryItem}. */
+  private readonly items: EntryItem[] = [];
+
+  constructor(capacity = 16) {
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.kinds = new Uint8Array(capacity);
+    this.owners = new Uint32Array(capacity);
+    this.starts = new Uint32Array(capacity);
+    this.shownFamily = new Int32Array(capacity);
+    this.shownAt = new Int32Array(capacity);
+  }
+
+  /** True when entry `k` (held) sits at `offset` with this length and kind byte. */
+  same(k: number, offset: number, length: number, kind: number): boolean {
+    return this.offsets[k] === offset && this.lengths[k] === length && this.kinds[k] === kind;
+  }
+
+  /**
+   * Stores a newly parsed entry at index `k`, dropping the entries from `k` on (stale: the
+   * file was written differently there). `owner` and `start` are a series entry's (else 0).
+   */
+  put(
+    k: number,
+    offset: number,
+    length: number,
+    kind: number,
+    item: EntryItem,
+    owner: number,
+    start: number,
+  ): void {
+    if (k === this.offsets.length) this.grow(k * 2);
+    this.count = k + 1;
+    // Setting the length is a runtime call: only when entries from k on are stale.
+    if (this.items.length !== k) this.items.length = k;
+    this.items.push(item);
+    this.offsets[k] = offset;
+    this.lengths[k] = length;
+    this.kinds[k] = kind;
+    this.owners[k] = owner;
+    this.starts[k] = start;
+    this.shownFamily[k] = -1;
+  }
+
+  item(k: number): EntryItem {
+    return this.items[k];
+  }
+
+  owner(k: number): number {
+    return this.owners[k] as number;
+  }
+
+  start(k: number): number {
+    return this.starts[k] as number;
+  }
+
+  /** Records where the current parse shows series entry `k` (family -1: not shown). */
+  show(k: number, family: number, at: number): void {
+    this.shownFamily[k] = family;
+    this.shownAt[k] = at;
+  }
+
+  shownFamilyOf(k: number): number {
+    return this.shownFamily[k] as number;
+  }
+
+  shownAtOf(k: number): number {
+    return this.shownAt[k] as number;
+  }
+
+  /**
+   * The index of the series entry at byte `offset` among the first `count` entries (all
+   * walked by the current parse), or -1. A binary search: keeping a map of every series
+   * entry's offset for the exemplar entries cost a map entry per series per scrape.
+   */
+  seriesAt(offset: number, count: number): number {
+    let low = 0;
+    let high = count - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const at = this.offsets[middle] as number;
+      if (at === offset) return this.kinds[middle] === KIND_SERIES ? middle : -1;
+      if (at < offset) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+
+  private grow(capacity: number): void {
+    this.offsets = grownTo(this.offsets, capacity, Uint32Array);
+    this.lengths = grownTo(this.lengths, capacity, Uint32Array);
+    this.kinds = grownTo(this.kinds, capacity, Uint8Array);
+    this.owners = grownTo(this.owners, capacity, Uint32Array);
+    this.starts = grownTo(this.starts, capacity, Uint32Array);
+    this.shownFamily = grownTo(this.shownFamily, capacity, Int32Array);
+    this.shownAt = grownTo(this.shownAt, capacity, Int32Array);
+  }
+}
+
+/** A copy of `array` with room for `capacity` values. */
+function grownTo<T extends Uint32Array | Int32Array | Uint8Array>(
+  array: T,
+  capacity: number,
+  make: new (capacity: number) => T,
+): T {
+  const copy = new make(capacity);
+  copy.set(array);
+  return copy;
+}
 
 /** Exemplar entries of one file read that were left out, by reason (none shown for them). */
 export interface DroppedExemplars {
@@ -147,7 +256,10 @@ export interface DroppedExemplars {
   invalid: number;
 }
 
-/** One series of a parsed file: slots `family.data[start]`, ... of the bytes read in this scrape. */
+/**
+ * One series of a parsed file: the key text of its entry, shared by the entries of every file
+ * with the same key bytes in the scrape that parsed it (its slots: `family.starts`).
+ */
 export type FileSeries = SourceSeries;
 
 /** One metric of a parsed file with its live (not removed) series. */
@@ -158,8 +270,10 @@ export interface FileFamily {
   /** The file image of this scrape as float64 words; series slots are windows of it. */
   readonly data: Float64Array;
   readonly series: FileSeries[];
-  /** The latest exemplars of its series that have an exemplar entry (exemplar-entry.ts). */
-  exemplars?: Map<SourceSeries, readonly (Exemplar | undefined)[]>;
+  /** Per series: the index of its first slot in {@link data}. */
+  readonly starts: number[];
+  /** The latest exemplars of its series that have an exemplar entry, by index in {@link series}. */
+  exemplars?: Map<number, readonly (Exemplar | undefined)[]>;
 }
 
 /** The content of one store file as of this scrape. */
@@ -193,7 +307,7 @@ interface FileCache {
   /** The header's rewrite count: a rewrite may reuse an inode number and keeps the token. */
   readonly generation: number;
   /** Parsed entries in file order (entries never move or change once written). */
-  readonly entries: Entry[];
+  readonly entries: EntryTable;
   /** Values shown by the last read, for series that stay torn (series-check.ts). */
   previous?: PreviousValues;
 }
@@ -262,7 +376,7 @@ export class StoreFileReader {
           ino: stat.ino,
           token: header.token,
           generation: header.generation,
-          entries: [],
+          entries: new EntryTable(firstCapacity(header.used)),
         };
         this.caches.set(name, cache);
       }
@@ -283,7 +397,7 @@ export class StoreFileReader {
         header,
         bytes,
         cache.entries,
-        (series) => verifier.verify(series),
+        (offset, length, start, slotCount) => verifier.verify(offset, length, start, slotCount),
         this.keys,
       );
       if (parsed instanceof FormatProblem) {
@@ -356,6 +470,27 @@ function unreadable(error: unknown): FormatProblem {
 }
 
 /**
+ * Per descriptor entry met by one parse: the family its series are shown in (null: removed)
+ * with its index among the parse's families, and the slots of each of its series.
+ */
+interface Owner {
+  readonly family: FileFamily | null;
+  readonly index: number;
+  readonly slots: number;
+}
+
+/**
+ * Checks a live series entry (offset, length, first slot, slot count) before it is shown;
+ * false leaves it out (series-check.ts).
+ */
+export type VerifySeries = (
+  offset: number,
+  length: number,
+  start: number,
+  slotCount: number,
+) => boolean;
+
+/**
  * Walks the entries of a file image (`bytes` holds exactly `header.used` bytes), reusing and
  * filling `cache`; `verify` (when given) decides whether a live series is shown. Exported for
  * the format tests, which feed it damaged images directly.
@@ -364,8 +499,8 @@ export function parseEntries(
   name: string,
   header: FileHeader,
   bytes: Uint8Array,
-  cache: Entry[] = [],
-  verify?: (series: SeriesEntry) => boolean,
+  cache: EntryTable = new EntryTable(),
+  verify?: VerifySeries,
   keys: KeyTexts = new KeyTexts(),
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
@@ -379,10 +514,11 @@ export function parseEntries(
   const words = new Float64Array(bytes.buffer, bytes.byteOffset, header.used / 8);
   const image = Buffer.from(bytes.buffer, bytes.byteOffset, header.used);
   const families: FileFamily[] = [];
-  const byOffset = new Map<number, FileFamily | null>();
   const absorbed: FileIdentity[] = [];
   /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
   const descriptors = new Map<number, DescriptorEntry>();
+  /** The same descriptor entries as the series entries that refer to them see them. */
+  const owners = new Map<number, Owner>();
   let dropped: DroppedExemplars | undefined;
   let offset = header.headerSize;
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
@@ -391,60 +527,68 @@ export function parseEntries(
     const headProblem = entryHeadProblem(view, offset, header.used);
     if (headProblem !== undefined) return corrupt(offset, headProblem);
     const length = view.getUint32(offset, true);
-    const kind = bytes[offset + 4];
-    let entry = cache[k];
-    if (
-      entry === undefined ||
-      entry.offset !== offset ||
-      entry.length !== length ||
-      (entry.kind === 'skipped' ? entry.byte : entry.kind) !== kind
-    ) {
-      const parsed = parseEntry(view, bytes, image, offset, length, kind, descriptors, keys);
-      if (typeof parsed === 'string') return corrupt(offset, parsed);
-      entry = parsed;
-      // Setting the length is a runtime call: only when entries from k on are stale.
-      if (cache.length !== k) cache.length = k;
-      cache.push(entry);
+    const kind = bytes[offset + 4] as number;
+    if (k >= cache.count || !cache.same(k, offset, length, kind)) {
+      const problem = parseEntry(
+        cache,
+        k,
+        view,
+        bytes,
+        image,
+        offset,
+        length,
+        kind,
+        descriptors,
+        keys,
+      );
+      if (problem !== undefined) return corrupt(offset, problem);
     }
     const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
-    if (entry.kind === KIND_DESCRIPTOR) {
+    if (kind === KIND_SERIES) {
+      const owner = owners.get(cache.owner(k));
+      if (owner === undefined) return corrupt(offset, 'series refers to no descriptor');
+      const family = owner.family;
+      const start = cache.start(k);
+      if (
+        family !== null &&
+        !removed &&
+        (verify === undefined || verify(offset, length, start, owner.slots))
+      ) {
+        // Exemplar entries further on find their series where this parse showed it.
+        cache.show(k, owner.index, family.series.length);
+        family.series.push(cache.item(k) as KeyText);
+        family.starts.push(start);
+      } else {
+        cache.show(k, -1, 0);
+      }
+    } else if (kind === KIND_DESCRIPTOR) {
+      const entry = cache.item(k) as DescriptorEntry;
       descriptors.set(offset, entry);
+      const slots = typeof entry.slots === 'number' ? entry.slots : 0;
       if (removed) {
-        byOffset.set(offset, null);
+        owners.set(offset, { family: null, index: -1, slots });
       } else {
         const family: FileFamily = {
           descriptor: entry.descriptor,
           bornMs: entry.bornMs,
           data: words,
           series: [],
+          starts: [],
         };
+        owners.set(offset, { family, index: families.length, slots });
         families.push(family);
-        byOffset.set(offset, family);
       }
-    } else if (entry.kind === KIND_SERIES) {
-      const family = byOffset.get(entry.descriptorOffset);
-      if (family === undefined) return corrupt(offset, 'series refers to no descriptor');
-      const shown =
-        family !== null && !removed && (verify === undefined || verify(entry)) ? family : undefined;
-      // The cached entry is the series view (its slots: `words[entry.start]`, ...).
-      shown?.series.push(entry);
-      // Exemplar entries further on look their series up among the entries walked so far.
-      entry.shownIn = shown;
-    } else if (entry.kind === KIND_EXEMPLARS) {
+    } else if (kind === KIND_EXEMPLARS) {
       if (!removed) {
-        const outcome = readExemplars(
-          entry,
-          bytes,
-          view,
-          seriesBefore(cache, k, entry.head.seriesOffset),
-        );
+        const entry = cache.item(k) as ExemplarsEntry;
+        const outcome = readExemplars(entry, bytes, view, cache, k, families);
         if (outcome !== undefined && outcome !== 'hidden') {
           dropped ??= { torn: 0, invalid: 0 };
           dropped[outcome]++;
         }
       }
-    } else if (entry.kind === KIND_ABSORBED) {
-      absorbed.push(entry.identity);
+    } else if (kind === KIND_ABSORBED) {
+      absorbed.push((cache.item(k) as AbsorbedEntry).identity);
     }
     offset += length;
   }
@@ -454,22 +598,25 @@ export function parseEntries(
 }
 
 /**
- * Attaches the exemplars of the exemplar entry `entry` to the family of `series`, the series
- * entry it names (undefined: none before it). Returns
- * why they were left out: `hidden` (its series is not shown: removed, or torn this scrape),
- * `torn` (the records fail their check: read while written), `invalid` (nothing a writer
- * makes); undefined when attached. Never a reason to skip the file.
+ * Attaches the exemplars of the exemplar entry `entry` (entry `k` of `cache`) to the family of
+ * the series entry it names (an earlier one, walked by this parse). Returns why they were left
+ * out: `hidden` (its series is not shown: removed, or torn this scrape), `torn` (the records
+ * fail their check: read while written), `invalid` (nothing a writer makes); undefined when
+ * attached. Never a reason to skip the file.
  */
 function readExemplars(
   entry: ExemplarsEntry,
   bytes: Uint8Array,
   view: DataView,
-  series: SeriesEntry | undefined,
+  cache: EntryTable,
+  k: number,
+  families: readonly FileFamily[],
 ): 'hidden' | 'torn' | 'invalid' | undefined {
   if (entry.problem !== undefined) return 'invalid';
   const { head, offset } = entry;
-  if (series === undefined) return 'invalid';
-  const family = series.shownIn;
+  const series = cache.seriesAt(head.seriesOffset, k);
+  if (series < 0) return 'invalid';
+  const family = families[cache.shownFamilyOf(series)];
   if (family === undefined) return 'hidden';
   if (head.count !== exemplarSlotCount(family.descriptor)) return 'invalid';
   const check = exemplarsCheck(bytes, offset, entry.length - EXEMPLARS_HEAD);
@@ -481,29 +628,7 @@ function readExemplars(
     entry.decoded = { check, latest };
   }
   family.exemplars ??= new Map();
-  family.exemplars.set(series, latest);
-  return undefined;
-}
-
-/**
- * The series entry at byte `offset` among the first `count` entries of `entries` (in file
- * order, all walked by the current parse), or undefined. A binary search: keeping a map of
- * every series entry's offset for the exemplar entries cost a map entry per series per scrape.
- */
-function seriesBefore(
-  entries: readonly Entry[],
-  count: number,
-  offset: number,
-): SeriesEntry | undefined {
-  let low = 0;
-  let high = count - 1;
-  while (low <= high) {
-    const middle = (low + high) >>> 1;
-    const entry = entries[middle] as Entry;
-    if (entry.offset === offset) return entry instanceof SeriesEntry ? entry : undefined;
-    if (entry.offset < offset) low = middle + 1;
-    else high = middle - 1;
-  }
+  family.exemplars.set(cache.shownAtOf(series), latest);
   return undefined;
 }
 
@@ -511,17 +636,22 @@ function corrupt(offset: number, why: string): FormatProblem {
   return new FormatProblem('corrupt', `entry at byte ${offset}: ${why}`);
 }
 
-/** Parses one entry; returns a reason string when it is malformed. */
+/**
+ * Parses one entry into entry `k` of `cache`; returns a reason string when it is malformed
+ * (the cache is then left as it was).
+ */
 function parseEntry(
+  cache: EntryTable,
+  k: number,
   view: DataView,
   bytes: Uint8Array,
   image: Buffer,
   offset: number,
   length: number,
-  kind: number | undefined,
+  kind: number,
   descriptors: ReadonlyMap<number, DescriptorEntry>,
   keys: KeyTexts,
-): Entry | string {
+): string | undefined {
   switch (kind) {
     case KIND_DESCRIPTOR: {
       if (length < DESCRIPTOR_HEAD) return 'descriptor entry too short';
@@ -537,7 +667,9 @@ function parseEntry(
       } catch {
         slots = `cannot lay out metric "${payload.descriptor.name}"`;
       }
-      return { kind: KIND_DESCRIPTOR, offset, length, ...payload, slots };
+      const entry: DescriptorEntry = { kind: KIND_DESCRIPTOR, offset, length, ...payload, slots };
+      cache.put(k, offset, length, kind, entry, 0, 0);
+      return undefined;
     }
     case KIND_SERIES: {
       if (length < SERIES_HEAD) return 'series entry too short';
@@ -560,7 +692,8 @@ function parseEntry(
         return 'series label values do not match the label names';
       }
       const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      return new SeriesEntry(offset, length, descriptorOffset, text, first, slotCount);
+      cache.put(k, offset, length, kind, text, descriptorOffset, first);
+      return undefined;
     }
     case KIND_ABSORBED: {
       if (length !== ABSORBED_SIZE) return 'absorbed entry has the wrong size';
@@ -571,24 +704,34 @@ function parseEntry(
         bytes.byteOffset + offset + ENTRY_HEAD + 16,
         TOKEN_SIZE,
       ).toString('hex');
-      return { kind: KIND_ABSORBED, offset, length, identity: { pid, startTime, token } };
+      const entry: AbsorbedEntry = {
+        kind: KIND_ABSORBED,
+        offset,
+        length,
+        identity: { pid, startTime, token },
+      };
+      cache.put(k, offset, length, kind, entry, 0, 0);
+      return undefined;
     }
     case KIND_EXEMPLARS: {
       // entryHeadProblem bounds the length; anything wrong inside skips this entry only.
       const head = readExemplarsHead(view, offset);
-      return {
+      const entry: ExemplarsEntry = {
         kind: KIND_EXEMPLARS,
         offset,
         length,
         head,
         problem: exemplarsHeadProblem(head, length),
       };
+      cache.put(k, offset, length, kind, entry, 0, 0);
+      return undefined;
     }
     default:
       // A later version's optional entry: its length is bounded like any other's, so it is
       // stepped over whole.
-      if (kind !== undefined && kind >= FIRST_SKIPPABLE_KIND) {
-        return { kind: 'skipped', offset, length, byte: kind };
+      if (kind >= FIRST_SKIPPABLE_KIND) {
+        cache.put(k, offset, length, kind, undefined, 0, 0);
+        return undefined;
       }
       return `unknown entry kind ${kind}`;
   }
