@@ -23,7 +23,7 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
 import type { Exemplar, MetricDescriptor } from '../types.js';
-import { entryHeadProblem, fileSizeProblem, readImage } from './bounded-read.js';
+import { entryHeadProblem, fileSizeProblem, type ReadImage, readImage } from './bounded-read.js';
 import {
   decodeExemplarRecords,
   EXEMPLARS_CHECK_OFFSET,
@@ -55,7 +55,6 @@ import {
   readHeader,
   SERIES_HEAD,
   seriesEntrySize,
-  seriesSlotsOffset,
   TOKEN_SIZE,
 } from './format.js';
 import { type KeyText, KeyTexts } from './key-texts.js';
@@ -107,9 +106,12 @@ interface ExemplarsEntry {
  */
 type EntryItem = KeyText | DescriptorEntry | AbsorbedEntry | ExemplarsEntry | undefined;
 
-/** Entries a table first makes room for: about what `used` bytes of small series hold. */
-function firstCapacity(used: number): number {
-  return Math.max(16, used >>> 7);
+/**
+ * Entries a table makes room for at first: the heads read checked, and for the rest of the
+ * image (its last chunk) as many as entries of 64 bytes would fill.
+ */
+function capacityFor(image: ReadImage, used: number): number {
+  return Math.max(16, image.heads + ((used - image.checkedTo) >>> 6));
 }
 
 /**
@@ -117,27 +119,20 @@ function firstCapacity(used: number): number {
  * change once written), as parallel arrays: no object per series entry. A cold scrape of 8
  * files of 20,000 series entries kept 160,000 entry objects (88 bytes each, 14 MB that every
  * young-generation collection of that scrape copied and the old generation then kept, on a
- * machine where each fresh page costs its first touch); here a series entry is 25 bytes of
+ * machine where each fresh page costs its first touch); here a series entry is 13 bytes of
  * typed arrays (outside the JS heap, never walked by the collector) and a pointer to its key
- * text, which the entries of all files with the same key bytes share (key-texts.ts).
+ * text, which the entries of all files with the same key bytes share (key-texts.ts). Where a
+ * series' slots start follows from its end and its descriptor's slot count.
  */
 export class EntryTable {
-  /** Entries held (those from `count` on are stale space). */
+  /** Entries held. */
   count = 0;
   /** Per entry: byte offset, length and kind byte (the cache's identity of an entry). */
   private offsets: Uint32Array;
   private lengths: Uint32Array;
   private kinds: Uint8Array;
-  /** Per series entry: byte offset of its descriptor entry, float64 index of its first slot. */
+  /** Per series entry: byte offset of its descriptor entry. */
   private owners: Uint32Array;
-  private starts: Uint32Array;
-  /**
-   * Per series entry, set by the parse that last walked it: the index of the family it was
-   * shown in among that parse's families (-1: not shown) and its index in that family's
-   * series (exemplar entries further on attach to it; see readExemplars).
-   */
-  private shownFamily: Int32Array;
-  private shownAt: Int32Array;
   /** Per entry: see {@link EntryItem}. */
   private readonly items: EntryItem[] = [];
 
@@ -146,9 +141,6 @@ export class EntryTable {
     this.lengths = new Uint32Array(capacity);
     this.kinds = new Uint8Array(capacity);
     this.owners = new Uint32Array(capacity);
-    this.starts = new Uint32Array(capacity);
-    this.shownFamily = new Int32Array(capacity);
-    this.shownAt = new Int32Array(capacity);
   }
 
   /** True when entry `k` (held) sits at `offset` with this length and kind byte. */
@@ -158,7 +150,7 @@ export class EntryTable {
 
   /**
    * Stores a newly parsed entry at index `k`, dropping the entries from `k` on (stale: the
-   * file was written differently there). `owner` and `start` are a series entry's (else 0).
+   * file was written differently there). `owner` is a series entry's descriptor offset.
    */
   put(
     k: number,
@@ -167,7 +159,6 @@ export class EntryTable {
     kind: number,
     item: EntryItem,
     owner: number,
-    start: number,
   ): void {
     if (k === this.offsets.length) this.grow(k * 2);
     this.count = k + 1;
@@ -178,8 +169,6 @@ export class EntryTable {
     this.lengths[k] = length;
     this.kinds[k] = kind;
     this.owners[k] = owner;
-    this.starts[k] = start;
-    this.shownFamily[k] = -1;
   }
 
   item(k: number): EntryItem {
@@ -190,22 +179,8 @@ export class EntryTable {
     return this.owners[k] as number;
   }
 
-  start(k: number): number {
-    return this.starts[k] as number;
-  }
-
-  /** Records where the current parse shows series entry `k` (family -1: not shown). */
-  show(k: number, family: number, at: number): void {
-    this.shownFamily[k] = family;
-    this.shownAt[k] = at;
-  }
-
-  shownFamilyOf(k: number): number {
-    return this.shownFamily[k] as number;
-  }
-
-  shownAtOf(k: number): number {
-    return this.shownAt[k] as number;
+  length(k: number): number {
+    return this.lengths[k] as number;
   }
 
   /**
@@ -231,9 +206,6 @@ export class EntryTable {
     this.lengths = grownTo(this.lengths, capacity, Uint32Array);
     this.kinds = grownTo(this.kinds, capacity, Uint8Array);
     this.owners = grownTo(this.owners, capacity, Uint32Array);
-    this.starts = grownTo(this.starts, capacity, Uint32Array);
-    this.shownFamily = grownTo(this.shownFamily, capacity, Int32Array);
-    this.shownAt = grownTo(this.shownAt, capacity, Int32Array);
   }
 }
 
@@ -360,8 +332,9 @@ export class StoreFileReader {
       // Read exactly what the header covers (everything in it is complete), in chunks that stop
       // at the first bad entry head (bounded-read.ts).
       const images = this.images.get(name);
-      const bytes = readImage(fd, header.used, header.headerSize, images?.[1]);
-      if (bytes instanceof FormatProblem) return bytes;
+      const read = readImage(fd, header.used, header.headerSize, images?.[1]);
+      if (read instanceof FormatProblem) return read;
+      const bytes = read.bytes;
       this.images.set(name, [bytes, images?.[0]]);
       let cache = this.caches.get(name);
       if (
@@ -376,12 +349,20 @@ export class StoreFileReader {
           ino: stat.ino,
           token: header.token,
           generation: header.generation,
-          entries: new EntryTable(firstCapacity(header.used)),
+          entries: new EntryTable(capacityFor(read, header.used)),
         };
         this.caches.set(name, cache);
       }
       if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
-        const parsed = parseEntries(name, header, bytes, cache.entries, undefined, this.keys);
+        const parsed = parseEntries(
+          name,
+          header,
+          bytes,
+          cache.entries,
+          undefined,
+          this.keys,
+          read.checkedTo,
+        );
         if (parsed instanceof FormatProblem) this.caches.delete(name);
         return parsed;
       }
@@ -399,6 +380,7 @@ export class StoreFileReader {
         cache.entries,
         (offset, length, start, slotCount) => verifier.verify(offset, length, start, slotCount),
         this.keys,
+        read.checkedTo,
       );
       if (parsed instanceof FormatProblem) {
         this.caches.delete(name);
@@ -471,11 +453,10 @@ function unreadable(error: unknown): FormatProblem {
 
 /**
  * Per descriptor entry met by one parse: the family its series are shown in (null: removed)
- * with its index among the parse's families, and the slots of each of its series.
+ * and the slots of each of its series.
  */
 interface Owner {
   readonly family: FileFamily | null;
-  readonly index: number;
   readonly slots: number;
 }
 
@@ -492,7 +473,8 @@ export type VerifySeries = (
 
 /**
  * Walks the entries of a file image (`bytes` holds exactly `header.used` bytes), reusing and
- * filling `cache`; `verify` (when given) decides whether a live series is shown. Exported for
+ * filling `cache`; `verify` (when given) decides whether a live series is shown. The heads of
+ * the entries before `checkedTo` passed entryHeadProblem already (readImage). Exported for
  * the format tests, which feed it damaged images directly.
  */
 export function parseEntries(
@@ -502,6 +484,7 @@ export function parseEntries(
   cache: EntryTable = new EntryTable(),
   verify?: VerifySeries,
   keys: KeyTexts = new KeyTexts(),
+  checkedTo = 0,
 ): ParsedFile | FormatProblem {
   if (bytes.length < header.used) {
     return new FormatProblem(
@@ -524,8 +507,10 @@ export function parseEntries(
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
   // reused when it sits at the same offset with the same length and kind.
   for (let k = 0; offset < header.used; k++) {
-    const headProblem = entryHeadProblem(view, offset, header.used);
-    if (headProblem !== undefined) return corrupt(offset, headProblem);
+    if (offset >= checkedTo) {
+      const headProblem = entryHeadProblem(view, offset, header.used);
+      if (headProblem !== undefined) return corrupt(offset, headProblem);
+    }
     const length = view.getUint32(offset, true);
     const kind = bytes[offset + 4] as number;
     if (k >= cache.count || !cache.same(k, offset, length, kind)) {
@@ -548,25 +533,22 @@ export function parseEntries(
       const owner = owners.get(cache.owner(k));
       if (owner === undefined) return corrupt(offset, 'series refers to no descriptor');
       const family = owner.family;
-      const start = cache.start(k);
+      // The slots end the entry (FORMAT.md).
+      const start = (offset + length) / 8 - owner.slots;
       if (
         family !== null &&
         !removed &&
         (verify === undefined || verify(offset, length, start, owner.slots))
       ) {
-        // Exemplar entries further on find their series where this parse showed it.
-        cache.show(k, owner.index, family.series.length);
         family.series.push(cache.item(k) as KeyText);
         family.starts.push(start);
-      } else {
-        cache.show(k, -1, 0);
       }
     } else if (kind === KIND_DESCRIPTOR) {
       const entry = cache.item(k) as DescriptorEntry;
       descriptors.set(offset, entry);
       const slots = typeof entry.slots === 'number' ? entry.slots : 0;
       if (removed) {
-        owners.set(offset, { family: null, index: -1, slots });
+        owners.set(offset, { family: null, slots });
       } else {
         const family: FileFamily = {
           descriptor: entry.descriptor,
@@ -575,13 +557,13 @@ export function parseEntries(
           series: [],
           starts: [],
         };
-        owners.set(offset, { family, index: families.length, slots });
+        owners.set(offset, { family, slots });
         families.push(family);
       }
     } else if (kind === KIND_EXEMPLARS) {
       if (!removed) {
         const entry = cache.item(k) as ExemplarsEntry;
-        const outcome = readExemplars(entry, bytes, view, cache, k, families);
+        const outcome = readExemplars(entry, bytes, view, cache, k, owners);
         if (outcome !== undefined && outcome !== 'hidden') {
           dropped ??= { torn: 0, invalid: 0 };
           dropped[outcome]++;
@@ -599,10 +581,10 @@ export function parseEntries(
 
 /**
  * Attaches the exemplars of the exemplar entry `entry` (entry `k` of `cache`) to the family of
- * the series entry it names (an earlier one, walked by this parse). Returns why they were left
- * out: `hidden` (its series is not shown: removed, or torn this scrape), `torn` (the records
- * fail their check: read while written), `invalid` (nothing a writer makes); undefined when
- * attached. Never a reason to skip the file.
+ * the series entry it names (an earlier one, walked by this parse; `owners` are the parse's
+ * descriptors). Returns why they were left out: `hidden` (its series is not shown: removed,
+ * or torn this scrape), `torn` (the records fail their check: read while written), `invalid`
+ * (nothing a writer makes); undefined when attached. Never a reason to skip the file.
  */
 function readExemplars(
   entry: ExemplarsEntry,
@@ -610,14 +592,19 @@ function readExemplars(
   view: DataView,
   cache: EntryTable,
   k: number,
-  families: readonly FileFamily[],
+  owners: ReadonlyMap<number, Owner>,
 ): 'hidden' | 'torn' | 'invalid' | undefined {
   if (entry.problem !== undefined) return 'invalid';
   const { head, offset } = entry;
   const series = cache.seriesAt(head.seriesOffset, k);
   if (series < 0) return 'invalid';
-  const family = families[cache.shownFamilyOf(series)];
-  if (family === undefined) return 'hidden';
+  const owner = owners.get(cache.owner(series));
+  const family = owner?.family;
+  if (owner === undefined || family === null || family === undefined) return 'hidden';
+  // Its place among the family's series, whose slots start in file order; absent when the
+  // parse left it out (removed, or torn).
+  const at = indexOf(family.starts, (head.seriesOffset + cache.length(series)) / 8 - owner.slots);
+  if (at < 0) return 'hidden';
   if (head.count !== exemplarSlotCount(family.descriptor)) return 'invalid';
   const check = exemplarsCheck(bytes, offset, entry.length - EXEMPLARS_HEAD);
   if (check !== view.getUint32(offset + EXEMPLARS_CHECK_OFFSET, true)) return 'torn';
@@ -628,8 +615,22 @@ function readExemplars(
     entry.decoded = { check, latest };
   }
   family.exemplars ??= new Map();
-  family.exemplars.set(cache.shownAtOf(series), latest);
+  family.exemplars.set(at, latest);
   return undefined;
+}
+
+/** The index of `value` in `sorted` (ascending), or -1. */
+function indexOf(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const at = sorted[middle] as number;
+    if (at === value) return middle;
+    if (at < value) low = middle + 1;
+    else high = middle - 1;
+  }
+  return -1;
 }
 
 function corrupt(offset: number, why: string): FormatProblem {
@@ -668,7 +669,7 @@ function parseEntry(
         slots = `cannot lay out metric "${payload.descriptor.name}"`;
       }
       const entry: DescriptorEntry = { kind: KIND_DESCRIPTOR, offset, length, ...payload, slots };
-      cache.put(k, offset, length, kind, entry, 0, 0);
+      cache.put(k, offset, length, kind, entry, 0);
       return undefined;
     }
     case KIND_SERIES: {
@@ -691,8 +692,7 @@ function parseEntry(
       if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
       }
-      const first = (offset + seriesSlotsOffset(keyLength)) / 8;
-      cache.put(k, offset, length, kind, text, descriptorOffset, first);
+      cache.put(k, offset, length, kind, text, descriptorOffset);
       return undefined;
     }
     case KIND_ABSORBED: {
@@ -710,7 +710,7 @@ function parseEntry(
         length,
         identity: { pid, startTime, token },
       };
-      cache.put(k, offset, length, kind, entry, 0, 0);
+      cache.put(k, offset, length, kind, entry, 0);
       return undefined;
     }
     case KIND_EXEMPLARS: {
@@ -723,14 +723,14 @@ function parseEntry(
         head,
         problem: exemplarsHeadProblem(head, length),
       };
-      cache.put(k, offset, length, kind, entry, 0, 0);
+      cache.put(k, offset, length, kind, entry, 0);
       return undefined;
     }
     default:
       // A later version's optional entry: its length is bounded like any other's, so it is
       // stepped over whole.
       if (kind >= FIRST_SKIPPABLE_KIND) {
-        cache.put(k, offset, length, kind, undefined, 0, 0);
+        cache.put(k, offset, length, kind, undefined, 0);
         return undefined;
       }
       return `unknown entry kind ${kind}`;
