@@ -143,6 +143,63 @@ describe('readHeader and parseEntries', () => {
     }
   });
 
+  it('attaches exemplars to their own series when earlier series of the family are left out', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const writer = new FileStore({ dir, compactDeadProcesses: false });
+      const other = counterOf('other_total', ['kind']);
+      for (const kind of ['a', 'b', 'c', 'd', 'e']) {
+        writer.series(JOBS, [kind]).add(0, 1);
+        writer.series(other, [kind]).add(0, 2);
+      }
+      const exemplar = (trace: string, timestamp: number) => ({
+        labels: { trace_id: trace },
+        value: 1,
+        timestamp,
+      });
+      writer.exemplar(JOBS, ['b'], 0, exemplar('tb', 1));
+      writer.exemplar(JOBS, ['d'], 0, exemplar('td', 2));
+      writer.exemplar(other, ['e'], 0, exemplar('oe', 3));
+      // Series before those with exemplars leave the family: their indices shift.
+      writer.remove(JOBS, ['a']);
+      writer.remove(JOBS, ['c']);
+      writer.remove(other, ['b']);
+      writer.flush();
+      const reader = new FileStore({ dir, compactDeadProcesses: false });
+      try {
+        const traces = () =>
+          Object.fromEntries(
+            reader
+              .collect()
+              .filter((f) => !f.descriptor.name.startsWith('promfork_'))
+              .flatMap((f) =>
+                f.series.map((s) => [
+                  `${f.descriptor.name}{${s.labelValues.join(',')}}`,
+                  s.exemplars?.map((e) => e?.labels.trace_id ?? '-').join() ?? '-',
+                ]),
+              ),
+          );
+        const want = {
+          'jobs_total{b}': 'tb',
+          'jobs_total{d}': 'td',
+          'jobs_total{e}': '-',
+          'other_total{a}': '-',
+          'other_total{c}': '-',
+          'other_total{d}': '-',
+          'other_total{e}': 'oe',
+        };
+        assert.deepEqual(traces(), want);
+        // Again from the parsed entries the reader keeps.
+        assert.deepEqual(traces(), want);
+      } finally {
+        reader.close();
+        writer.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it('parses each entry once and reuses it on later reads until the file is replaced', () => {
     const { dir, cleanup } = tempDir();
     try {
