@@ -131,7 +131,10 @@ export class EntryTable {
   private offsets: Uint32Array;
   private lengths: Uint32Array;
   private kinds: Uint8Array;
-  /** Per series entry: byte offset of its descriptor entry. */
+  /**
+   * Per series entry: the index of its descriptor entry among the file's descriptor entries
+   * (stable while the entries before it are, which every later parse that reuses it walks).
+   */
   private owners: Uint32Array;
   /** Per entry: see {@link EntryItem}. */
   private readonly items: EntryItem[] = [];
@@ -150,7 +153,7 @@ export class EntryTable {
 
   /**
    * Stores a newly parsed entry at index `k`, dropping the entries from `k` on (stale: the
-   * file was written differently there). `owner` is a series entry's descriptor offset.
+   * file was written differently there). `owner` is a series entry's descriptor index.
    */
   put(
     k: number,
@@ -456,6 +459,7 @@ function unreadable(error: unknown): FormatProblem {
  * and the slots of each of its series.
  */
 interface Owner {
+  readonly entry: DescriptorEntry;
   readonly family: FileFamily | null;
   readonly slots: number;
 }
@@ -498,10 +502,13 @@ export function parseEntries(
   const image = Buffer.from(bytes.buffer, bytes.byteOffset, header.used);
   const families: FileFamily[] = [];
   const absorbed: FileIdentity[] = [];
-  /** Descriptor entries met so far, by offset: series entries refer to earlier ones. */
-  const descriptors = new Map<number, DescriptorEntry>();
-  /** The same descriptor entries as the series entries that refer to them see them. */
-  const owners = new Map<number, Owner>();
+  /**
+   * The descriptor entries met so far in file order, as their series see them: the entry
+   * table names a series' descriptor by its index here (no map look-up per series).
+   */
+  const owners: Owner[] = [];
+  /** Their indices by offset, for series entries parsed now (which name it by offset). */
+  const ordinals = new Map<number, number>();
   let dropped: DroppedExemplars | undefined;
   let offset = header.headerSize;
   // The cache holds the entries of an earlier read of this file in order: the k-th entry is
@@ -523,14 +530,15 @@ export function parseEntries(
         offset,
         length,
         kind,
-        descriptors,
+        owners,
+        ordinals,
         keys,
       );
       if (problem !== undefined) return corrupt(offset, problem);
     }
     const removed = ((bytes[offset + ENTRY_FLAGS_OFFSET] ?? 0) & ENTRY_FLAG_REMOVED) !== 0;
     if (kind === KIND_SERIES) {
-      const owner = owners.get(cache.owner(k));
+      const owner = owners[cache.owner(k)];
       if (owner === undefined) return corrupt(offset, 'series refers to no descriptor');
       const family = owner.family;
       // The slots end the entry (FORMAT.md).
@@ -545,10 +553,10 @@ export function parseEntries(
       }
     } else if (kind === KIND_DESCRIPTOR) {
       const entry = cache.item(k) as DescriptorEntry;
-      descriptors.set(offset, entry);
+      ordinals.set(offset, owners.length);
       const slots = typeof entry.slots === 'number' ? entry.slots : 0;
       if (removed) {
-        owners.set(offset, { family: null, slots });
+        owners.push({ entry, family: null, slots });
       } else {
         const family: FileFamily = {
           descriptor: entry.descriptor,
@@ -557,7 +565,7 @@ export function parseEntries(
           series: [],
           starts: [],
         };
-        owners.set(offset, { family, slots });
+        owners.push({ entry, family, slots });
         families.push(family);
       }
     } else if (kind === KIND_EXEMPLARS) {
@@ -592,13 +600,13 @@ function readExemplars(
   view: DataView,
   cache: EntryTable,
   k: number,
-  owners: ReadonlyMap<number, Owner>,
+  owners: readonly Owner[],
 ): 'hidden' | 'torn' | 'invalid' | undefined {
   if (entry.problem !== undefined) return 'invalid';
   const { head, offset } = entry;
   const series = cache.seriesAt(head.seriesOffset, k);
   if (series < 0) return 'invalid';
-  const owner = owners.get(cache.owner(series));
+  const owner = owners[cache.owner(series)];
   const family = owner?.family;
   if (owner === undefined || family === null || family === undefined) return 'hidden';
   // Its place among the family's series, whose slots start in file order; absent when the
@@ -650,7 +658,8 @@ function parseEntry(
   offset: number,
   length: number,
   kind: number,
-  descriptors: ReadonlyMap<number, DescriptorEntry>,
+  owners: readonly Owner[],
+  ordinals: ReadonlyMap<number, number>,
   keys: KeyTexts,
 ): string | undefined {
   switch (kind) {
@@ -678,8 +687,9 @@ function parseEntry(
       const slotCount = view.getUint32(offset + 12, true);
       const keyLength = view.getUint32(offset + 16, true);
       if (seriesEntrySize(keyLength, slotCount) !== length) return 'series entry size mismatch';
-      const owner = descriptorOffset < offset ? descriptors.get(descriptorOffset) : undefined;
-      if (owner === undefined) {
+      const ordinal = descriptorOffset < offset ? ordinals.get(descriptorOffset) : undefined;
+      const owner = ordinal === undefined ? undefined : owners[ordinal]?.entry;
+      if (ordinal === undefined || owner === undefined) {
         return 'series refers to no earlier descriptor';
       }
       const expected = owner.slots;
@@ -692,7 +702,7 @@ function parseEntry(
       if (text.count !== owner.descriptor.labelNames.length) {
         return 'series label values do not match the label names';
       }
-      cache.put(k, offset, length, kind, text, descriptorOffset);
+      cache.put(k, offset, length, kind, text, ordinal);
       return undefined;
     }
     case KIND_ABSORBED: {
