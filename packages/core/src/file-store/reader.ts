@@ -6,8 +6,9 @@
  * everything read is complete), within the limits of FORMAT.md and in chunks that stop at the
  * first bad entry (bounded-read.ts), so a file costs no more than it really holds. Entries never
  * change once written except their slots and flags byte, so the parsed part of each entry
- * (descriptor JSON, label values) is cached per file, keyed by the entry's offset, and reused on
- * later scrapes; a file replaced under the same name (other inode or token) starts a new cache.
+ * (descriptor JSON, the key text of a series) is cached per file in an {@link EntryTable}, by
+ * the entry's place in the file, and reused on later scrapes; a file replaced under the same
+ * name (other inode or token) starts a new cache.
  *
  * A read racing a write of the same bytes is not atomic, so in files that carry series checks
  * every series shown is verified first (series-check.ts): one read while its writer was
@@ -174,14 +175,17 @@ export class EntryTable {
     this.owners[k] = owner;
   }
 
+  /** What the parse of entry `k` kept (see {@link EntryItem}). */
   item(k: number): EntryItem {
     return this.items[k];
   }
 
+  /** The descriptor index of series entry `k` (see {@link owners}). */
   owner(k: number): number {
     return this.owners[k] as number;
   }
 
+  /** The length in bytes of entry `k`. */
   length(k: number): number {
     return this.lengths[k] as number;
   }
