@@ -124,7 +124,7 @@ describe('readHeader and parseEntries', () => {
       const parsed = parseEntries('f', header, bytes);
       if (parsed instanceof FormatProblem) return `${parsed.kind}: ${parsed.message}`;
       const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
-      return family?.starts.map((start) => family.data[start]);
+      return family && Array.from(family.starts, (start) => family.data[start]);
     };
     for (const kind of [16, 200, 255]) assert.deepEqual(jobs(withEntry(kind)), [7], `kind ${kind}`);
     assert.deepEqual(jobs(withEntry(200, MAX_SKIPPABLE_ENTRY)), [7]);

@@ -257,7 +257,7 @@ describe('series checks: readers', () => {
     assert.deepEqual(parsed.torn, { reread: 0, previous: 0, skipped: 0, as_read: 1 });
     const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total')!;
     assert.deepEqual(
-      family.starts.map((start) => family.data[start]),
+      Array.from(family.starts, (start) => family.data[start]),
       [99, 3],
     );
   });
