@@ -66,7 +66,7 @@ describe('readHeader and parseEntries', () => {
     assert.deepEqual(
       parsed.families.map((f) => [
         f.descriptor.name,
-        f.series.map((s) => Array.from(f.data.subarray(s.start, s.start + 1))),
+        Array.from(f.starts, (start) => Array.from(f.data.subarray(start, start + 1))),
       ]),
       [
         ['promfork_store_read_errors_total', [[0]]],
@@ -124,7 +124,7 @@ describe('readHeader and parseEntries', () => {
       const parsed = parseEntries('f', header, bytes);
       if (parsed instanceof FormatProblem) return `${parsed.kind}: ${parsed.message}`;
       const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
-      return family?.series.map((s) => family.data[s.start]);
+      return family && Array.from(family.starts, (start) => family.data[start]);
     };
     for (const kind of [16, 200, 255]) assert.deepEqual(jobs(withEntry(kind)), [7], `kind ${kind}`);
     assert.deepEqual(jobs(withEntry(200, MAX_SKIPPABLE_ENTRY)), [7]);
@@ -143,6 +143,63 @@ describe('readHeader and parseEntries', () => {
     }
   });
 
+  it('attaches exemplars to their own series when earlier series of the family are left out', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const writer = new FileStore({ dir, compactDeadProcesses: false });
+      const other = counterOf('other_total', ['kind']);
+      for (const kind of ['a', 'b', 'c', 'd', 'e']) {
+        writer.series(JOBS, [kind]).add(0, 1);
+        writer.series(other, [kind]).add(0, 2);
+      }
+      const exemplar = (trace: string, timestamp: number) => ({
+        labels: { trace_id: trace },
+        value: 1,
+        timestamp,
+      });
+      writer.exemplar(JOBS, ['b'], 0, exemplar('tb', 1));
+      writer.exemplar(JOBS, ['d'], 0, exemplar('td', 2));
+      writer.exemplar(other, ['e'], 0, exemplar('oe', 3));
+      // Series before those with exemplars leave the family: their indices shift.
+      writer.remove(JOBS, ['a']);
+      writer.remove(JOBS, ['c']);
+      writer.remove(other, ['b']);
+      writer.flush();
+      const reader = new FileStore({ dir, compactDeadProcesses: false });
+      try {
+        const traces = () =>
+          Object.fromEntries(
+            reader
+              .collect()
+              .filter((f) => !f.descriptor.name.startsWith('promfork_'))
+              .flatMap((f) =>
+                f.series.map((s) => [
+                  `${f.descriptor.name}{${s.labelValues.join(',')}}`,
+                  s.exemplars?.map((e) => e?.labels.trace_id ?? '-').join() ?? '-',
+                ]),
+              ),
+          );
+        const want = {
+          'jobs_total{b}': 'tb',
+          'jobs_total{d}': 'td',
+          'jobs_total{e}': '-',
+          'other_total{a}': '-',
+          'other_total{c}': '-',
+          'other_total{d}': '-',
+          'other_total{e}': 'oe',
+        };
+        assert.deepEqual(traces(), want);
+        // Again from the parsed entries the reader keeps.
+        assert.deepEqual(traces(), want);
+      } finally {
+        reader.close();
+        writer.close();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it('parses each entry once and reuses it on later reads until the file is replaced', () => {
     const { dir, cleanup } = tempDir();
     try {
@@ -152,11 +209,15 @@ describe('readHeader and parseEntries', () => {
       store.flush();
       const reader = new StoreFileReader();
       const seriesOf = (): { series: object; cells: Float64Array } => {
+        // As between two scrapes: the key texts of the last one are dropped, so an entry parsed
+        // again gets a new one, and a series keeps its key text only from the cache.
+        reader.retain(new Set([store.fileName]));
         const parsed = reader.read(dir, store.fileName);
         assert.ok(!(parsed instanceof FormatProblem));
         const family = parsed.families.find((f) => f.descriptor.name === 'jobs_total');
         const series = family!.series[0]!;
-        return { series, cells: family!.data.subarray(series.start, series.start + 1) };
+        const start = family!.starts[0]!;
+        return { series, cells: family!.data.subarray(start, start + 1) };
       };
       const first = seriesOf();
       cells.add(0, 1);

@@ -67,10 +67,10 @@ describe('key texts shared by key bytes across the files of a scrape', () => {
       const header = readHeader(bytes);
       assert.ok(!(header instanceof FormatProblem));
       const values = (keys: KeyTexts) => {
-        const parsed = parseEntries('f', header, bytes, [], undefined, keys);
+        const parsed = parseEntries('f', header, bytes, undefined, undefined, keys);
         assert.ok(!(parsed instanceof FormatProblem));
         const family = parsed.families.find((f) => f.descriptor.name === 'z_total');
-        return family?.series.map((s) => [(s as { key: string }).key, family.data[s.start]]);
+        return family?.series.map((s, i) => [s.key, family.data[family.starts[i]!]]);
       };
       const expected = values(new KeyTexts());
       assert.equal(expected?.length, 500);

@@ -313,17 +313,14 @@ describe('the exposition budget of a scrape', () => {
     // Each series of `d` with a one-letter value is estimated at 86 characters.
     const source = (file: string, values: string[], value: number): Source => {
       const data = new Float64Array(values.length).fill(value);
-      const series = values.map((v, i) => ({
-        labelValues: [v],
-        key: JSON.stringify([v]),
-        start: i,
-      }));
+      const series = values.map((v) => ({ labelValues: [v], key: JSON.stringify([v]) }));
+      const starts = values.map((_, i) => i);
       return {
         file,
         pid: file,
         live: true,
         bornMs: 0,
-        families: [{ descriptor: d, data, series }],
+        families: [{ descriptor: d, data, series, starts }],
       };
     };
     const own = source('own', ['a'], 1);
@@ -356,7 +353,7 @@ describe('the exposition budget of a scrape', () => {
     const d = counter('budget_total', ['a']);
     const long = { labels: { trace_id: 'x'.repeat(100) }, value: 1, timestamp: 1 };
     const source = (file: string, exemplar: typeof long | undefined): Source => {
-      const series = { labelValues: ['a'], key: '["a"]', start: 0 };
+      const series = { labelValues: ['a'], key: '["a"]' };
       return {
         file,
         pid: file,
@@ -367,7 +364,8 @@ describe('the exposition budget of a scrape', () => {
             descriptor: d,
             data: new Float64Array([1]),
             series: [series],
-            ...(exemplar === undefined ? {} : { exemplars: new Map([[series, [exemplar]]]) }),
+            starts: [0],
+            ...(exemplar === undefined ? {} : { exemplars: new Map([[0, [exemplar]]]) }),
           },
         ],
       };

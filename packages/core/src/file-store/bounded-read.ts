@@ -62,19 +62,29 @@ export function fileSizeProblem(used: number): FormatProblem | undefined {
   );
 }
 
+/** An image read by {@link readImage}, with what it already checked. */
+export interface ReadImage {
+  readonly bytes: Uint8Array;
+  /** Offset of the first entry head not checked (those before it passed entryHeadProblem). */
+  readonly checkedTo: number;
+  /** Entry heads checked (the entries before {@link checkedTo}). */
+  readonly heads: number;
+}
+
 /**
  * Reads the first `used` bytes of the file open as `fd` (the caller has checked `used`
  * against {@link fileSizeProblem} and the file's size), checking entry heads from
- * `headerSize` on as chunks arrive. Returns the image (in `reuse` when it is large enough) or
- * the first problem found before the last chunk; the caller's parse checks the rest (a file of
- * one chunk is read whole).
+ * `headerSize` on as chunks arrive. Returns the image (in `reuse` when it is large enough)
+ * with how far its heads are checked, or the first problem found before the last chunk; the
+ * caller's parse checks the rest (a file of one chunk is read whole) and need not check the
+ * heads before `checkedTo` again.
  */
 export function readImage(
   fd: number,
   used: number,
   headerSize: number,
   reuse?: Uint8Array,
-): Uint8Array | FormatProblem {
+): ReadImage | FormatProblem {
   // `reuse` (an earlier image of the file nothing refers to any more) saves allocating and
   // faulting in the memory again. Otherwise zero-filled memory is committed page by page as
   // reads fill it: a read stopped early leaves the rest of the allocation untouched.
@@ -86,6 +96,7 @@ export function readImage(
   let read = 0;
   /** Offset of the next entry head not yet checked. */
   let next = headerSize;
+  let heads = 0;
   while (read < used) {
     const end = Math.min(used, read + READ_CHUNK_BYTES);
     read += readAll(fd, bytes.subarray(read, end), read);
@@ -104,9 +115,10 @@ export function readImage(
         return new FormatProblem('corrupt', `entry at byte ${next}: ${problem}`);
       }
       next += view.getUint32(next, true);
+      heads++;
     }
   }
-  return bytes;
+  return { bytes, checkedTo: next, heads };
 }
 
 /**

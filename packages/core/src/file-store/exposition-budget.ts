@@ -187,7 +187,7 @@ export function textEstimate(
     // Indexed: an iterator allocates a result per series until the loop is optimised.
     for (let i = 0; i < list.length; i++) {
       const series = list[i] as SourceSeries;
-      const latest = exemplars?.get(series);
+      const latest = exemplars?.get(i);
       if (latest !== undefined) total += exemplarsTextEstimate(latest);
       if (isMerged?.(family, series) === true) continue;
       total += textOf(shape, series.key);

@@ -650,19 +650,23 @@ export class FileStore implements Store {
     for (const metric of this.metrics.values()) {
       // Slot indices of a series never change; only the image may have been replaced (grown).
       const series = [...metric.series.values()];
-      let exemplars: Map<SourceSeries, readonly (Exemplar | undefined)[]> | undefined;
-      for (const s of series) {
+      const starts = new Array<number>(series.length);
+      let exemplars: Map<number, readonly (Exemplar | undefined)[]> | undefined;
+      for (let i = 0; i < series.length; i++) {
+        const s = series[i] as LocalSeries;
+        starts[i] = s.start;
         if (s.exemplars === undefined) continue;
         exemplars ??= new Map();
         // The list changes in place when an exemplar is recorded: the budget estimates it again
         // at each scrape (here, not at every exemplar written on a request's path).
         forgetExemplarsEstimate(s.exemplars.latest);
-        exemplars.set(s, s.exemplars.latest);
+        exemplars.set(i, s.exemplars.latest);
       }
       families.push({
         descriptor: metric.descriptor,
         data: this.file.f64,
         series,
+        starts,
         ...(exemplars === undefined ? {} : { exemplars }),
       });
     }

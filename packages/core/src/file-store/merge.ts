@@ -39,21 +39,21 @@ import { compatibleDescriptors } from './format.js';
 import { type FamilyAcc, MergeState, type SeriesAcc } from './merge-state.js';
 
 /**
- * One series of one process: its slots are `data[start]`, `data[start + 1]`, ... (a window of a
- * whole file image, so that a scrape allocates no view per series).
+ * The labels of one series of one process. Where its slots are is its family's business
+ * ({@link SourceFamily.starts}): the reader hands out the key texts it cached, one object
+ * shared by the series entries of all files with the same key (reader.ts, key-texts.ts).
  */
 export interface SourceSeries {
   readonly labelValues: readonly string[];
   /** `seriesKey(labelValues)` (format.ts), computed once when the series was parsed or created. */
   readonly key: string;
-  /** Index of the series' first slot in its family's {@link SourceFamily.data}. */
-  readonly start: number;
 }
 
 /**
  * One metric of one process. Its series' slots are windows of `data` (the whole file image),
- * so a series is described by where its slots start: the reader hands out the series objects
- * it cached, and a scrape allocates nothing per series before merging.
+ * so a series is described by where its slots start: series `i` has its slots at
+ * `data[starts[i]]`, `data[starts[i] + 1]`, ..., and a scrape allocates nothing per series
+ * before merging.
  */
 export interface SourceFamily {
   readonly descriptor: MetricDescriptor;
@@ -64,11 +64,13 @@ export interface SourceFamily {
   readonly bornMs?: number | undefined;
   readonly data: Float64Array;
   readonly series: readonly SourceSeries[];
+  /** Per series of {@link series}: the index of its first slot in {@link data}. */
+  readonly starts: ArrayLike<number>;
   /**
    * The latest exemplar per exemplar slot of those of its series that have any (counters and
-   * histograms; exemplar-entry.ts), keyed by the series objects of {@link series}.
+   * histograms; exemplar-entry.ts), keyed by the series' index in {@link series}.
    */
-  readonly exemplars?: ReadonlyMap<SourceSeries, readonly (Exemplar | undefined)[]>;
+  readonly exemplars?: ReadonlyMap<number, readonly (Exemplar | undefined)[]>;
 }
 
 /** Everything one process (or an archive) contributes. */
@@ -278,6 +280,7 @@ function mergeFamily(
 ): void {
   const d = acc.descriptor;
   const list = family.series;
+  const starts = family.starts;
   // Exemplars follow their slots only where the layouts agree (not across re-bucketing),
   // and come from live processes only: a dead one's file may wait for its compaction (off
   // in this process, or busy), and its exemplars are no longer examples of recent events.
@@ -296,9 +299,9 @@ function mergeFamily(
     const target =
       plan?.[i] ?? state.seriesOf(acc, mergeKey(d, series, source), series, extraLabels);
     if (targets !== undefined) targets[i] = target;
-    const data = carry === 'as-is' ? family.data : carry(family.data, series.start);
-    const start = carry === 'as-is' ? series.start : 0;
-    const latest = exemplars?.get(series);
+    const data = carry === 'as-is' ? family.data : carry(family.data, starts[i] as number);
+    const start = carry === 'as-is' ? (starts[i] as number) : 0;
+    const latest = exemplars?.get(i);
     if (state.fill(acc, target)) {
       copySlots(target.cells, data, start);
       target.exemplars = latest?.slice();

@@ -268,17 +268,6 @@ export const TORN_OUTCOMES: readonly TornOutcome[] = ['reread', 'previous', 'ski
 /** Counts of {@link TornOutcome}s of one file read. */
 export type TornCounts = Record<TornOutcome, number>;
 
-/** What a series entry looks like to the verifier. */
-export interface CheckedEntry {
-  /** Byte offset of the entry. */
-  readonly offset: number;
-  /** Entry length in bytes. */
-  readonly length: number;
-  /** Float64 index of its first slot. */
-  readonly start: number;
-  readonly slotCount: number;
-}
-
 /** The values a reader showed for a file last time, for series that stay torn. */
 export interface PreviousValues {
   /** That read's image as float64 words (with its fallbacks applied). */
@@ -354,16 +343,18 @@ export class SeriesVerifier {
   }
 
   /**
-   * True when the series' slots in the image are from one moment (re-reading them as needed)
-   * or replaced by previous values; false when it must be left out of this read.
+   * True when the slots of the series entry at byte `offset` (`length` bytes; `slotCount`
+   * slots from float64 index `start`) in the image are from one moment (re-reading them as
+   * needed) or replaced by previous values; false when it must be left out of this read.
+   * Plain numbers, not an entry object: the reader keeps none per series (reader.ts).
    */
-  verify(entry: CheckedEntry): boolean {
-    if (this.matches(entry)) return true;
+  verify(offset: number, length: number, start: number, slotCount: number): boolean {
+    if (this.matches(offset, start, slotCount)) return true;
     const waits = this.final || !this.budget.available ? ONE_REREAD : REREAD_WAITS_MS;
     for (const wait of waits) {
       if (wait > 0) this.budget.wait(wait);
-      if (!this.reread(entry)) break;
-      if (this.matches(entry)) {
+      if (!this.reread(offset, length)) break;
+      if (this.matches(offset, start, slotCount)) {
         this.torn.reread++;
         return true;
       }
@@ -373,17 +364,13 @@ export class SeriesVerifier {
       return true;
     }
     const previous = this.previous;
-    const end = entry.start + entry.slotCount;
-    if (
-      previous !== undefined &&
-      previous.words.length >= end &&
-      !previous.skipped.has(entry.offset)
-    ) {
-      this.slots.set(previous.words.subarray(entry.start, end), entry.start);
+    const end = start + slotCount;
+    if (previous !== undefined && previous.words.length >= end && !previous.skipped.has(offset)) {
+      this.slots.set(previous.words.subarray(start, end), start);
       this.torn.previous++;
       return true;
     }
-    this.skipped.add(entry.offset);
+    this.skipped.add(offset);
     this.torn.skipped++;
     return false;
   }
@@ -393,17 +380,15 @@ export class SeriesVerifier {
     return { words: this.slots, skipped: this.skipped };
   }
 
-  private matches(entry: CheckedEntry): boolean {
-    const stored = this.words[(entry.offset + SERIES_CHECK_OFFSET) >>> 2];
-    return stored === seriesCheck(this.words, entry.start * 2, entry.slotCount * 2);
+  private matches(offset: number, start: number, slotCount: number): boolean {
+    const stored = this.words[(offset + SERIES_CHECK_OFFSET) >>> 2];
+    return stored === seriesCheck(this.words, start * 2, slotCount * 2);
   }
 
   /** Reads the entry again into the image; false when the read fails or comes up short. */
-  private reread(entry: CheckedEntry): boolean {
+  private reread(offset: number, length: number): boolean {
     try {
-      return (
-        readSync(this.fd, this.bytes, entry.offset, entry.length, entry.offset) === entry.length
-      );
+      return readSync(this.fd, this.bytes, offset, length, offset) === length;
     } catch {
       return false;
     }
