@@ -16,6 +16,7 @@ import { FileStore } from '../src/file-store/index.js';
 import { readFileHeader } from '../src/file-store/reader.js';
 import type { Exemplar, MetricDescriptor } from '../src/types.js';
 import { tempDir } from './file-store-helpers.js';
+import { seededRandom } from './helpers.js';
 
 const KEYS = ['a', 'b', 'c', 'd', 'é', 'x"y', ''];
 const BUCKETS = [[1, 2], [1, 5, 10], [3]] as const;
@@ -41,18 +42,6 @@ function histogram(buckets: readonly number[]): MetricDescriptor {
   };
 }
 
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One series of a writer in the model: its cells and the trace of its latest exemplars. */
 interface ModelSeries {
   cells: number[];
@@ -73,7 +62,7 @@ describe('merged scrapes over entry-table churn against a model', () => {
 
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     it(`seed ${seed}`, async () => {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
       const sub = `${dir}/s${seed}`;
       const open = (): Writer => ({

@@ -10,21 +10,10 @@ import { FileStore } from '../src/file-store/index.js';
 import { Counter, Registry } from '../src/index.js';
 import { tempDir } from './file-store-helpers.js';
 import { parseExposition } from './helpers/parse-exposition.js';
+import { seededRandom } from './helpers.js';
 
 const VALUES = ['x', 'x ', 'y', 'é', '日本', '"', '\\', '\n', '', 'a","b', 'xx', 'xy'];
 const NAMES = ['c_total', 'd_total'] as const;
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('merged scrapes over churn against a model', () => {
   const { dir, cleanup } = tempDir('promfork-scrape-model-');
@@ -32,7 +21,7 @@ describe('merged scrapes over churn against a model', () => {
 
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`seed ${seed}`, async () => {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
       const sub = `${dir}/s${seed}`;
       const writers = [0, 1, 2].map(() => {

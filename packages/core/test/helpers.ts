@@ -22,3 +22,15 @@ export function textBody(result: { readonly body: string | Uint8Array }): string
   if (typeof result.body !== 'string') throw new TypeError('expected a text exposition, got bytes');
   return result.body;
 }
+
+/** A small seeded generator (mulberry32): model tests replay a failing seed exactly. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
