@@ -365,32 +365,19 @@ export class StoreFileReader {
         };
         this.caches.set(name, cache);
       }
-      if ((header.flags & FILE_FLAG_SERIES_CHECKS) === 0) {
-        const parsed = parseEntries(
-          name,
-          header,
-          bytes,
-          cache.entries,
-          undefined,
-          this.keys,
-          read.checkedTo,
-        );
-        if (parsed instanceof FormatProblem) this.caches.delete(name);
-        return parsed;
-      }
-      const verifier = new SeriesVerifier(
-        fd,
-        bytes,
-        cache.previous,
-        this.filesAreFinal,
-        this.waits,
-      );
+      // Files written before series checks existed carry none: their series are taken as read.
+      const verifier =
+        (header.flags & FILE_FLAG_SERIES_CHECKS) === 0
+          ? undefined
+          : new SeriesVerifier(fd, bytes, cache.previous, this.filesAreFinal, this.waits);
       const parsed = parseEntries(
         name,
         header,
         bytes,
         cache.entries,
-        (offset, length, start, slotCount) => verifier.verify(offset, length, start, slotCount),
+        verifier === undefined
+          ? undefined
+          : (offset, length, start, slotCount) => verifier.verify(offset, length, start, slotCount),
         this.keys,
         read.checkedTo,
       );
@@ -398,6 +385,7 @@ export class StoreFileReader {
         this.caches.delete(name);
         return parsed;
       }
+      if (verifier === undefined) return parsed;
       cache.previous = verifier.keep();
       return { ...parsed, torn: verifier.torn };
     } catch (error) {
