@@ -14,7 +14,14 @@
  * The metric gives each child of a dropped series cells that re-attach it on first access
  * (reattaching-cells.ts), so that costs nothing on the update path.
  */
-import { noteDeclared, noteForgotten } from './declarations.js';
+import {
+  joinSharers,
+  leaveSharers,
+  noteDeclared,
+  noteForgotten,
+  peersOf,
+  type SeriesSharer,
+} from './declarations.js';
 import { getDefaultStore, isStore } from './default-store.js';
 import {
   AlreadyRegisteredError,
@@ -23,6 +30,7 @@ import {
   LabelSetError,
 } from './errors.js';
 import { makeExemplar } from './exemplar.js';
+import { sameDefinition } from './file-store/format.js';
 import { type LabelsInput, LabelTrie, valuesFromArgs, valuesFromObject } from './labels.js';
 import { detachedCells } from './memory-store.js';
 import type { NativeHistogramSettings } from './native-histogram.js';
@@ -270,6 +278,11 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   private readonly sharers = new Map<C, C[]>();
   /** Series dropped so far (`remove`, `reset`, ...): each may have made room under `maxSeries`. */
   private seriesDrops = 0;
+  /**
+   * This metric as the other objects of its name on a store that shares series by name see it
+   * (declarations.ts): held here, since they hold it only weakly.
+   */
+  private readonly sharer: SeriesSharer;
   /** Re-attaches children whose series was dropped (see reattaching-cells.ts). */
   private readonly reattacher: CellsReattacher<C> = {
     reattach: (child) => this.reattach(child),
@@ -364,6 +377,11 @@ export abstract class Metric<T extends string, C extends ChildBase> {
       ...(typeSpec.native === undefined ? {} : { native: Object.freeze(typeSpec.native) }),
     });
     this.trie = labelNames.length > 0 ? new LabelTrie<C>(labelNames) : undefined;
+    this.sharer = {
+      descriptor: this.descriptor,
+      droppedByPeer: (values) =>
+        values === undefined ? this.resetChildren() : this.dropSeriesOf(values),
+    };
     this.initSets = (initLabelSets as unknown[]).map((set) => {
       if (typeof set !== 'object' || set === null || Array.isArray(set)) {
         invalidOption(where, 'initLabelSets', set, 'label objects');
@@ -378,6 +396,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     }
     store.declare(this.descriptor);
     noteDeclared(store, name);
+    joinSharers(store, name, this.sharer);
     this.createUpFront();
     for (const registry of registers as Registry[]) registry.registerMetric(this);
   }
@@ -441,7 +460,15 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     const values = valuesFromArgs(this.labelNames, args, this.name);
     // A removed metric's values are gone from the store already; the store may meanwhile hold
     // another metric of the same name (a file store keys by name), which must stay untouched.
-    if (this.declared) this.store.remove(this.descriptor, values);
+    if (this.declared) {
+      this.store.remove(this.descriptor, values);
+      for (const peer of this.sharingPeers()) peer.droppedByPeer(values);
+    }
+    this.dropSeriesOf(values);
+  }
+
+  /** The local part of {@link remove}: this metric's child of `values` writes anew. */
+  private dropSeriesOf(values: readonly string[]): void {
     if (this.trie === undefined) {
       // An unlabelled metric always exports its one series: it restarts at zero.
       if (this.unlabelled !== undefined) this.detach(this.unlabelled);
@@ -462,7 +489,15 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * and the `initLabelSets` at zero.
    */
   reset(): void {
-    if (this.declared) this.store.reset(this.descriptor);
+    if (this.declared) {
+      this.store.reset(this.descriptor);
+      for (const peer of this.sharingPeers()) peer.droppedByPeer(undefined);
+    }
+    this.resetChildren();
+  }
+
+  /** The local part of {@link reset}: every child writes anew, the up-front series at zero. */
+  private resetChildren(): void {
     this.detachAll();
     this.trie?.clear();
     this.seriesCount = 0;
@@ -545,7 +580,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   forgetInStore(): void {
     if (!this.declared) return;
     this.declared = false;
-    this.store.forget(this.descriptor);
+    // Another object of this name still declared on a store that shares series by name holds
+    // the same series: they stay (and count on) for it.
+    const others = leaveSharers(this.store, this.name, this.sharer);
+    if (others.length === 0) this.store.forget(this.descriptor);
     noteForgotten(this.store, this.name);
     this.detachAll();
     this.trie?.clear();
@@ -561,6 +599,7 @@ export abstract class Metric<T extends string, C extends ChildBase> {
     this.declared = true;
     this.store.declare(this.descriptor);
     noteDeclared(this.store, this.name);
+    joinSharers(this.store, this.name, this.sharer);
     // Children made while removed hold detached cells: start over from the store.
     this.detachAll();
     this.trie?.clear();
@@ -621,6 +660,17 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   protected share(child: C, current: C): void {
     child.cells = current.cells;
     if (current.exemplars !== undefined) child.exemplars = current.exemplars;
+  }
+
+  /**
+   * The other objects of this name whose series are this metric's too: declared on the same
+   * store, which shares series by name, with the same definition (one of another definition
+   * has the name's family dropped and declared anew by the store whenever it writes).
+   */
+  private sharingPeers(): SeriesSharer[] {
+    return peersOf(this.store, this.name, this.sharer).filter((peer) =>
+      sameDefinition(peer.descriptor, this.descriptor),
+    );
   }
 
   /** Hands `error` to `onError`; a throwing hook is ignored (instrumentation never throws). */

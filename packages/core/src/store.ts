@@ -82,6 +82,13 @@ export interface Store {
   /** `memory` or `file`; informational. */
   readonly kind: string;
   /**
+   * True when the store keys families by metric name, so that two metric objects of one name
+   * (and definition) share their series, as in a FileStore, whose files hold one family per
+   * name. Metric objects then pass each other's drops on (declarations.ts). Absent or false:
+   * families are keyed by descriptor object and such objects stay independent (MemoryStore).
+   */
+  readonly sharesSeriesByName?: boolean;
+  /**
    * Makes a metric known to the store (idempotent for an equal descriptor). A FileStore records
    * the descriptor so other processes can render the metric without declaring it.
    */

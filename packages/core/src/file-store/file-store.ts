@@ -37,7 +37,7 @@ import {
   MAX_EXPOSITION_BYTES,
   type OverBudget,
 } from './exposition-budget.js';
-import { compatibleDescriptors, FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, seriesKey } from './format.js';
+import { FILE_FLAG_ARCHIVE, LEASE_RENEW_MS, sameDefinition, seriesKey } from './format.js';
 import { currentIdentity, LivenessChecker, type LivenessOptions } from './identity.js';
 import {
   findConflicts,
@@ -319,6 +319,8 @@ function validateOptions(options: unknown): FileStoreOptions {
 /** Keeps this process's metrics in its own file in `dir` and merges every file on collect. */
 export class FileStore implements Store {
   readonly kind = 'file';
+  /** Families are keyed by name in the file (see Store.sharesSeriesByName). */
+  readonly sharesSeriesByName = true;
   /** Absolute path of the shared directory. */
   readonly dir: string;
 
@@ -410,7 +412,7 @@ export class FileStore implements Store {
   declare(descriptor: MetricDescriptor): void {
     const existing = this.metrics.get(descriptor.name);
     if (existing !== undefined) {
-      if (existing.descriptor === descriptor || sameDescriptor(existing.descriptor, descriptor)) {
+      if (sameDefinition(existing.descriptor, descriptor)) {
         return;
       }
       this.forget(existing.descriptor);
@@ -426,10 +428,7 @@ export class FileStore implements Store {
 
   series(descriptor: MetricDescriptor, labelValues: readonly string[]): Cells {
     let metric = this.metrics.get(descriptor.name);
-    if (
-      metric === undefined ||
-      (metric.descriptor !== descriptor && !sameDescriptor(metric.descriptor, descriptor))
-    ) {
+    if (metric === undefined || !sameDefinition(metric.descriptor, descriptor)) {
       this.declare(descriptor);
       metric = this.metrics.get(descriptor.name)!;
     }
@@ -762,10 +761,6 @@ function gaugeFamily(descriptor: MetricDescriptor, value: number): CollectedFami
   const cells = new Float64Array(seriesSize(descriptor));
   cells[GAUGE_VALUE] = value;
   return { descriptor, series: [{ labelValues: [], cells }] };
-}
-
-function sameDescriptor(a: MetricDescriptor, b: MetricDescriptor): boolean {
-  return a.help === b.help && compatibleDescriptors(a, b);
 }
 
 /**

@@ -518,6 +518,15 @@ export function compatibleDescriptors(a: MetricDescriptor, b: MetricDescriptor):
   );
 }
 
+/**
+ * True when a store holding `a` keeps it for `b` as it is: one definition, help included (a
+ * FileStore declares a metric of the same name but another definition anew, which drops the
+ * series of the one it held).
+ */
+export function sameDefinition(a: MetricDescriptor, b: MetricDescriptor): boolean {
+  return a === b || (a.help === b.help && compatibleDescriptors(a, b));
+}
+
 function sameArray<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
