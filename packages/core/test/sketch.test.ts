@@ -12,18 +12,7 @@ import {
 } from '../src/sketch.js';
 import type { Cells } from '../src/store.js';
 import type { SummarySettings } from '../src/types.js';
-
-/** Deterministic PRNG (mulberry32) so every run sees the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as prng } from './helpers.js';
 
 function normal(random: () => number): number {
   const u = 1 - random();
