@@ -17,9 +17,6 @@ import { decodeSeriesKeyText, plainSeriesKeyCount, splitPlainSeriesKey } from '.
 
 /** The text of one series key, shared by the entries with its bytes (see the module comment). */
 export class KeyText {
-  /** See `SourceSeries.mergeTarget` (merge.ts): this key's merged series in the current merge. */
-  mergeTarget: unknown = undefined;
-
   constructor(
     /** The in-memory key (`seriesKey(labelValues)`). */
     readonly key: string,

@@ -111,25 +111,11 @@ export class MergeState {
   private touched: FamilyAcc[] = [];
   private chunk = new Float64Array(0);
   private chunkUsed = 0;
-  /**
-   * Shared source series whose `mergeTarget` this round set ({@link seriesOf}); cleared when
-   * the round ends, so that no link outlives its round (a link kept would hold a merged series
-   * dropped since, and the family it belonged to, in memory).
-   */
-  private linked: SourceSeries[] = [];
 
   /** Starts a round (one merge). */
   begin(): void {
     this.round++;
     this.touched = [];
-    this.unlink(); // Left by a round that threw before finishing.
-  }
-
-  /** Clears the links of {@link linked}. */
-  private unlink(): void {
-    const linked = this.linked;
-    for (let i = 0; i < linked.length; i++) (linked[i] as SourceSeries).mergeTarget = undefined;
-    if (linked.length > 0) this.linked = [];
   }
 
   /**
@@ -183,13 +169,6 @@ export class MergeState {
    * `source` (read only then: a file's series split them from their key when asked) and the
    * store labels `extraLabels()` gives. It holds this round's values only once {@link fill}
    * has claimed it.
-   *
-   * A source series shared by several sources (a key text of the reader, whose 8 files of a
-   * scrape hand out the same object for a key) keeps, for this round, the merged series its
-   * first source went to (`mergeTarget`): the next sources find it without a look-up by key
-   * (a merge without plans, the first scrape of a store, made 160,000 look-ups in maps of
-   * 10,000 keys for 8 files of 20,000 series). Only where `key` is the series' own: per-writer
-   * gauges merge each source's series apart.
    */
   seriesOf(
     acc: FamilyAcc,
@@ -197,12 +176,6 @@ export class MergeState {
     source: SourceSeries,
     extraLabels: () => Readonly<Record<string, string>> | undefined,
   ): SeriesAcc {
-    const linked = source.mergeTarget as SeriesAcc | undefined;
-    // Set this round (links are cleared when it ends) for a series of this name: only a key
-    // text's own key links, and a key text belongs to one metric name, merged into one family
-    // per round. The round check guards a link of another state (never: a reader's files are
-    // merged by one state).
-    if (linked !== undefined && linked.round === this.round && key === source.key) return linked;
     let series = acc.series.get(key);
     if (series === undefined) {
       const cells = this.cells(acc.size);
@@ -217,10 +190,6 @@ export class MergeState {
         renderCache: undefined,
       };
       acc.series.set(key, series);
-    }
-    if (key === source.key && 'mergeTarget' in source) {
-      source.mergeTarget = series;
-      this.linked.push(source);
     }
     return series;
   }
@@ -274,7 +243,6 @@ export class MergeState {
    * no source held (a filtered round leaves the others alone).
    */
   finish(accept: (name: string) => boolean): MergedFamilyOutput[] {
-    this.unlink();
     for (const [name, acc] of this.families) {
       if (acc.round !== this.round) {
         if (accept(name)) this.families.delete(name);

@@ -47,14 +47,6 @@ export interface SourceSeries {
   readonly labelValues: readonly string[];
   /** `seriesKey(labelValues)` (format.ts), computed once when the series was parsed or created. */
   readonly key: string;
-  /**
-   * Where a merge notes, for the rest of its round, the merged series this one went to: present
-   * (initialised to undefined) only on series objects that several sources share (the reader's
-   * key texts, one per key among all files of a scrape), so that the other files' series of
-   * that key find their merged series without a look-up by key (merge-state.ts). Only merging
-   * reads or writes it.
-   */
-  mergeTarget?: unknown;
 }
 
 /**
