@@ -324,10 +324,10 @@ export class StoreFileReader {
    * fills is touched first by the kernel, and here (a virtual machine that keeps the kernel's
    * and the process's page mappings apart) each side's first touch of a page is a fault of
    * its own; copied from a buffer already in use, it is faulted in once, by the copy. Reading
-   * the 8 files of a cold 8 x 10,000 scrape (18 MB) and walking their entry heads took 74-85
-   * ms read directly into new images and 54-64 ms read through one 1 MiB buffer: the copy
-   * costs about 3 ms, the walk fell from 23-33 ms to 2. Images reused from earlier reads are
-   * read directly (their pages are in place on both sides).
+   * the 8 files of a cold 8 x 10,000 scrape (18 MB) and walking their entry heads took 73-115
+   * ms read directly into new images and 51-91 ms read through one 1 MiB buffer (9 runs each,
+   * under load): the walk fell from 23-41 ms to 2-3. Images reused from earlier reads are read
+   * directly (their pages are in place on both sides). The buffer costs 1 MiB per reader.
    */
   private stage: Uint8Array | undefined;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
