@@ -327,7 +327,9 @@ export class StoreFileReader {
    * the 8 files of a cold 8 x 10,000 scrape (18 MB) and walking their entry heads took 73-115
    * ms read directly into new images and 51-91 ms read through one 1 MiB buffer (9 runs each,
    * under load): the walk fell from 23-41 ms to 2-3. Images reused from earlier reads are read
-   * directly (their pages are in place on both sides). The buffer costs 1 MiB per reader.
+   * directly (their pages are in place on both sides). The buffer costs 1 MiB per reader; on
+   * a machine whose kernel fills the process's own mappings (no second fault), the copy costs
+   * about 3 ms per 18 MB and saves nothing, and only the first two reads of a file pay it.
    */
   private stage: Uint8Array | undefined;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
