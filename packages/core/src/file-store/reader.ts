@@ -328,8 +328,9 @@ export class StoreFileReader {
    * ms read directly into new images and 51-91 ms read through one 1 MiB buffer (9 runs each,
    * under load): the walk fell from 23-41 ms to 2-3. Images reused from earlier reads are read
    * directly (their pages are in place on both sides). The buffer costs 1 MiB per reader; on
-   * a machine whose kernel fills the process's own mappings (no second fault), the copy costs
-   * about 3 ms per 18 MB and saves nothing, and only the first two reads of a file pay it.
+   * a machine whose kernel fills the process's own mappings (no second fault), the copy (from
+   * a buffer in cache: 0.6 ms per 18 MB here) saves nothing, and only the first two reads of
+   * a file pay it.
    */
   private stage: Uint8Array | undefined;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
