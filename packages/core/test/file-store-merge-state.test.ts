@@ -10,6 +10,13 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FileStore } from '../src/file-store/index.js';
+import {
+  mergeSources,
+  type Source,
+  type SourceFamily,
+  type SourceSeries,
+} from '../src/file-store/merge.js';
+import { MergeState } from '../src/file-store/merge-state.js';
 import type { CollectedFamily } from '../src/store.js';
 import type { MetricDescriptor } from '../src/types.js';
 import { counterOf, flatten, tempDir } from './file-store-helpers.js';
@@ -170,5 +177,65 @@ describe('FileStore scrapes across changes (merged series kept between scrapes)'
     ]);
     assert.deepEqual(pairs(scraper.collect()), [['reqs_total{route=/a}', [3]]]);
     assert.deepEqual(pairs(scraper.collect()), fresh());
+  });
+});
+
+describe('merge plans after a merge that threw partway (merge-state.ts)', () => {
+  // A plan (the merged series each series of a source's family went to last round) is void
+  // once a round dropped series of that family: a family whose merge threw partway leaves
+  // the series after the throw unmerged, so the round drops them, while the plan stays in use
+  // (that round used it). Followed again, it would fill a dropped series that no look-up by
+  // key finds any more, and another source's series of that key would get a second one.
+  const series = (route: string): SourceSeries => ({ labelValues: [route], key: `["${route}"]` });
+  const family = (list: SourceSeries[], data: Float64Array): SourceFamily => ({
+    descriptor: REQS,
+    data,
+    series: list,
+    starts: list.map((_, i) => i),
+  });
+  const source = (file: string, families: SourceFamily[]): Source => ({
+    file,
+    pid: file,
+    live: true,
+    bornMs: 0,
+    families,
+  });
+  /** Float64Array-like slots whose first read throws (a merge that fails at series 0). */
+  const throwing = (values: number[]): Float64Array =>
+    new Proxy(Float64Array.from(values), {
+      get(target, property, receiver) {
+        if (property === '0') throw new Error('unreadable slot');
+        return Reflect.get(target, property, receiver);
+      },
+    });
+
+  it('merges a key once after such a round, with every source of it', () => {
+    const state = new MergeState();
+    const failures: unknown[] = [];
+    const problems = {
+      conflict: () => assert.fail('no conflict'),
+      failed: (_file: string, error: unknown) => failures.push(error),
+    };
+    const merge = (sources: Source[]): [string, number][] =>
+      mergeSources(sources, () => true, 0, problems, state).flatMap((f) =>
+        f.series.map((s): [string, number] => [s.labelValues[0] ?? '', s.cells[0] ?? 0]),
+      );
+    // The same series objects in every round, as a reader's cached entries are.
+    const own = [series('/x'), series('/y')];
+    assert.deepEqual(merge([source('a', [family(own, Float64Array.of(1, 2))])]), [
+      ['/x', 1],
+      ['/y', 2],
+    ]);
+    // Throws at /x: /y is not merged this round and is dropped.
+    merge([source('a', [family(own, throwing([1, 2]))])]);
+    assert.equal(failures.length, 1);
+    const merged = merge([
+      source('a', [family(own, Float64Array.of(1, 2))]),
+      source('b', [family([series('/y')], Float64Array.of(10))]),
+    ]);
+    assert.deepEqual(merged, [
+      ['/x', 1],
+      ['/y', 12],
+    ]);
   });
 });

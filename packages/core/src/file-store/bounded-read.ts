@@ -74,7 +74,9 @@ export interface ReadImage {
 /**
  * Reads the first `used` bytes of the file open as `fd` (the caller has checked `used`
  * against {@link fileSizeProblem} and the file's size), checking entry heads from
- * `headerSize` on as chunks arrive. Returns the image (in `reuse` when it is large enough)
+ * `headerSize` on as chunks arrive. When the image needs new memory (`reuse` is absent or too
+ * small) and `stage` gives a buffer of {@link READ_CHUNK_BYTES}, the chunks are read into that
+ * buffer and copied into the image. Returns the image (in `reuse` when it is large enough)
  * with how far its heads are checked, or the first problem found before the last chunk; the
  * caller's parse checks the rest (a file of one chunk is read whole) and need not check the
  * heads before `checkedTo` again.
@@ -84,14 +86,15 @@ export function readImage(
   used: number,
   headerSize: number,
   reuse?: Uint8Array,
+  stage?: () => Uint8Array,
 ): ReadImage | FormatProblem {
   // `reuse` (an earlier image of the file nothing refers to any more) saves allocating and
   // faulting in the memory again. Otherwise zero-filled memory is committed page by page as
   // reads fill it: a read stopped early leaves the rest of the allocation untouched.
-  const bytes =
-    reuse !== undefined && reuse.byteOffset === 0 && reuse.length >= used
-      ? reuse.subarray(0, used)
-      : new Uint8Array(new ArrayBuffer(used));
+  const fresh = reuse === undefined || reuse.byteOffset !== 0 || reuse.length < used;
+  const bytes = fresh ? new Uint8Array(new ArrayBuffer(used)) : reuse.subarray(0, used);
+  // Fresh memory is read through `stage` (see StoreFileReader.stage) when given.
+  const through = fresh ? stage?.() : undefined;
   const view = new DataView(bytes.buffer, 0, used);
   let read = 0;
   /** Offset of the next entry head not yet checked. */
@@ -99,7 +102,13 @@ export function readImage(
   let heads = 0;
   while (read < used) {
     const end = Math.min(used, read + READ_CHUNK_BYTES);
-    read += readAll(fd, bytes.subarray(read, end), read);
+    if (through === undefined) {
+      read += readAll(fd, bytes.subarray(read, end), read);
+    } else {
+      const got = readAll(fd, through.subarray(0, end - read), read);
+      bytes.set(got === through.length ? through : through.subarray(0, got), read);
+      read += got;
+    }
     if (read < end) {
       return new FormatProblem(
         'truncated',

@@ -24,7 +24,13 @@ import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { seriesSize } from '../store.js';
 import type { Exemplar, MetricDescriptor } from '../types.js';
-import { entryHeadProblem, fileSizeProblem, type ReadImage, readImage } from './bounded-read.js';
+import {
+  entryHeadProblem,
+  fileSizeProblem,
+  READ_CHUNK_BYTES,
+  type ReadImage,
+  readImage,
+} from './bounded-read.js';
 import {
   decodeExemplarRecords,
   EXEMPLARS_CHECK_OFFSET,
@@ -139,10 +145,15 @@ export class EntryTable {
    * (stable while the entries before it are, which every later parse that reuses it walks).
    */
   private owners: Uint32Array;
-  /** Per entry: see {@link EntryItem}. */
-  private readonly items: EntryItem[] = [];
+  /**
+   * Per entry: see {@link EntryItem}. Made at the table's capacity and written by index:
+   * pushed one by one, a cold scrape of 8 files of 20,000 entries regrew it by copies, 4.3 MB
+   * of allocations (heap sampling) for 1.3 MB kept.
+   */
+  private readonly items: EntryItem[];
 
   constructor(capacity = 16) {
+    this.items = new Array<EntryItem>(capacity);
     this.offsets = new Uint32Array(capacity);
     this.lengths = new Uint32Array(capacity);
     this.kinds = new Uint8Array(capacity);
@@ -167,10 +178,10 @@ export class EntryTable {
     owner: number,
   ): void {
     if (k === this.offsets.length) this.grow(k * 2);
+    // Entries past k are stale: their items are let go.
+    if (k + 1 < this.count) this.items.fill(undefined, k + 1, this.count);
     this.count = k + 1;
-    // Setting the length is a runtime call: only when entries from k on are stale.
-    if (this.items.length !== k) this.items.length = k;
-    this.items.push(item);
+    this.items[k] = item;
     this.offsets[k] = offset;
     this.lengths[k] = length;
     this.kinds[k] = kind;
@@ -307,6 +318,21 @@ export class StoreFileReader {
    */
   private readonly images = new Map<string, [Uint8Array, Uint8Array | undefined]>();
   private readonly filesAreFinal: boolean;
+  /**
+   * Where an image that needs new memory is read before it is copied there, one chunk at a
+   * time (bounded-read.ts; made at the first such read, then kept). New memory that a read()
+   * fills is touched first by the kernel, and here (a virtual machine that keeps the kernel's
+   * and the process's page mappings apart) each side's first touch of a page is a fault of
+   * its own; copied from a buffer already in use, it is faulted in once, by the copy. Reading
+   * the 8 files of a cold 8 x 10,000 scrape (18 MB) and walking their entry heads took 73-115
+   * ms read directly into new images and 51-91 ms read through one 1 MiB buffer (9 runs each,
+   * under load): the walk fell from 23-41 ms to 2-3. Images reused from earlier reads are read
+   * directly (their pages are in place on both sides). The buffer costs 1 MiB per reader; on
+   * a machine whose kernel fills the process's own mappings (no second fault), the copy (from
+   * a buffer in cache: 0.6 ms per 18 MB here) saves nothing, and only the first two reads of
+   * a file pay it.
+   */
+  private stage: Uint8Array | undefined;
   /** Key texts of the series parsed since the last {@link retain} (see KeyText). */
   private keys = new KeyTexts();
   /** Time this reader may wait for torn series to be rewritten (series-check.ts). */
@@ -315,6 +341,12 @@ export class StoreFileReader {
   constructor(options: StoreFileReaderOptions = {}) {
     this.filesAreFinal = options.filesAreFinal ?? false;
   }
+
+  /** {@link stage}, made when first needed. */
+  private readonly staging = (): Uint8Array => {
+    this.stage ??= new Uint8Array(READ_CHUNK_BYTES);
+    return this.stage;
+  };
 
   /** Reads `name` in `dir`: a ParsedFile, or the problem that makes it unreadable. */
   read(dir: string, name: string): ParsedFile | FormatProblem {
@@ -344,7 +376,7 @@ export class StoreFileReader {
       // Read exactly what the header covers (everything in it is complete), in chunks that stop
       // at the first bad entry head (bounded-read.ts).
       const images = this.images.get(name);
-      const read = readImage(fd, header.used, header.headerSize, images?.[1]);
+      const read = readImage(fd, header.used, header.headerSize, images?.[1], this.staging);
       if (read instanceof FormatProblem) return read;
       const bytes = read.bytes;
       this.images.set(name, [bytes, images?.[0]]);
