@@ -85,6 +85,31 @@ export class TextBuffer {
   }
 
   /**
+   * Appends `length` bytes of `source` from `start` (a cached prefix kept in an arena; see
+   * series-prefixes.ts), copied by a loop: `TypedArray#set` would need a view of the range,
+   * an object per call.
+   */
+  bytesOf(source: Uint8Array, start: number, length: number, ascii: boolean): void {
+    if (this.pos + length > this.bytes.length) this.reserve(length);
+    const bytes = this.bytes;
+    let pos = this.pos;
+    const end = start + length;
+    for (let i = start; i < end; i++) bytes[pos++] = source[i] as number;
+    this.pos = pos;
+    if (!ascii) this.ascii = false;
+  }
+
+  /**
+   * Appends again the `length` bytes written at `from` (a series' line prefix, for its next
+   * bucket line): one `copyWithin`, no object.
+   */
+  again(from: number, length: number): void {
+    if (this.pos + length > this.bytes.length) this.reserve(length);
+    this.bytes.copyWithin(this.pos, from, from + length);
+    this.pos += length;
+  }
+
+  /**
    * Appends a string known to be ASCII (a cached piece kept as a string: a one-byte string
    * costs less memory than an encoded copy and its Buffer, and is copied by one native call).
    */
