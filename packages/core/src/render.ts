@@ -29,6 +29,7 @@ import {
   renderExemplar,
 } from './exposition/openmetrics.js';
 import { formatText } from './exposition/text.js';
+import { type PrefixShape, SeriesPrefixes } from './series-prefixes.js';
 import { sketchQuantiles } from './sketch.js';
 import { familyToMetricObject, type SnapshotOptions, sampleLabels } from './snapshot.js';
 import {
@@ -41,7 +42,6 @@ import {
   SUMMARY_SKETCH,
   SUMMARY_SUM,
 } from './store.js';
-import { type PrefixShape, SeriesPrefixes } from './series-prefixes.js';
 import { type EncodedText, encodeText, TextBuffer } from './text-buffer.js';
 import type { MetricDescriptor } from './types.js';
 

@@ -53,6 +53,8 @@ const FIRST_BYTES = 64 * 1024;
 const MAX_SHAPES = 4096;
 /** The arena starts over when it holds more entries than this and twice the live ones. */
 const MIN_RESET_ENTRIES = 1024;
+/** Renders per window of {@link SeriesPrefixes.settle}. */
+const WINDOW = 16;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const LINE_FEED = 0x0a;
@@ -70,6 +72,10 @@ export class SeriesPrefixes {
   private count = 0;
   /** Entries asked for since {@link settle} last ran. */
   private live = 0;
+  /** The most entries a render asked for in this window of renders, and in the one before. */
+  private peak = 0;
+  private lastPeak = 0;
+  private renders = 0;
   /** Prefix entries of series without a `renderCache` slot, by their label values. */
   private byValues = new WeakMap<readonly string[], number>();
   private readonly shapes = new Map<string, number>();
@@ -79,7 +85,12 @@ export class SeriesPrefixes {
    * The shape of the prefixes `<sampleName>{<labels>,<defaults>` + (`open` ? `,` : `} `) of a
    * family with label names `names` and rendered default labels `defaults` (empty when none).
    */
-  shape(sampleName: string, names: readonly string[], defaults: string, open: boolean): PrefixShape {
+  shape(
+    sampleName: string,
+    names: readonly string[],
+    defaults: string,
+    open: boolean,
+  ): PrefixShape {
     const key = `${open ? 'o' : 'c'}\u0001${sampleName}\u0001${names.join('\u0001')}\u0001${defaults}`;
     let id = this.shapes.get(key);
     if (id === undefined) {
@@ -158,17 +169,26 @@ export class SeriesPrefixes {
   }
 
   /**
-   * Ends a render: starts the arena over when most of its entries belong to series that
-   * were not rendered (removed ones, or made for names and defaults no longer used).
+   * Ends a render: starts the arena over when most of its entries belong to series that no
+   * recent render asked for (removed ones, or made for names and defaults no longer used).
+   * Recent: the most any render asked for within the last {@link WINDOW} to 2 × WINDOW
+   * renders, so that a render of one family (`getSingleMetricAsString`, a filtered scrape)
+   * does not throw away the prefixes of all the others.
    */
   settle(): void {
-    if (this.count > MIN_RESET_ENTRIES && this.count > 2 * this.live) {
+    this.peak = Math.max(this.peak, this.live);
+    const recent = Math.max(this.peak, this.lastPeak);
+    if (this.count > MIN_RESET_ENTRIES && this.count > 2 * recent) {
       this.count = 0;
       this.used = 0;
       this.values = [];
       this.byValues = new WeakMap();
     }
     this.live = 0;
+    if (++this.renders % WINDOW === 0) {
+      this.lastPeak = this.peak;
+      this.peak = 0;
+    }
   }
 
   /** Writes the prefix of `values` in `shape` into the arena as a new entry. */

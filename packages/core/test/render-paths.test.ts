@@ -10,6 +10,7 @@ import {
   FileStore,
   formatOpenMetrics,
   formatText,
+  Histogram,
   MemoryStore,
   type MetricObject,
   Registry,
@@ -139,4 +140,91 @@ test('cached labels follow removed and recreated series', async () => {
     text,
     '# HELP c_total c\n# TYPE c_total counter\nc_total{a="x",b="z\\""} 2\nc_total{a="x",b="y"} 5\n',
   );
+});
+
+test('kept line prefixes follow series churn past the point where they are started over', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-churn-');
+  const store = new FileStore({ dir });
+  try {
+    const registry = new Registry();
+    const labelNames = ['k', 'v'];
+    const counter = new Counter({
+      name: 'c_total',
+      help: 'c',
+      labelNames,
+      registers: [registry],
+      store,
+    });
+    const histogram = new Histogram({
+      name: 'h_seconds',
+      help: 'h',
+      labelNames,
+      buckets: [1],
+      registers: [registry],
+      store,
+    });
+    // More series come and go than stay: the kept prefixes are started over (more than 1,024
+    // entries, over twice the live ones), and series made before that must not take the
+    // prefixes of series made after it.
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 700; i++) {
+        const labels = { k: `r${round}-${i}`, v: i % 2 === 0 ? 'é"' : 'x' };
+        counter.inc(labels, i + 1);
+        histogram.observe(labels, 0.5);
+        if (round > 0) {
+          const old = { k: `r${round - 1}-${i}`, v: i % 2 === 0 ? 'é"' : 'x' };
+          if (i % 7 !== 0) {
+            counter.remove(old);
+            histogram.remove(old);
+          }
+        }
+      }
+      registry.setDefaultLabels(round % 3 === 2 ? { zone: 'nörd' } : {});
+      const [text] = await assertPathsAgree(registry, `churn round ${round}`);
+      assert.match(text as string, new RegExp(`c_total\\{k="r${round}-0",v="é\\\\""`));
+    }
+  } finally {
+    store.close();
+    cleanup();
+  }
+});
+
+test('two registries with other default labels render the same series alternately', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-two-');
+  const store = new FileStore({ dir });
+  try {
+    const a = new Registry();
+    const b = new Registry();
+    a.setDefaultLabels({ app: 'ä' });
+    b.setDefaultLabels({ app: 'b' });
+    // Declared first and in b only: b makes the histogram's prefixes under other entry
+    // numbers than a, so neither may take the other's.
+    const onlyB = new Counter({
+      name: 'b_total',
+      help: 'b',
+      labelNames: ['k'],
+      registers: [b],
+      store,
+    });
+    for (let i = 0; i < 7; i++) onlyB.inc({ k: `b${i}` });
+    const histogram = new Histogram({
+      name: 'h_seconds',
+      help: 'h',
+      labelNames: ['k'],
+      buckets: [1, 2],
+      registers: [a, b],
+      store,
+    });
+    for (let i = 0; i < 50; i++) histogram.observe({ k: `s${i}` }, i % 3);
+    for (let round = 0; round < 3; round++) {
+      const [textA] = await assertPathsAgree(a, `registry a round ${round}`);
+      const [textB] = await assertPathsAgree(b, `registry b round ${round}`);
+      assert.match(textA as string, /h_seconds_sum\{k="s1",app="ä"\} 1/);
+      assert.match(textB as string, /h_seconds_bucket\{k="s1",app="b",le="1"\} 1/);
+      histogram.observe({ k: `new${round}` }, 1);
+    }
+  } finally {
+    store.close();
+    cleanup();
+  }
 });
