@@ -83,21 +83,42 @@ interface OpenLine {
 
 /** The open line of a series without store labels: its kept prefix (series-prefixes.ts). */
 class KeptLine implements OpenLine {
-  entry = 0;
-  shape: PrefixShape | undefined;
+  private entry = 0;
+  private shape: PrefixShape | undefined;
+  /** Where {@link write} last wrote the prefix into the output, -1 before. */
+  private at = -1;
 
   constructor(private readonly prefixes: SeriesPrefixes) {}
+
+  /** Points this line at entry `entry` of `shape`. */
+  bind(shape: PrefixShape, entry: number): this {
+    this.shape = shape;
+    this.entry = entry;
+    this.at = -1;
+    return this;
+  }
 
   get length(): number {
     return this.prefixes.length(this.entry);
   }
 
   write(out: TextBuffer): void {
+    this.at = out.length;
     this.prefixes.copy(out, this.entry);
   }
 
   braced(out: TextBuffer): void {
-    this.prefixes.copyBraced(out, this.entry, this.shape as PrefixShape);
+    const shape = this.shape as PrefixShape;
+    if (this.at < 0) {
+      this.prefixes.copyBraced(out, this.entry, shape);
+      return;
+    }
+    // The labels of the line written above, copied within the output.
+    const inner = this.length - shape.labelsAt - shape.tail.length;
+    if (inner <= 0) return;
+    out.byte(OPEN);
+    out.again(this.at + shape.labelsAt, inner);
+    out.byte(CLOSE);
   }
 }
 
@@ -355,9 +376,7 @@ export class FamilyRenderer {
     name: string,
   ): OpenLine {
     if (series.extraLabels === undefined) {
-      this.kept.entry = this.prefixes.entry(series, shape);
-      this.kept.shape = shape;
-      return this.kept;
+      return this.kept.bind(shape, this.prefixes.entry(series, shape));
     }
     return new StoreLabelsLine(name, this.storeLabels(context, series));
   }
