@@ -25,7 +25,7 @@
 import { escapeLabelValue } from './exposition/escape.js';
 import { grownBuffer } from './grow-buffer.js';
 import type { CollectedSeries } from './store.js';
-import { encodeText as bytesOf, type TextBuffer } from './text-buffer.js';
+import { encodeText as bytesOf, type TextBuffer, viewOf } from './text-buffer.js';
 
 /** How the prefixes of one family's series are made (see {@link SeriesPrefixes.shape}). */
 export interface PrefixShape {
@@ -65,6 +65,8 @@ const CLOSE = 0x7d;
 /** See the module comment. One per renderer. */
 export class SeriesPrefixes {
   private bytes: Buffer = Buffer.allocUnsafeSlow(FIRST_BYTES);
+  /** {@link bytes} as a DataView (TextBuffer#bytesOf copies through it). */
+  private view = viewOf(this.bytes);
   private used = 0;
   private table = new Int32Array(FIRST_ENTRIES * FIELDS);
   /** Per entry: the label values it was made from. */
@@ -145,6 +147,7 @@ export class SeriesPrefixes {
     const table = this.table;
     out.bytesOf(
       this.bytes,
+      this.view,
       (table[at] as number) + skip,
       (table[at + 1] as number) - skip - drop,
       table[at + 3] === 1,
@@ -201,6 +204,7 @@ export class SeriesPrefixes {
     }
     if (this.used + most > this.bytes.length) {
       this.bytes = grownBuffer(this.bytes, this.used, this.used + most);
+      this.view = viewOf(this.bytes);
     }
     const bytes = this.bytes;
     const start = this.used;
