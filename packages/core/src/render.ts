@@ -186,6 +186,11 @@ export class FamilyRenderer {
   private write(items: readonly RenderItem[], format: RenderFormat, reuse?: Buffer): TextBuffer {
     const om = format === 'openmetrics';
     const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items), reuse);
+    if (this.lastSize === 0) {
+      let series = 0;
+      for (const { family } of items) series += family.series.length;
+      this.prefixes.expect(series);
+    }
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;
