@@ -53,6 +53,9 @@ const FIRST_BYTES = 64 * 1024;
 const MAX_SHAPES = 4096;
 /** The arena starts over when it holds more entries than this and twice the live ones. */
 const MIN_RESET_ENTRIES = 1024;
+/** Entries per chunk of {@link SeriesPrefixes.values} (2 ** CHUNK_BITS). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
 /** Renders per window of {@link SeriesPrefixes.settle}. */
 const WINDOW = 16;
 const QUOTE = 0x22;
@@ -69,8 +72,12 @@ export class SeriesPrefixes {
   private view = viewOf(this.bytes);
   private used = 0;
   private table = new Int32Array(FIRST_ENTRIES * FIELDS);
-  /** Per entry: the label values it was made from. */
-  private values: (readonly string[] | undefined)[] = [];
+  /**
+   * Per entry: the label values it was made from, in chunks of {@link CHUNK} (entry `i` at
+   * `[i >> CHUNK_BITS][i & (CHUNK - 1)]`): one array grown by pushing copied itself over and
+   * over, three times its final size of garbage within a cold scrape.
+   */
+  private values: (readonly string[] | undefined)[][] = [];
   private count = 0;
   /** Entries asked for since {@link settle} last ran. */
   private live = 0;
@@ -147,7 +154,7 @@ export class SeriesPrefixes {
     this.live++;
     if (
       typeof kept === 'number' &&
-      this.values[kept] === values &&
+      this.values[kept >> CHUNK_BITS]?.[kept & (CHUNK - 1)] === values &&
       this.table[kept * FIELDS + 2] === shape.id
     ) {
       return kept;
@@ -263,7 +270,9 @@ export class SeriesPrefixes {
     this.table[at + 1] = pos - start;
     this.table[at + 2] = shape.id;
     this.table[at + 3] = ascii ? 1 : 0;
-    this.values[index] = values;
+    const chunk = index >> CHUNK_BITS;
+    if (chunk === this.values.length) this.values.push(new Array(CHUNK));
+    (this.values[chunk] as (readonly string[] | undefined)[])[index & (CHUNK - 1)] = values;
     return index;
   }
 }
