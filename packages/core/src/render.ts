@@ -11,12 +11,14 @@
  * labels, `pid` labels, escaping and exemplars both ways and compares the text.
  *
  * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
- * declared labels are escaped once (and encoded once where a line needs their bytes) and kept
- * between scrapes: on the series itself where it carries a `renderCache` slot (a store hands
- * out the same series at every scrape), else keyed by the series' `labelValues` array (stores
+ * start of its lines (`<name>{<labels>,<defaults>} ` or `<name>_bucket{...,`) is escaped and
+ * written once into a byte arena and copied from there at every later scrape
+ * (series-prefixes.ts: no JavaScript object per series); a histogram's further bucket lines
+ * and its `_sum` / `_count` labels are copied from its first line within the output. The
+ * arena entry of a series is found through its `renderCache` slot where it carries one (a
+ * store hands out the same series at every scrape), else by its `labelValues` array (stores
  * hand out the same, never mutated, array for a series as long as it exists; see
- * CollectedSeries). Irregular families, where a default or store
- * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
+ * CollectedSeries). Irregular families, where a default or store label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
  * every corner keeps exactly the generic behaviour.
  */
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './exposition/escape.js';
