@@ -56,6 +56,9 @@ const MIN_RESET_ENTRIES = 1024;
 /** Entries per chunk of {@link SeriesPrefixes.values} (2 ** CHUNK_BITS). */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
+/** Renderers told apart by the slot numbers they write (more share tags: still correct). */
+const TAGS = 64;
+let nextTag = 0;
 /** Renders per window of {@link SeriesPrefixes.settle}. */
 const WINDOW = 16;
 const QUOTE = 0x22;
@@ -89,6 +92,8 @@ export class SeriesPrefixes {
   private byValues = new WeakMap<readonly string[], number>();
   private readonly shapes = new Map<string, number>();
   private nextShape = 1;
+  /** Tells this renderer's `renderCache` slots (entry × {@link TAGS} + tag) from others'. */
+  private readonly tag = nextTag++ % TAGS;
 
   /**
    * The shape of the prefixes `<sampleName>{<labels>,<defaults>` + (`open` ? `,` : `} `) of a
@@ -149,18 +154,26 @@ export class SeriesPrefixes {
    */
   entry(series: CollectedSeries, shape: PrefixShape): number {
     const values = series.labelValues;
-    const hasSlot = 'renderCache' in series;
-    const kept = hasSlot ? series.renderCache : this.byValues.get(values);
+    // The slot is this renderer's unless another one (a second registry rendering the same
+    // series) took it first: then this one finds its entries by label values, as for series
+    // without the slot, instead of both making every prefix again at each of their renders.
+    const slot = 'renderCache' in series ? series.renderCache : undefined;
+    const own = slot === undefined ? 'renderCache' in series : ownSlot(slot, this.tag);
+    const kept = own
+      ? typeof slot === 'number'
+        ? (slot - this.tag) / TAGS
+        : undefined
+      : this.byValues.get(values);
     this.live++;
     if (
-      typeof kept === 'number' &&
+      kept !== undefined &&
       this.values[kept >> CHUNK_BITS]?.[kept & (CHUNK - 1)] === values &&
       this.table[kept * FIELDS + 2] === shape.id
     ) {
       return kept;
     }
     const made = this.make(values, shape);
-    if (hasSlot) series.renderCache = made;
+    if (own) series.renderCache = made * TAGS + this.tag;
     else this.byValues.set(values, made);
     return made;
   }
@@ -288,4 +301,9 @@ function grownTable(table: Int32Array, size: number): Int32Array<ArrayBuffer> {
   const grown = new Int32Array(Math.max(table.length * 2, size));
   grown.set(table);
   return grown;
+}
+
+/** True when `slot` (a series' `renderCache`) holds an entry of the renderer tagged `tag`. */
+function ownSlot(slot: unknown, tag: number): boolean {
+  return typeof slot === 'number' && slot % TAGS === tag;
 }

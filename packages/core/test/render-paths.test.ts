@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  type CollectedFamily,
+  type CollectedSeries,
   Counter,
   FileStore,
   formatOpenMetrics,
@@ -226,5 +228,69 @@ test('two registries with other default labels render the same series alternatel
   } finally {
     store.close();
     cleanup();
+  }
+});
+
+/**
+ * A MemoryStore that hands out the same series objects at every collect, with the
+ * `renderCache` slot (as a FileStore's merged series carry), in forward and reverse order by
+ * turns.
+ */
+class SlotStore extends MemoryStore {
+  private reverse = true;
+  private readonly kept = new WeakMap<readonly string[], CollectedSeries>();
+
+  override collect(filter?: (name: string) => boolean): CollectedFamily[] {
+    const families = super.collect(filter).map((family) => {
+      const series = family.series.map((s) => {
+        let kept = this.kept.get(s.labelValues);
+        if (kept === undefined) {
+          kept = { labelValues: s.labelValues, cells: s.cells, renderCache: undefined };
+          this.kept.set(s.labelValues, kept);
+        }
+        Object.assign(kept, { cells: s.cells });
+        return kept;
+      });
+      return { ...family, series: this.reverse ? series.reverse() : series };
+    });
+    this.reverse = !this.reverse;
+    return families;
+  }
+}
+
+test('kept prefixes of a started-over arena go to the series they were made for', async () => {
+  const registry = new Registry();
+  const store = new SlotStore();
+  const options = { help: 'h', labelNames: ['k'], registers: [registry], store };
+  const kept = new Counter({ name: 'kept_total', ...options });
+  const churn = new Counter({ name: 'churn_total', ...options });
+  for (let i = 0; i < 600; i++) kept.inc({ k: `s${i}` }, i + 1);
+  // Series come and go until the arena starts over while the kept ones hold its first
+  // entries; renders alternate the order of the series, so that after the start-over new
+  // entries go to series whose old entry numbers are still on others.
+  for (let round = 0; round < 8; round++) {
+    if (round > 0) churn.reset();
+    for (let i = 0; i < 600; i++) churn.inc({ k: `r${round}-${i}` });
+    // A new series beside the kept ones: once the arena started over, its entry takes a
+    // number a kept series still holds.
+    kept.inc({ k: `n${round}` }, 1000 + round);
+    // Two scrapes per round (the order alternates), each line checked against its labels.
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const lines = (await registry.metrics())
+        .split('\n')
+        .filter((l) => /^(kept|churn)_total/.test(l));
+      assert.equal(lines.length, 1201 + round, `round ${round}`);
+      for (const line of lines) {
+        const [, name, k, value] = /^(\w+)\{k="([^"]*)"\} (\d+)$/.exec(line) ?? [];
+        const n = Number(value);
+        const expected =
+          name === 'churn_total'
+            ? k?.startsWith(`r${round}-`) && k
+            : n >= 1000
+              ? `n${n - 1000}`
+              : `s${n - 1}`;
+        assert.equal(k, expected, `round ${round}: ${line}`);
+      }
+    }
   }
 });
