@@ -11,12 +11,14 @@
  * labels, `pid` labels, escaping and exemplars both ways and compares the text.
  *
  * The text is written as bytes into a TextBuffer (text-buffer.ts says why). Per series, the
- * declared labels are escaped once (and encoded once where a line needs their bytes) and kept
- * between scrapes: on the series itself where it carries a `renderCache` slot (a store hands
- * out the same series at every scrape), else keyed by the series' `labelValues` array (stores
+ * start of its lines (`<name>{<labels>,<defaults>} ` or `<name>_bucket{...,`) is escaped and
+ * written once into a byte arena and copied from there at every later scrape
+ * (series-prefixes.ts: no JavaScript object per series); a histogram's further bucket lines
+ * and its `_sum` / `_count` labels are copied from its first line within the output. The
+ * arena entry of a series is found through its `renderCache` slot where it carries one (a
+ * store hands out the same series at every scrape), else by its `labelValues` array (stores
  * hand out the same, never mutated, array for a series as long as it exists; see
- * CollectedSeries). Irregular families, where a default or store
- * label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
+ * CollectedSeries). Irregular families, where a default or store label would collide with `le` / `quantile`, are rendered through MetricObject instead, so
  * every corner keeps exactly the generic behaviour.
  */
 import { escapeHelpOpenMetrics, escapeHelpText, escapeLabelValue } from './exposition/escape.js';
@@ -29,6 +31,7 @@ import {
   renderExemplar,
 } from './exposition/openmetrics.js';
 import { formatText } from './exposition/text.js';
+import { type PrefixShape, SeriesPrefixes } from './series-prefixes.js';
 import { sketchQuantiles } from './sketch.js';
 import { familyToMetricObject, type SnapshotOptions, sampleLabels } from './snapshot.js';
 import {
@@ -53,65 +56,107 @@ export interface RenderItem {
   readonly options: SnapshotOptions;
 }
 
-/** The escaped declared labels of one series, `a="x",b="y"`, and the names they were made for. */
-class DeclaredLabels {
-  /** `<sample name>{<labels>,<defaults>,` of the series' bucket/quantile lines, once made. */
-  line?: EncodedText;
-  /** The sample name and default labels {@link line} was made with. */
-  lineName?: string;
-  lineDefaults?: string;
-  /**
-   * `<sample name>{<labels>,<defaults>} ` of the series' one-line samples, once made: a string
-   * when ASCII (the common case; less memory per series than bytes), else encoded.
-   */
-  sample?: string | EncodedText;
-  /** The sample name and default labels {@link sample} was made with. */
-  sampleName?: string;
-  sampleDefaults?: string;
-
-  /** {@link text} encoded, once a line written piece by piece needs it. */
-  private bytes: EncodedText | undefined;
-
-  constructor(
-    /** The label values these are the text of (a series' cache slot may outlive them). */
-    readonly values: readonly string[],
-    readonly names: readonly string[],
-    /** `a="x",b="y"`: the cached prefixes are made of it without decoding {@link encoded}. */
-    readonly text: string,
-  ) {}
-
-  /** {@link text} as bytes (encoded when first asked: a counter's lines never need it). */
-  get encoded(): EncodedText {
-    this.bytes ??= encodeText(this.text);
-    return this.bytes;
-  }
-}
-
 /** What one family's series share while rendering. */
 interface FamilyContext {
   readonly d: MetricDescriptor;
   readonly options: SnapshotOptions;
   /** The family's default labels, rendered (empty when none apply). */
-  readonly defaults: EncodedText;
-  readonly defaultsText: string;
+  readonly defaults: string;
 }
 
 const EOF = '# EOF\n';
-const NONE: EncodedText = encodeText('');
-/** Finds a character that is not ASCII (else a cached prefix is kept as a string: asciiText). */
-const NON_ASCII = /[\u0080-\uffff]/;
 const LF = 10;
 const SPACE = 32;
-const COMMA = 44;
 const OPEN = 123;
 const CLOSE = 125;
 
 /**
- * Renders collected families to exposition text, caching each series' escaped labels between
- * scrapes. One per registry; holds no strong reference to any series.
+ * The start of the lines of one series that end with an added label (`<name>{<labels>,`), and
+ * its labels for the `_sum` and `_count` lines.
+ */
+interface OpenLine {
+  /** Bytes {@link write} writes. */
+  readonly length: number;
+  /** Writes `<name>{<labels>,`. */
+  write(out: TextBuffer): void;
+  /** Writes `{<labels>}`, or nothing when the series has no labels at all. */
+  braced(out: TextBuffer): void;
+}
+
+/** The open line of a series without store labels: its kept prefix (series-prefixes.ts). */
+class KeptLine implements OpenLine {
+  private entry = 0;
+  private shape: PrefixShape | undefined;
+  /** Where {@link write} last wrote the prefix into the output, -1 before. */
+  private at = -1;
+
+  constructor(private readonly prefixes: SeriesPrefixes) {}
+
+  /** Points this line at entry `entry` of `shape`. */
+  bind(shape: PrefixShape, entry: number): this {
+    this.shape = shape;
+    this.entry = entry;
+    this.at = -1;
+    return this;
+  }
+
+  get length(): number {
+    return this.prefixes.length(this.entry);
+  }
+
+  write(out: TextBuffer): void {
+    this.at = out.length;
+    this.prefixes.copy(out, this.entry);
+  }
+
+  braced(out: TextBuffer): void {
+    const shape = this.shape as PrefixShape;
+    if (this.at < 0) {
+      this.prefixes.copyBraced(out, this.entry, shape);
+      return;
+    }
+    // The labels of the line written above, copied within the output.
+    const inner = this.length - shape.labelsAt - shape.tail.length;
+    if (inner <= 0) return;
+    out.byte(OPEN);
+    out.again(this.at + shape.labelsAt, inner);
+    out.byte(CLOSE);
+  }
+}
+
+/** The open line of a series with store labels, made for one render (rare: not kept). */
+class StoreLabelsLine implements OpenLine {
+  private readonly open: EncodedText;
+
+  constructor(
+    name: string,
+    private readonly labels: EncodedText,
+  ) {
+    const text = bytesText(labels);
+    this.open = encodeText(text === '' ? `${name}{` : `${name}{${text},`);
+  }
+
+  get length(): number {
+    return this.open.bytes.length;
+  }
+
+  write(out: TextBuffer): void {
+    out.piece(this.open);
+  }
+
+  braced(out: TextBuffer): void {
+    bracedLabels(out, this.labels);
+  }
+}
+
+/**
+ * Renders collected families to exposition text, keeping each series' line prefix between
+ * scrapes (series-prefixes.ts). One per registry; holds no strong reference to any series.
  */
 export class FamilyRenderer {
-  private readonly declared = new WeakMap<readonly string[], DeclaredLabels>();
+  private readonly prefixes = new SeriesPrefixes();
+  /** The {@link OpenLine} of series without store labels, pointed at each in turn. */
+  private readonly kept = new KeptLine(this.prefixes);
   /** Bytes of the previous render, the size hint of the next one. */
   private lastSize = 0;
   /**
@@ -143,9 +188,15 @@ export class FamilyRenderer {
   private write(items: readonly RenderItem[], format: RenderFormat, reuse?: Buffer): TextBuffer {
     const om = format === 'openmetrics';
     const out = new TextBuffer(this.lastSize > 0 ? this.lastSize : sizeEstimate(items), reuse);
+    if (this.lastSize === 0) {
+      let series = 0;
+      for (const { family } of items) series += family.series.length;
+      this.prefixes.expect(series);
+    }
     for (const { family, options } of items) this.family(out, family, options, om);
     if (om) out.text(EOF);
     this.lastSize = out.length;
+    this.prefixes.settle();
     return out;
   }
 
@@ -166,26 +217,23 @@ export class FamilyRenderer {
       out.text(`# HELP ${name} ${om ? escapeHelpOpenMetrics(d.help) : escapeHelpText(d.help)}\n`);
     }
     if (!om) out.text(`# TYPE ${name} ${d.type}\n`);
-    const defaults = defaultsText(d.labelNames, options.defaultLabels);
     const context: FamilyContext = {
       d,
       options,
-      defaults: encodeText(defaults),
-      defaultsText: defaults,
+      defaults: defaultsText(d.labelNames, options.defaultLabels),
     };
     switch (d.type) {
       case 'counter': {
         const sampleText = om ? `${name}_total` : name;
+        const shape = this.prefixes.shape(sampleText, d.labelNames, context.defaults, false);
         const sampleName = encodeText(sampleText);
         const exemplars = om ? options.exemplars : undefined;
         for (const series of family.series) {
           if (series.extraLabels === undefined) {
-            const prefix = this.samplePrefix(context, series, sampleText);
-            if (typeof prefix === 'string') out.asciiText(prefix);
-            else out.piece(prefix);
+            this.prefixes.copy(out, this.prefixes.entry(series, shape));
           } else {
             out.piece(sampleName);
-            this.braced(out, context, series);
+            bracedLabels(out, this.storeLabels(context, series));
             out.byte(SPACE);
           }
           out.number(series.cells[0] ?? 0, formatValue);
@@ -196,11 +244,17 @@ export class FamilyRenderer {
         return;
       }
       case 'gauge': {
+        const shape = this.prefixes.shape(name, d.labelNames, context.defaults, false);
         const sampleName = encodeText(name);
         for (const series of family.series) {
-          const labels = this.labels(context, series);
           const value = series.cells[GAUGE_VALUE] ?? 0;
-          sampleLine(out, sampleName, labels, this.defaultsOf(context, series), value);
+          if (series.extraLabels === undefined) {
+            this.prefixes.copy(out, this.prefixes.entry(series, shape));
+            out.number(value, formatValue);
+            out.byte(LF);
+          } else {
+            sampleLine(out, sampleName, this.storeLabels(context, series), value);
+          }
         }
         return;
       }
@@ -234,24 +288,29 @@ export class FamilyRenderer {
       le.push(encodeText(`le="${escapeLabelValue(text)}"} `));
     }
     const bucketName = `${d.name}_bucket`;
+    const shape = this.prefixes.shape(bucketName, d.labelNames, context.defaults, true);
     const names = sumCountNames(d.name);
     const sumIndex = histogramSumIndex(n);
     const countIndex = histogramCountIndex(n);
     const exemplars = om ? options.exemplars : undefined;
     for (const series of seriesList) {
       const cells = series.cells;
-      const open = this.openLine(context, series, bucketName);
+      const line = this.openLine(context, shape, series, bucketName);
+      // The other bucket lines copy the first one's prefix within the output.
+      const start = out.length;
+      const length = line.length;
+      line.write(out);
       let cumulative = 0;
       for (let i = 0; i <= n; i++) {
         cumulative += cells[i] ?? 0;
-        out.piece(open);
+        if (i > 0) out.again(start, length);
         out.piece(le[i] as EncodedText);
         out.number(cumulative, formatValue);
         const exemplar = exemplars?.(series, i);
         if (exemplar !== undefined) out.text(renderExemplar(exemplar));
         out.byte(LF);
       }
-      this.sumAndCount(out, context, series, names, cells[sumIndex], cells[countIndex]);
+      this.sumAndCount(out, line, names, cells[sumIndex], cells[countIndex]);
     }
   }
 
@@ -269,26 +328,25 @@ export class FamilyRenderer {
         `quantile="${escapeLabelValue(om ? canonicalLabel(String(q)) : formatNumericLabel(q))}"} `,
       ),
     );
+    const shape = this.prefixes.shape(d.name, d.labelNames, context.defaults, true);
     const names = sumCountNames(d.name);
     for (const series of seriesList) {
       const cells = series.cells;
+      const line = this.openLine(context, shape, series, d.name);
       if (settings !== undefined && percentiles.length > 0) {
         const quantiles = sketchQuantiles([cells], SUMMARY_SKETCH, settings, options.nowMs);
-        const open = this.openLine(context, series, d.name);
+        const start = out.length;
+        const length = line.length;
+        line.write(out);
         for (let i = 0; i < percentiles.length; i++) {
-          out.piece(open);
+          if (i > 0) out.again(start, length);
           out.piece(quantileText[i] as EncodedText);
           out.number(quantiles[i] ?? Number.NaN, formatValue);
           out.byte(LF);
         }
       }
-      this.sumAndCount(out, context, series, names, cells[SUMMARY_SUM], cells[SUMMARY_COUNT]);
+      this.sumAndCount(out, line, names, cells[SUMMARY_SUM], cells[SUMMARY_COUNT]);
     }
-  }
-
-  /** Writes `{labels}` of a series (nothing when it has no labels). */
-  private braced(out: TextBuffer, context: FamilyContext, series: CollectedSeries): void {
-    bracedLabels(out, this.labels(context, series), this.defaultsOf(context, series));
   }
 
   /**
@@ -297,118 +355,49 @@ export class FamilyRenderer {
    */
   private sumAndCount(
     out: TextBuffer,
-    context: FamilyContext,
-    series: CollectedSeries,
+    line: OpenLine,
     names: SumCountNames,
     sum: number | undefined,
     count: number | undefined,
   ): void {
-    const labels = this.labels(context, series);
-    const defaults = this.defaultsOf(context, series);
-    sampleLine(out, names.sum, labels, defaults, sum ?? 0);
-    sampleLine(out, names.count, labels, defaults, count ?? 0);
-  }
-
-  /** The registry's default labels, for series without store labels (those carry their own). */
-  private defaultsOf(context: FamilyContext, series: CollectedSeries): EncodedText {
-    return series.extraLabels === undefined ? context.defaults : NONE;
-  }
-
-  /**
-   * `<name>{<labels>,` for the lines of a series that end with an added label (`le`,
-   * `quantile`): cached with the series' labels, as long as name and defaults stay the same.
-   */
-  private openLine(context: FamilyContext, series: CollectedSeries, name: string): EncodedText {
-    const record = series.extraLabels === undefined ? this.record(context, series) : undefined;
-    if (
-      record?.line !== undefined &&
-      record.lineName === name &&
-      record.lineDefaults === context.defaultsText
-    ) {
-      return record.line;
-    }
-    const defaults = record === undefined ? '' : context.defaultsText;
-    let text = record?.text ?? bytesText(this.labels(context, series));
-    if (defaults !== '') text = text === '' ? defaults : `${text},${defaults}`;
-    const line = encodeText(text === '' ? `${name}{` : `${name}{${text},`);
-    if (record !== undefined) {
-      record.line = line;
-      record.lineName = name;
-      record.lineDefaults = defaults;
-    }
-    return line;
+    out.piece(names.sum);
+    line.braced(out);
+    out.byte(SPACE);
+    out.number(sum ?? 0, formatValue);
+    out.byte(LF);
+    out.piece(names.count);
+    line.braced(out);
+    out.byte(SPACE);
+    out.number(count ?? 0, formatValue);
+    out.byte(LF);
   }
 
   /**
-   * `<name>{<labels>,<defaults>} ` (or `<name> `) of a one-line sample of a series without
-   * store labels: cached with the series' labels, as long as name and defaults stay the same.
+   * `<name>{<labels>,` of the lines of a series that end with an added label (`le`,
+   * `quantile`): its kept prefix, or for a series with store labels, made now.
    */
-  private samplePrefix(
+  private openLine(
     context: FamilyContext,
+    shape: PrefixShape,
     series: CollectedSeries,
     name: string,
-  ): string | EncodedText {
-    const record = this.record(context, series);
-    const defaults = context.defaultsText;
-    if (
-      record.sample !== undefined &&
-      record.sampleName === name &&
-      record.sampleDefaults === defaults
-    ) {
-      return record.sample;
+  ): OpenLine {
+    if (series.extraLabels === undefined) {
+      return this.kept.bind(shape, this.prefixes.entry(series, shape));
     }
-    const labels = record.text;
-    const inner = labels !== '' && defaults !== '' ? `${labels},${defaults}` : labels + defaults;
-    const text = inner === '' ? `${name} ` : `${name}{${inner}} `;
-    record.sample = NON_ASCII.test(text) ? encodeText(text) : text;
-    record.sampleName = name;
-    record.sampleDefaults = defaults;
-    return record.sample;
+    return new StoreLabelsLine(name, this.storeLabels(context, series));
   }
 
   /**
-   * The labels of a series before the family's default labels: the declared ones (cached),
-   * or, for a series with store labels (per-process gauges, rare), the whole generic record in
-   * snapshot.ts' order, defaults included.
+   * The labels of a series with store labels (per-process gauges, rare): the whole generic
+   * record in snapshot.ts' order, defaults included, without braces. Not cached.
    */
-  private labels(context: FamilyContext, series: CollectedSeries): EncodedText {
-    const { d } = context;
-    if (series.extraLabels !== undefined) {
-      const text = renderLabelSet(
-        sampleLabels(d.labelNames, series, context.options.defaultLabels),
-        plainNumberLabel,
-      );
-      return encodeText(text === '' ? '' : text.slice(1, -1));
-    }
-    return this.record(context, series).encoded;
-  }
-
-  /** The cached declared labels of a series without store labels. */
-  private record(context: FamilyContext, series: CollectedSeries): DeclaredLabels {
-    const names = context.d.labelNames;
-    const kept = series.renderCache;
-    if (kept instanceof DeclaredLabels && kept.values === series.labelValues) {
-      if (kept.names === names || sameNames(kept.names, names)) return kept;
-    }
-    const values = series.labelValues;
-    // A series that carries the slot (a store hands it out again at every scrape) keeps its
-    // record there only: a WeakMap entry per series as well cost a cold scrape an insertion per
-    // series, and a million kept series a million ephemerons that every full GC walks.
-    const hasSlot = 'renderCache' in series;
-    const cached = hasSlot ? undefined : this.declared.get(values);
-    if (cached !== undefined && (cached.names === names || sameNames(cached.names, names))) {
-      series.renderCache = cached;
-      return cached;
-    }
-    let text = '';
-    for (let i = 0; i < names.length; i++) {
-      if (i > 0) text += ',';
-      text += `${names[i]}="${escapeLabelValue(values[i] ?? '')}"`;
-    }
-    const record = new DeclaredLabels(values, names, text);
-    if (!hasSlot) this.declared.set(values, record);
-    series.renderCache = record;
-    return record;
+  private storeLabels(context: FamilyContext, series: CollectedSeries): EncodedText {
+    const text = renderLabelSet(
+      sampleLabels(context.d.labelNames, series, context.options.defaultLabels),
+      plainNumberLabel,
+    );
+    return encodeText(text === '' ? '' : text.slice(1, -1));
   }
 }
 
@@ -433,21 +422,6 @@ function sizeEstimate(items: readonly RenderItem[]): number {
   return total;
 }
 
-/**
- * Writes a series' labels then the defaults, comma separated, without braces. Returns whether
- * anything was written.
- */
-function writeLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText): boolean {
-  const hasLabels = labels.bytes.length > 0;
-  const hasDefaults = defaults.bytes.length > 0;
-  if (hasLabels) out.piece(labels);
-  if (hasDefaults) {
-    if (hasLabels) out.byte(COMMA);
-    out.piece(defaults);
-  }
-  return hasLabels || hasDefaults;
-}
-
 /** The encoded `<name>_sum` and `<name>_count` sample names of a histogram or summary. */
 interface SumCountNames {
   readonly sum: EncodedText;
@@ -458,25 +432,20 @@ function sumCountNames(name: string): SumCountNames {
   return { sum: encodeText(`${name}_sum`), count: encodeText(`${name}_count`) };
 }
 
-/** Writes `<name>{<labels>} <value>` and the line end. */
-function sampleLine(
-  out: TextBuffer,
-  name: EncodedText,
-  labels: EncodedText,
-  defaults: EncodedText,
-  value: number,
-): void {
+/** Writes `<name>{<labels>} <value>` and the line end (a series with store labels). */
+function sampleLine(out: TextBuffer, name: EncodedText, labels: EncodedText, value: number): void {
   out.piece(name);
-  bracedLabels(out, labels, defaults);
+  bracedLabels(out, labels);
   out.byte(SPACE);
   out.number(value, formatValue);
   out.byte(LF);
 }
 
-function bracedLabels(out: TextBuffer, labels: EncodedText, defaults: EncodedText): void {
-  if (labels.bytes.length === 0 && defaults.bytes.length === 0) return;
+/** Writes `{<labels>}`, or nothing when there are none. */
+function bracedLabels(out: TextBuffer, labels: EncodedText): void {
+  if (labels.bytes.length === 0) return;
   out.byte(OPEN);
-  writeLabels(out, labels, defaults);
+  out.piece(labels);
   out.byte(CLOSE);
 }
 
@@ -485,12 +454,6 @@ function bytesText(encoded: EncodedText): string {
   return Buffer.from(encoded.bytes.buffer, encoded.bytes.byteOffset, encoded.bytes.length).toString(
     'utf8',
   );
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The default labels a family's series get (those it does not declare), rendered. */

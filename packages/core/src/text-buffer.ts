@@ -32,6 +32,8 @@ export function encodeText(text: string): EncodedText {
 /** See the module comment. One buffer per render; not reusable after {@link finish}. */
 export class TextBuffer {
   private bytes: Buffer;
+  /** {@link bytes} as a DataView (for {@link bytesOf}), made again when they are replaced. */
+  private view: DataView;
   private pos = 0;
   private ascii = true;
 
@@ -48,6 +50,7 @@ export class TextBuffer {
       reuse !== undefined && reuse.length >= size && reuse.length <= size * 4
         ? reuse
         : Buffer.allocUnsafeSlow(size);
+    this.view = viewOf(this.bytes);
   }
 
   /** The memory written into (grown as needed), for a later buffer to reuse once this one is done. */
@@ -63,7 +66,10 @@ export class TextBuffer {
   /** Makes room for `n` more bytes. */
   private reserve(n: number): void {
     const needed = this.pos + n;
-    if (needed > this.bytes.length) this.bytes = grownBuffer(this.bytes, this.pos, needed);
+    if (needed > this.bytes.length) {
+      this.bytes = grownBuffer(this.bytes, this.pos, needed);
+      this.view = viewOf(this.bytes);
+    }
   }
 
   /** Appends an encoded piece. */
@@ -82,6 +88,40 @@ export class TextBuffer {
     }
     this.pos = pos;
     if (!encoded.ascii) this.ascii = false;
+  }
+
+  /**
+   * Appends `length` bytes of `source` (viewed as `sourceView`) from `start`: a cached prefix
+   * kept in an arena (series-prefixes.ts). Copied four bytes at a time through DataViews (any
+   * alignment): for 80-byte prefixes half the time of a byte loop and of `TypedArray#set`,
+   * which needs a view of the range, an object per call (300,000 copies: 9, 25 and 16 ms).
+   */
+  bytesOf(
+    source: Uint8Array,
+    sourceView: DataView,
+    start: number,
+    length: number,
+    ascii: boolean,
+  ): void {
+    if (this.pos + length > this.bytes.length) this.reserve(length);
+    const view = this.view;
+    const pos = this.pos;
+    let i = 0;
+    for (; i + 4 <= length; i += 4) view.setUint32(pos + i, sourceView.getUint32(start + i));
+    const bytes = this.bytes;
+    for (; i < length; i++) bytes[pos + i] = source[start + i] as number;
+    this.pos = pos + length;
+    if (!ascii) this.ascii = false;
+  }
+
+  /**
+   * Appends again the `length` bytes written at `from` (a series' line prefix, for its next
+   * bucket line): one `copyWithin`, no object.
+   */
+  again(from: number, length: number): void {
+    if (this.pos + length > this.bytes.length) this.reserve(length);
+    this.bytes.copyWithin(this.pos, from, from + length);
+    this.pos += length;
   }
 
   /**
@@ -155,4 +195,9 @@ export class TextBuffer {
   bytesWritten(): Buffer {
     return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.pos);
   }
+}
+
+/** A DataView of the bytes of `bytes`. */
+export function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -6,10 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  type CollectedFamily,
+  type CollectedSeries,
   Counter,
   FileStore,
   formatOpenMetrics,
   formatText,
+  Histogram,
   MemoryStore,
   type MetricObject,
   Registry,
@@ -139,4 +142,155 @@ test('cached labels follow removed and recreated series', async () => {
     text,
     '# HELP c_total c\n# TYPE c_total counter\nc_total{a="x",b="z\\""} 2\nc_total{a="x",b="y"} 5\n',
   );
+});
+
+test('kept line prefixes follow series churn past the point where they are started over', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-churn-');
+  const store = new FileStore({ dir });
+  try {
+    const registry = new Registry();
+    const labelNames = ['k', 'v'];
+    const counter = new Counter({
+      name: 'c_total',
+      help: 'c',
+      labelNames,
+      registers: [registry],
+      store,
+    });
+    const histogram = new Histogram({
+      name: 'h_seconds',
+      help: 'h',
+      labelNames,
+      buckets: [1],
+      registers: [registry],
+      store,
+    });
+    // More series come and go than stay: the kept prefixes are started over (more than 1,024
+    // entries, over twice the live ones), and series made before that must not take the
+    // prefixes of series made after it.
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 700; i++) {
+        const labels = { k: `r${round}-${i}`, v: i % 2 === 0 ? 'é"' : 'x' };
+        counter.inc(labels, i + 1);
+        histogram.observe(labels, 0.5);
+        if (round > 0) {
+          const old = { k: `r${round - 1}-${i}`, v: i % 2 === 0 ? 'é"' : 'x' };
+          if (i % 7 !== 0) {
+            counter.remove(old);
+            histogram.remove(old);
+          }
+        }
+      }
+      registry.setDefaultLabels(round % 3 === 2 ? { zone: 'nörd' } : {});
+      const [text] = await assertPathsAgree(registry, `churn round ${round}`);
+      assert.match(text as string, new RegExp(`c_total\\{k="r${round}-0",v="é\\\\""`));
+    }
+  } finally {
+    store.close();
+    cleanup();
+  }
+});
+
+test('two registries with other default labels render the same series alternately', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-two-');
+  const store = new FileStore({ dir });
+  try {
+    const a = new Registry();
+    const b = new Registry();
+    a.setDefaultLabels({ app: 'ä' });
+    b.setDefaultLabels({ app: 'b' });
+    // Declared first and in b only: b makes the histogram's prefixes under other entry
+    // numbers than a, so neither may take the other's.
+    const onlyB = new Counter({
+      name: 'b_total',
+      help: 'b',
+      labelNames: ['k'],
+      registers: [b],
+      store,
+    });
+    for (let i = 0; i < 7; i++) onlyB.inc({ k: `b${i}` });
+    const histogram = new Histogram({
+      name: 'h_seconds',
+      help: 'h',
+      labelNames: ['k'],
+      buckets: [1, 2],
+      registers: [a, b],
+      store,
+    });
+    for (let i = 0; i < 50; i++) histogram.observe({ k: `s${i}` }, i % 3);
+    for (let round = 0; round < 3; round++) {
+      const [textA] = await assertPathsAgree(a, `registry a round ${round}`);
+      const [textB] = await assertPathsAgree(b, `registry b round ${round}`);
+      assert.match(textA as string, /h_seconds_sum\{k="s1",app="ä"\} 1/);
+      assert.match(textB as string, /h_seconds_bucket\{k="s1",app="b",le="1"\} 1/);
+      histogram.observe({ k: `new${round}` }, 1);
+    }
+  } finally {
+    store.close();
+    cleanup();
+  }
+});
+
+/**
+ * A MemoryStore that hands out the same series objects at every collect, with the
+ * `renderCache` slot (as a FileStore's merged series carry), in forward and reverse order by
+ * turns.
+ */
+class SlotStore extends MemoryStore {
+  private reverse = true;
+  private readonly kept = new WeakMap<readonly string[], CollectedSeries>();
+
+  override collect(filter?: (name: string) => boolean): CollectedFamily[] {
+    const families = super.collect(filter).map((family) => {
+      const series = family.series.map((s) => {
+        let kept = this.kept.get(s.labelValues);
+        if (kept === undefined) {
+          kept = { labelValues: s.labelValues, cells: s.cells, renderCache: undefined };
+          this.kept.set(s.labelValues, kept);
+        }
+        Object.assign(kept, { cells: s.cells });
+        return kept;
+      });
+      return { ...family, series: this.reverse ? series.reverse() : series };
+    });
+    this.reverse = !this.reverse;
+    return families;
+  }
+}
+
+test('kept prefixes of a started-over arena go to the series they were made for', async () => {
+  const registry = new Registry();
+  const store = new SlotStore();
+  const options = { help: 'h', labelNames: ['k'], registers: [registry], store };
+  const kept = new Counter({ name: 'kept_total', ...options });
+  const churn = new Counter({ name: 'churn_total', ...options });
+  for (let i = 0; i < 600; i++) kept.inc({ k: `s${i}` }, i + 1);
+  // Series come and go until the arena starts over while the kept ones hold its first
+  // entries; renders alternate the order of the series, so that after the start-over new
+  // entries go to series whose old entry numbers are still on others.
+  for (let round = 0; round < 8; round++) {
+    if (round > 0) churn.reset();
+    for (let i = 0; i < 600; i++) churn.inc({ k: `r${round}-${i}` });
+    // A new series beside the kept ones: once the arena started over, its entry takes a
+    // number a kept series still holds.
+    kept.inc({ k: `n${round}` }, 1000 + round);
+    // Two scrapes per round (the order alternates), each line checked against its labels.
+    for (let scrape = 0; scrape < 2; scrape++) {
+      const lines = (await registry.metrics())
+        .split('\n')
+        .filter((l) => /^(kept|churn)_total/.test(l));
+      assert.equal(lines.length, 1201 + round, `round ${round}`);
+      for (const line of lines) {
+        const [, name, k, value] = /^(\w+)\{k="([^"]*)"\} (\d+)$/.exec(line) ?? [];
+        const n = Number(value);
+        const expected =
+          name === 'churn_total'
+            ? k?.startsWith(`r${round}-`) && k
+            : n >= 1000
+              ? `n${n - 1000}`
+              : `s${n - 1}`;
+        assert.equal(k, expected, `round ${round}: ${line}`);
+      }
+    }
+  }
 });
