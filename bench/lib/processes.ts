@@ -68,6 +68,38 @@ export function runToExit(
   });
 }
 
+/**
+ * Runs `script` with `args` until it sends its first message, which this resolves with; rejects
+ * when it exits first or takes longer than `timeoutMs` (then it is killed).
+ */
+export function runForMessage(
+  script: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} sent nothing within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited before it answered (${signal ?? `code ${code}`})`));
+    });
+    child.once('message', (message: unknown) => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      child.once('exit', () => {});
+      resolve(message);
+    });
+  });
+}
+
 /** Stops children: SIGTERM, then SIGKILL for any still running after `graceMs`. */
 export async function stopAll(children: readonly ChildProcess[], graceMs = 2000): Promise<void> {
   await Promise.all(
