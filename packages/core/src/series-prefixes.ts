@@ -14,9 +14,13 @@
  * slot (entry × {@link TAGS} + the renderer's tag; series without the slot, or whose slot
  * another renderer took first, are found in a WeakMap by their label values) and a
  * reference to its label values array, which tells whether an entry still belongs to it.
+ * A series with a `plainKey` (a FileStore's merged series read from files) stands for its
+ * label values by that object instead, and its labels are written from the key's text: a
+ * cold scrape asks for no label values at all (the FileStore splits them lazily).
  *
  * An entry is valid for a series while it was made from the very same `labelValues` array
- * (stores never mutate one; see CollectedSeries) for the same {@link PrefixShape} id: the
+ * or plain key (stores never mutate either; see CollectedSeries) for the same
+ * {@link PrefixShape} id: the
  * shape of a family's prefixes (sample name, label names, default labels, open or closed
  * end) gets one id per distinct text, so changed default labels or names make new entries.
  * Entries no series asks for pile up as series come and go; when they outnumber twice the
@@ -25,7 +29,7 @@
  */
 import { escapeLabelValue } from './exposition/escape.js';
 import { grownBuffer } from './grow-buffer.js';
-import type { CollectedSeries } from './store.js';
+import type { CollectedSeries, PlainSeriesKey } from './store.js';
 import { encodeText as bytesOf, type TextBuffer, viewOf } from './text-buffer.js';
 
 /** How the prefixes of one family's series are made (see {@link SeriesPrefixes.shape}). */
@@ -45,6 +49,12 @@ export interface PrefixShape {
   /** Bytes of {@link head}: where the labels of a prefix start. */
   readonly labelsAt: number;
 }
+
+/**
+ * What an entry was made from, which tells whether it still belongs to a series: the series'
+ * plain key where it has one (store.ts), else its label values array.
+ */
+type LabelsOf = PlainSeriesKey | readonly string[];
 
 /** Int32 fields per entry of the table: start in the arena, length, shape id, ASCII flag. */
 const FIELDS = 4;
@@ -81,7 +91,7 @@ export class SeriesPrefixes {
    * `[i >> CHUNK_BITS][i & (CHUNK - 1)]`): one array grown by pushing copied itself over and
    * over, three times its final size of garbage within a cold scrape.
    */
-  private values: (readonly string[] | undefined)[][] = [];
+  private values: (LabelsOf | undefined)[][] = [];
   private count = 0;
   /** Entries asked for since {@link settle} last ran. */
   private live = 0;
@@ -90,7 +100,7 @@ export class SeriesPrefixes {
   private lastPeak = 0;
   private renders = 0;
   /** Prefix entries of series without a `renderCache` slot, by their label values. */
-  private byValues = new WeakMap<readonly string[], number>();
+  private byValues = new WeakMap<LabelsOf, number>();
   private readonly shapes = new Map<string, number>();
   private nextShape = 1;
   /** Tells this renderer's `renderCache` slots (entry × {@link TAGS} + tag) from others'. */
@@ -154,7 +164,9 @@ export class SeriesPrefixes {
    * made now.
    */
   entry(series: CollectedSeries, shape: PrefixShape): number {
-    const values = series.labelValues;
+    // A plain key stands for its series' label values (store.ts): asking for them would split
+    // the key into strings that nothing else in a text scrape needs.
+    const values: LabelsOf = series.plainKey ?? series.labelValues;
     // The slot is this renderer's unless another one (a second registry rendering the same
     // series) took it first: then this one finds its entries by label values, as for series
     // without the slot, instead of both making every prefix again at each of their renders.
@@ -173,7 +185,7 @@ export class SeriesPrefixes {
     ) {
       return kept;
     }
-    const made = this.make(values, shape);
+    const made = this.make(series, values, shape);
     if (own) series.renderCache = made * TAGS + this.tag;
     else this.byValues.set(values, made);
     return made;
@@ -232,14 +244,20 @@ export class SeriesPrefixes {
     }
   }
 
-  /** Writes the prefix of `values` in `shape` into the arena as a new entry. */
-  private make(values: readonly string[], shape: PrefixShape): number {
+  /**
+   * Writes the prefix of `series` in `shape` into the arena as a new entry made for `values`
+   * (its plain key or its label values; see {@link entry}).
+   */
+  private make(series: CollectedSeries, values: LabelsOf, shape: PrefixShape): number {
+    const plain = series.plainKey;
+    const labels = plain === undefined ? series.labelValues : undefined;
     const heads = shape.labelHeads;
     let most = shape.head.length + shape.defaults.length + shape.tail.length;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8, and an escaped character 2.
     for (let i = 0; i < heads.length; i++) {
-      // A UTF-16 unit takes at most 3 bytes of UTF-8, and an escaped character 2.
-      most += (heads[i] as Uint8Array).length + 1 + 3 * (values[i] ?? '').length;
+      most += (heads[i] as Uint8Array).length + 1 + (labels ? 3 * (labels[i] ?? '').length : 0);
     }
+    if (plain !== undefined) most += 3 * plain.key.length;
     if (this.used + most > this.bytes.length) {
       this.bytes = grownBuffer(this.bytes, this.used, this.used + most);
       this.view = viewOf(this.bytes);
@@ -248,28 +266,23 @@ export class SeriesPrefixes {
     const start = this.used;
     let pos = put(bytes, start, shape.head);
     let ascii = shape.ascii;
+    // Where the next value starts in a plain key (after `["`, then after each `","`).
+    let next = 2;
     for (let i = 0; i < heads.length; i++) {
       pos = put(bytes, pos, heads[i] as Uint8Array);
-      const value = values[i] ?? '';
-      const valueAt = pos;
-      for (let j = 0; j < value.length; j++) {
-        const code = value.charCodeAt(j);
-        if (code >= 0x80) {
-          // Not ASCII: the whole value through Buffer's encoder (surrogates and all), as
-          // encodeText would.
-          pos = valueAt + bytes.write(escapeLabelValue(value), valueAt, 'utf8');
+      if (labels !== undefined) {
+        const written = putEscaped(bytes, pos, labels[i] ?? '');
+        ascii &&= written >= 0;
+        pos += Math.abs(written);
+      } else if (plain !== undefined && next < plain.key.length) {
+        const key = plain.key;
+        const written = putPlain(bytes, pos, key, next);
+        pos += Math.abs(written);
+        // ASCII: one byte per character, up to the closing quote.
+        if (written >= 0) next += written + 3;
+        else {
           ascii = false;
-          break;
-        }
-        // escapeLabelValue's three escapes (exposition/escape.ts), inline.
-        if (code === BACKSLASH || code === QUOTE) {
-          bytes[pos++] = BACKSLASH;
-          bytes[pos++] = code;
-        } else if (code === LINE_FEED) {
-          bytes[pos++] = BACKSLASH;
-          bytes[pos++] = LETTER_N;
-        } else {
-          bytes[pos++] = code;
+          next = key.indexOf('"', next) + 3;
         }
       }
       bytes[pos++] = QUOTE;
@@ -286,9 +299,55 @@ export class SeriesPrefixes {
     this.table[at + 3] = ascii ? 1 : 0;
     const chunk = index >> CHUNK_BITS;
     if (chunk === this.values.length) this.values.push(new Array(CHUNK));
-    (this.values[chunk] as (readonly string[] | undefined)[])[index & (CHUNK - 1)] = values;
+    (this.values[chunk] as (LabelsOf | undefined)[])[index & (CHUNK - 1)] = values;
     return index;
   }
+}
+
+/**
+ * Writes `value` escaped (escape.ts `escapeLabelValue`) as UTF-8 into `bytes` at `pos`: the
+ * bytes written, negated when they are not all ASCII.
+ */
+function putEscaped(bytes: Buffer, pos: number, value: string): number {
+  const from = pos;
+  for (let j = 0; j < value.length; j++) {
+    const code = value.charCodeAt(j);
+    if (code >= 0x80) {
+      // Not ASCII: the whole value through Buffer's encoder (surrogates and all), as
+      // encodeText would.
+      return -bytes.write(escapeLabelValue(value), from, 'utf8');
+    }
+    // escapeLabelValue's three escapes, inline.
+    if (code === BACKSLASH || code === QUOTE) {
+      bytes[pos++] = BACKSLASH;
+      bytes[pos++] = code;
+    } else if (code === LINE_FEED) {
+      bytes[pos++] = BACKSLASH;
+      bytes[pos++] = LETTER_N;
+    } else {
+      bytes[pos++] = code;
+    }
+  }
+  return pos - from;
+}
+
+/**
+ * Writes the value of the plain key `key` that starts at `at` (up to its closing quote) as
+ * UTF-8 into `bytes` at `pos`, unchanged: a plain value holds nothing that escaping changes
+ * (store.ts `PlainSeriesKey`). The bytes written, negated when they are not all ASCII.
+ */
+function putPlain(bytes: Buffer, pos: number, key: string, at: number): number {
+  const from = pos;
+  for (let j = at; j < key.length; j++) {
+    const code = key.charCodeAt(j);
+    if (code === QUOTE) return pos - from;
+    if (code >= 0x80) {
+      const end = key.indexOf('"', j);
+      return -bytes.write(key.slice(at, end), from, 'utf8');
+    }
+    bytes[pos++] = code;
+  }
+  return pos - from;
 }
 
 /** Writes `piece` into `bytes` at `pos`; returns the position after it. */

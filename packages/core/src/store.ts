@@ -64,6 +64,23 @@ export interface CollectedSeries {
    * one property read instead of a look-up per series and scrape. Stores only initialise it.
    */
   renderCache?: unknown;
+  /**
+   * The series key of {@link labelValues} when it is *plain* (a FileStore's merged series
+   * read from a file): renderers write the label text straight from it instead of asking
+   * for `labelValues`, which such a series splits from this key only when first asked.
+   */
+  readonly plainKey?: PlainSeriesKey | undefined;
+}
+
+/**
+ * A series key (file-store/format.ts `seriesKey`) without escapes: `["v1","v2"]` (or `[]`),
+ * whose values hold no `\`, no `"` and no control character, so that they are their own
+ * exposition text (escape.ts escapes only `\`, `"` and line feed). The object stands for its
+ * series' `labelValues` as long as the series exists: renderers may key what they keep on it.
+ */
+export interface PlainSeriesKey {
+  /** The key text. */
+  readonly key: string;
 }
 
 /** One metric family as collected for rendering. */

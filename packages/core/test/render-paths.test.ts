@@ -294,3 +294,80 @@ test('kept prefixes of a started-over arena go to the series they were made for'
     }
   }
 });
+
+/**
+ * Label values read from files, with plain series keys (no JSON escapes: written from the key
+ * text itself, never split) and others (quotes, backslashes, control characters), ASCII or
+ * not, empty, and values that look like the key's own `","` separator.
+ */
+const FILE_VALUES: readonly (readonly [string, string, string])[] = [
+  ['a', 'b', 'c'],
+  ['', '', ''],
+  ['ü', 'plain', 'é'],
+  ['日本', '😀', 'x ü y'],
+  ['a,b', '[}{]', "it's"],
+  ['q"uote', 'back\\slash', 'new\nline'],
+  ['tab\there', 'cr\rhere', 'ü"'],
+  ['a","b', '","', '\\"'],
+  ['ü\\', 'nul\u0000', '"'],
+];
+
+test('label values read from files render as the generic path does, first scrape and later', async () => {
+  const { dir, cleanup } = tempDir('promfork-render-keys-');
+  const declare = (store: FileStore, registry: Registry) => {
+    const labelNames = ['a', 'b', 'c'];
+    const registers = [registry];
+    return {
+      counter: new Counter({ name: 'k_total', help: 'k', labelNames, registers, store }),
+      bare: new Counter({ name: 'bare_total', help: 'b', registers, store }),
+      one: new Counter({ name: 'one_total', help: 'o', labelNames: ['a'], registers, store }),
+      histogram: new Histogram({
+        name: 'k_seconds',
+        help: 'h',
+        labelNames,
+        buckets: [0.1, 1],
+        registers,
+        store,
+      }),
+    };
+  };
+  const writers = [new FileStore({ dir }), new FileStore({ dir })];
+  try {
+    for (const [w, writer] of writers.entries()) {
+      const metrics = declare(writer, new Registry());
+      metrics.bare.inc(w + 1);
+      for (const [i, [a, b, c]] of FILE_VALUES.entries()) {
+        metrics.counter.inc({ a, b, c }, i + w);
+        metrics.one.inc({ a: c }, i + 1);
+        metrics.histogram.observe({ a, b, c }, i % 3 === 0 ? 0.05 : 2);
+      }
+      writer.flush();
+    }
+    for (const defaults of [{}, { zone: 'nörd' }] as Record<string, string>[]) {
+      // A fresh store and registry: the first render meets every series for the first time.
+      const store = new FileStore({ dir });
+      try {
+        const registry = new Registry();
+        declare(store, registry);
+        registry.setDefaultLabels(defaults);
+        for (const format of FORMATS) {
+          registry.setContentType(format.contentType);
+          const first = stable(await registry.metrics());
+          const expected = stable(format.render(await registry.getMetricsAsJSON()));
+          assert.equal(first, expected, `first scrape ${format.accept}`);
+        }
+        const [text] = await assertPathsAgree(registry, 'later scrapes');
+        assert.match(text as string, /k_total\{a="日本",b="😀",c="x ü y"/);
+        assert.match(text as string, /k_seconds_bucket\{a="a\\",\\"b",b="\\",\\"",c="\\\\\\""/);
+        assert.match(text as string, /k_total\{a="ü",b="plain",c="é"/);
+        assert.match(text as string, /one_total\{a=""/);
+        assert.match(text as string, /bare_total(\{zone="nörd"\})? 3\n/);
+      } finally {
+        store.close();
+      }
+    }
+  } finally {
+    for (const writer of writers) writer.close();
+    cleanup();
+  }
+});

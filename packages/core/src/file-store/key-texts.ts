@@ -3,7 +3,7 @@
  *
  * The same label set is in every file of a scrape (8 workers: 8 series entries per key), so
  * series entries with the same key bytes share one {@link KeyText}: one key string and, when
- * merging asks for them, one array of label values. Finding it by the key's bytes (a hash of
+ * something asks for them, one array of label values. Finding it by the key's bytes (a hash of
  * the bytes into an open-addressing table holding a copy of each distinct key) decodes a
  * key's text once per distinct key, not once per entry: a cold scrape of 8 files used to make
  * a string per entry only to look it up in a `Map` and drop it (a tenth of its time and its
@@ -13,20 +13,29 @@
  * Per metric name: the renderer keeps per label values array the text of one family's lines
  * (render.ts), so two families sharing arrays would rebuild each other's text at every scrape.
  */
+import type { PlainSeriesKey } from '../store.js';
 import { decodeSeriesKeyText, plainSeriesKeyCount, splitPlainSeriesKey } from './format.js';
 
 /** The text of one series key, shared by the entries with its bytes (see the module comment). */
-export class KeyText {
+export class KeyText implements PlainSeriesKey {
+  /**
+   * True when {@link key} is plain (format.ts `plainSeriesKeyCount`): merged series then carry
+   * this key text as their `plainKey`, and a text scrape never splits it (store.ts).
+   */
+  readonly plain: boolean;
+
   constructor(
     /** The in-memory key (`seriesKey(labelValues)`). */
     readonly key: string,
     /** How many label values it holds. */
     readonly count: number,
-    /** Undefined while not split from a plain key (format.ts `plainSeriesKeyCount`). */
+    /** Undefined while not split from a plain key. */
     private values: readonly string[] | undefined,
-  ) {}
+  ) {
+    this.plain = values === undefined;
+  }
 
-  /** Split from the key when first asked (merging asks for a new merged series only). */
+  /** Split from a plain key when first asked (JSON, protobuf, snapshots: not a text scrape). */
   get labelValues(): readonly string[] {
     this.values ??= splitPlainSeriesKey(this.key);
     return this.values;

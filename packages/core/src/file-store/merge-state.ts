@@ -38,15 +38,37 @@
  */
 import { type CollectedFamily, type CollectedSeries, collectedSeries } from '../store.js';
 import type { Exemplar, MetricDescriptor } from '../types.js';
+import { KeyText } from './key-texts.js';
 import type { SourceFamily, SourceSeries } from './merge.js';
 
-/** One merged series: a CollectedSeries whose slots are refilled every round. */
-export interface SeriesAcc extends CollectedSeries {
-  readonly cells: Float64Array;
+/**
+ * One merged series: a CollectedSeries whose slots are refilled every round. A series first
+ * met as a plain key text (a file's series entry; key-texts.ts) keeps that key text as its
+ * `plainKey` and splits its label values from it only when asked: a text scrape writes the
+ * labels from the key (series-prefixes.ts), so a cold one splits nothing (it used to split
+ * every new merged series: 60,000 strings and 20,000 arrays for 20,000 series of 3 labels).
+ * Either way `labelValues` is one array for the series' life.
+ */
+export class SeriesAcc implements CollectedSeries {
   /** This round's latest exemplar per slot among its sources (refilled like the cells). */
-  exemplars: (Exemplar | undefined)[] | undefined;
+  exemplars: (Exemplar | undefined)[] | undefined = undefined;
   /** The round that last filled {@link cells}. */
-  round: number;
+  round = 0;
+  renderCache: unknown = undefined;
+
+  constructor(
+    readonly plainKey: KeyText | undefined,
+    /** Undefined until asked for when {@link plainKey} is set. */
+    private values: readonly string[] | undefined,
+    readonly extraLabels: Readonly<Record<string, string>> | undefined,
+    readonly cells: Float64Array,
+  ) {}
+
+  /** The label values: split from {@link plainKey} on first use (KeyText keeps them). */
+  get labelValues(): readonly string[] {
+    this.values ??= (this.plainKey as KeyText).labelValues;
+    return this.values;
+  }
 }
 
 /** One merged metric under its newest definition. */
@@ -165,8 +187,8 @@ export class MergeState {
   }
 
   /**
-   * The merged series `key` of `acc`, kept or new: a new one takes the label values of
-   * `source` (read only then: a file's series split them from their key when asked) and the
+   * The merged series `key` of `acc`, kept or new: a new one takes the plain key text or the
+   * label values of `source` (read only then; see SeriesAcc) and the
    * store labels `extraLabels()` gives. It holds this round's values only once {@link fill}
    * has claimed it.
    */
@@ -180,15 +202,11 @@ export class MergeState {
     if (series === undefined) {
       const cells = this.cells(acc.size);
       const extra = extraLabels();
-      // One shape for all (renderCache included): the render loops stay monomorphic.
-      series = {
-        labelValues: source.labelValues,
-        extraLabels: extra,
-        cells,
-        exemplars: undefined,
-        round: 0,
-        renderCache: undefined,
-      };
+      // One class for all (renderCache included): the render loops stay monomorphic.
+      series =
+        source instanceof KeyText && source.plain
+          ? new SeriesAcc(source, undefined, extra, cells)
+          : new SeriesAcc(undefined, source.labelValues, extra, cells);
       acc.series.set(key, series);
     }
     return series;
