@@ -110,7 +110,7 @@ test('kept prefixes agree with the generic path under random churn of series, la
       else if (metric instanceof Gauge) metric.set(labels, next(100) - 50);
       else metric.observe(labels, next(7) / 2);
     };
-    for (let step = 0; step < 1500; step++) {
+    for (let step = 0; step < 700; step++) {
       const metrics = next(3) === 0 ? own : shared;
       const metric = metrics[next(metrics.length)] as (typeof shared)[number];
       const roll = next(100);
