@@ -33,7 +33,16 @@ const FORMATS = [
 const VALUES = ['', 'a', 'ab', 'abc', 'abcde', 'x"y', 'b\\s', 'l\nf', 'é', 'ü"', '😀', 'nörd7'];
 /** Long enough that a histogram of it outgrows a buffer sized after a small render. */
 const LONG = 'L'.repeat(30001);
-const DEFAULTS: Record<string, string>[] = [{}, { zone: 'z1' }, { zone: 'nörd' }, { app: 'q"\\' }];
+const DEFAULTS: Record<string, string>[] = [
+  {},
+  { zone: 'z1' },
+  { zone: 'nörd' },
+  { app: 'q"\\' },
+  // A declared label's name (the declared value wins), and the names histograms and summaries add.
+  { k: 'd', zone: 'ü' },
+  { le: '0' },
+  { quantile: 'q' },
+];
 
 /** A small seeded generator (mulberry32): the same sequence at every run. */
 function random(seed: number): (n: number) => number {
