@@ -580,9 +580,10 @@ export abstract class Metric<T extends string, C extends ChildBase> {
   forgetInStore(): void {
     if (!this.declared) return;
     this.declared = false;
-    // Another object of this name still declared on a store that shares series by name holds
-    // the same series: they stay (and count on) for it.
-    const others = leaveSharers(this.store, this.name, this.sharer);
+    // Another object of this name and definition still declared on a store that shares
+    // series by name holds the same series: they stay (and count on) for it. One of another
+    // definition shares none: this one's series go, as they would without it.
+    const others = this.ofThisDefinition(leaveSharers(this.store, this.name, this.sharer));
     if (others.length === 0) this.store.forget(this.descriptor);
     noteForgotten(this.store, this.name);
     this.detachAll();
@@ -668,9 +669,12 @@ export abstract class Metric<T extends string, C extends ChildBase> {
    * has the name's family dropped and declared anew by the store whenever it writes).
    */
   private sharingPeers(): SeriesSharer[] {
-    return peersOf(this.store, this.name, this.sharer).filter((peer) =>
-      sameDefinition(peer.descriptor, this.descriptor),
-    );
+    return this.ofThisDefinition(peersOf(this.store, this.name, this.sharer));
+  }
+
+  /** The objects of `peers` with this metric's definition: only those share its series. */
+  private ofThisDefinition(peers: SeriesSharer[]): SeriesSharer[] {
+    return peers.filter((peer) => sameDefinition(peer.descriptor, this.descriptor));
   }
 
   /** Hands `error` to `onError`; a throwing hook is ignored (instrumentation never throws). */

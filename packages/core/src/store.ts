@@ -38,7 +38,11 @@ export interface Cells {
 
 /** One series as collected for rendering, already merged across processes. */
 export interface CollectedSeries {
-  /** Values of the declared label names, in declaration order. */
+  /**
+   * Values of the declared label names, in declaration order. Never mutated once handed out:
+   * a renderer keeps what it derived from them (escaped line prefixes) by this array's
+   * identity (render.ts), so a store must not refill one array for another series.
+   */
   readonly labelValues: readonly string[];
   /**
    * Labels the store adds after the declared ones (the `pid` of `all`/`liveall` gauges in

@@ -132,4 +132,28 @@ describe('FileStore: metric objects of one name share their series', () => {
     c.inc({ k: 'z' });
     assert.deepEqual(await lines(r1, 'twin_total'), ['twin_total{k="z"} 1']);
   });
+  it('one of another definition leaving its registries takes its series with it', async () => {
+    // Same name, other label names: the store holds one definition per name, the last one
+    // declared; the two objects share no series.
+    const b = new Counter({
+      name: 'twin_total',
+      help: 'h',
+      labelNames: ['j'],
+      registers: [r2],
+      store,
+    });
+    b.inc({ j: '1' });
+    const a = new Counter({
+      name: 'twin_total',
+      help: 'h',
+      labelNames: ['k'],
+      registers: [r1],
+      store,
+    });
+    a.inc({ k: 'x' });
+    assert.deepEqual(await lines(r1, 'twin_total'), ['twin_total{k="x"} 1']);
+    r1.removeSingleMetric('twin_total');
+    const shown = await lines(r2, 'twin_total');
+    assert.ok(!shown.some((line) => line.includes('k="x"')), `removed series shown: ${shown}`);
+  });
 });
